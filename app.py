@@ -1,0 +1,96 @@
+"""Streamlit dashboard. Rendering only: data comes from the `monitor` package, never from SQL here.
+
+    streamlit run app.py        (or `make run`, which loads the sample data first)
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import polars as pl
+import streamlit as st
+
+from monitor.settings import Settings, redact_url
+from monitor.store import Store, StoreError
+from monitor.trends import negative_share
+
+st.set_page_config(page_title="Needs response · review-monitor", layout="wide")
+
+SEVERITY_NAMES = {1: "L1 counterfeit (1 h)", 2: "L2 damage", 3: "L3 delay"}
+CATEGORIES = ["counterfeit", "damage", "delay", "other", "none"]
+
+
+@st.cache_resource
+def get_store(url: str) -> Store:
+    return Store(url)
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def load_queue(url: str, products: tuple[str, ...], categories: tuple[str, ...]) -> pl.DataFrame:
+    return get_store(url).response_queue(product=products or None, category=categories or None)
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def load_weekly(url: str, products: tuple[str, ...]) -> pl.DataFrame:
+    return negative_share(get_store(url).reviews(product=products or None), every="1w")
+
+
+def main() -> None:
+    settings = Settings.from_env()
+    st.title("Needs response")
+    try:
+        store = get_store(settings.db_url)
+        products_all = store.products()
+    except StoreError as exc:
+        st.error(f"Cannot open the review database: {exc}")
+        return
+    if not products_all:
+        st.info("No reviews yet. Load some with `monitor ingest FILE.csv` "
+                "(or run `make run`, which loads the bundled sample).")
+        return
+
+    with st.sidebar:
+        st.header("Filters")
+        products = tuple(st.multiselect("Product", products_all))
+        categories = tuple(st.multiselect("Category", CATEGORIES))
+        st.caption(f"Database: {redact_url(settings.db_url)}")
+
+    queue = load_queue(settings.db_url, products, categories)
+    counts = {lvl: queue.filter(pl.col("severity") == lvl).height for lvl in (1, 2, 3)}
+    cols = st.columns(4)
+    cols[0].metric("Need a response", queue.height)
+    for col, lvl in zip(cols[1:], (1, 2, 3)):
+        col.metric(SEVERITY_NAMES[lvl], counts[lvl])
+
+    if queue.is_empty():
+        st.success("Nothing needs a response for these filters.")
+    else:
+        view = queue.select(
+            pl.col("severity").replace_strict(SEVERITY_NAMES, default="—", return_dtype=pl.String)
+            .alias("level"),
+            "category", "product_id", "marketplace", "lang", "rating",
+            pl.col("stars_pred").round(1), "date", "evidence", "text",
+        )
+        st.dataframe(view, hide_index=True, use_container_width=True, column_config={
+            "product_id": "product", "lang": "language", "rating": "stars",
+            "stars_pred": st.column_config.NumberColumn("predicted stars", format="%.1f"),
+            "date": st.column_config.DatetimeColumn("date", format="YYYY-MM-DD HH:mm"),
+            "evidence": st.column_config.TextColumn("evidence", width="medium"),
+            "text": st.column_config.TextColumn("review", width="large"),
+        })
+
+    st.subheader("Weekly negative share per product")
+    weekly = load_weekly(settings.db_url, products)
+    if weekly.is_empty():
+        st.info("No dated reviews to chart yet.")
+    else:
+        chart = (alt.Chart(weekly.to_pandas()).mark_line(point=True).encode(
+            x=alt.X("period:T", title="week"),
+            y=alt.Y("negative_share:Q", title="negative share", axis=alt.Axis(format="%")),
+            color=alt.Color("product_id:N", title="product"),
+            tooltip=["product_id", "period", "reviews", "negative",
+                     alt.Tooltip("negative_share:Q", format=".0%")],
+        ))
+        st.altair_chart(chart, use_container_width=True)
+
+
+main()

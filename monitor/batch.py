@@ -1,0 +1,117 @@
+"""Batch scoring of review files: ingest -> score -> output file or store."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol, Sequence
+
+import polars as pl
+
+from .ingest import IngestError, ReviewBatch
+from .schema import SCORE_COLUMNS, SCORE_SCHEMA, ReviewScore
+from .store import AddResult, Store
+
+OUTPUT_FORMATS = {".parquet": "parquet", ".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+CHUNK_ROWS = 256
+
+
+class Analyzer(Protocol):
+    def score(self, texts: Sequence[str], *, ratings=None, langs=None) -> list[ReviewScore]: ...
+
+
+def output_format(out: Path) -> str:
+    fmt = OUTPUT_FORMATS.get(out.suffix.lower())
+    if fmt is None:
+        raise IngestError(f"--out {out}: unsupported output type '{out.suffix}'; "
+                          "use .parquet, .csv or .jsonl")
+    return fmt
+
+
+def score_frame(batch: ReviewBatch, analyzer: Analyzer, *, progress: bool = True) -> pl.DataFrame:
+    """Score every usable row of `batch`; returns its frame (internal columns included) + scores."""
+    frame = batch.frame
+    texts = frame["_text"].to_list()
+    ratings = frame["_rating"].to_list()
+    langs = frame["_lang_given"].to_list()
+    scores: list[ReviewScore] = []
+    bar = None
+    if progress and len(texts) > CHUNK_ROWS:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(texts), unit="review", desc=Path(batch.source).name, file=sys.stderr)
+    for start in range(0, len(texts), CHUNK_ROWS):
+        end = start + CHUNK_ROWS
+        scores.extend(analyzer.score(texts[start:end], ratings=ratings[start:end],
+                                     langs=langs[start:end]))
+        if bar is not None:
+            bar.update(min(end, len(texts)) - start)
+    if bar is not None:
+        bar.close()
+    scored = pl.DataFrame([s.as_dict() for s in scores], schema=SCORE_SCHEMA)
+    keep = frame.drop([c for c in SCORE_COLUMNS if c in frame.columns])
+    return pl.concat([keep, scored], how="horizontal")
+
+
+def public_columns(scored: pl.DataFrame) -> pl.DataFrame:
+    """The user-facing output: input columns then score columns, internal ones dropped."""
+    return scored.select([c for c in scored.columns if not c.startswith("_")])
+
+
+def write_atomic(frame: pl.DataFrame, out: Path) -> None:
+    """Write `frame` to `out` by extension; a crash leaves the old file or none, never half of one."""
+    fmt = output_format(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
+    os.close(fd)
+    try:
+        if fmt == "parquet":
+            frame.write_parquet(tmp)
+        elif fmt == "csv":
+            frame.write_csv(tmp)
+        else:
+            frame.write_ndjson(tmp)
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@dataclass
+class IngestSummary:
+    rows: int
+    rejected: int
+    result: AddResult
+
+
+def store_rows(scored: pl.DataFrame, source: str) -> list[dict]:
+    """Scored frame -> the dicts `Store.add_scored` takes."""
+    rows = []
+    for r in scored.iter_rows(named=True):
+        rows.append({
+            "review_key": r["_review_key"], "review_id": r["_review_id"],
+            "product_id": r["_product_id"], "marketplace": r["_marketplace"],
+            "order_id": r["_order_id"], "customer_id": r["_customer_id"], "date": r["_date"],
+            "rating": r["_rating"], "title": r["_title"], "text": r["_text"], "source": source,
+            **{c: r[c] for c in SCORE_COLUMNS},
+        })
+    return rows
+
+
+def ingest_batch(batch: ReviewBatch, analyzer: Analyzer, store: Store, model_version: str, *,
+                 progress: bool = True) -> IngestSummary:
+    """Score the rows of `batch` the store does not hold yet, and store them in one transaction."""
+    known = store.existing_keys(batch.frame["_review_key"].to_list())
+    fresh = batch.frame.filter(~pl.col("_review_key").is_in(list(known)))
+    fresh = fresh.unique(subset="_review_key", keep="first", maintain_order=True)
+    if fresh.height:
+        scored = score_frame(ReviewBatch(fresh, batch.rejects, batch.source, batch.text_column,
+                                         batch.columns, batch.encoding), analyzer, progress=progress)
+        result = store.add_scored(store_rows(scored, batch.source), model_version)
+        result = AddResult(result.added, batch.frame.height - result.added)
+    else:
+        result = AddResult(0, batch.frame.height)
+    return IngestSummary(rows=batch.frame.height, rejected=batch.rejects.height, result=result)

@@ -1,0 +1,167 @@
+"""`monitor` command line: a thin layer over the library, one short function per command."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import sys
+from pathlib import Path
+from typing import Callable, Optional
+
+import typer
+
+from .ingest import IngestError
+from .settings import Settings, redact_url
+from .store import StoreError
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+                  help="Score, store and watch multilingual product reviews.")
+
+USER_ERRORS = (IngestError, StoreError, FileNotFoundError, ValueError, PermissionError,
+               IsADirectoryError, OSError)
+
+
+def fail(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def user_errors(fn: Callable) -> Callable:
+    """Turn errors a user can cause into one line on stderr and exit code 2, never a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except USER_ERRORS as exc:
+            if os.environ.get("MONITOR_DEBUG"):
+                raise
+            msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            fail(msg)
+        except KeyboardInterrupt:
+            typer.echo("interrupted: nothing was written", err=True)
+            raise typer.Exit(130)
+
+    return wrapper
+
+
+def model_version() -> str:
+    from .scoring.analyzer import SENTIMENT_HEAD_FILE
+
+    digest = hashlib.sha256(SENTIMENT_HEAD_FILE.read_bytes()).hexdigest()[:8]
+    return f"me5-small+head-{digest}"
+
+
+def _load_analyzer(device: Optional[str]):
+    from .scoring import create_analyzer
+
+    return create_analyzer(device=device)
+
+
+def _read_all(inputs: list[Path], text_column: Optional[str]):
+    from .ingest import read_reviews
+
+    # read every file before loading the model, so a bad file fails in a second, not a minute
+    return [read_reviews(p, text_column=text_column) for p in inputs]
+
+
+def _report_rejects(batches, rejects_path: Optional[Path]) -> None:
+    import polars as pl
+
+    from .batch import write_atomic
+
+    total = sum(b.rejects.height for b in batches)
+    if not total:
+        return
+    typer.echo(f"skipped {total} rows with empty review text", err=True)
+    if rejects_path is not None:
+        frame = pl.concat([b.rejects.select([c for c in b.rejects.columns
+                                             if not c.startswith("_") or c == "_reason"])
+                           .with_columns(pl.lit(b.source).alias("_source")) for b in batches
+                           if b.rejects.height], how="diagonal_relaxed")
+        write_atomic(frame.rename({"_reason": "reason", "_source": "source"}), rejects_path)
+        typer.echo(f"rejected rows written to {rejects_path}", err=True)
+
+
+@app.command()
+@user_errors
+def score(
+    inputs: list[Path] = typer.Argument(..., help="Review files: .csv .tsv .jsonl .json .parquet"),
+    out: Path = typer.Option(..., "--out", "-o", help="Output file: .parquet, .csv or .jsonl"),
+    text_column: Optional[str] = typer.Option(None, help="Column holding the review text"),
+    device: Optional[str] = typer.Option(None, help="auto, cpu or cuda"),
+    rejects: Optional[Path] = typer.Option(None, help="Write rows that could not be scored here"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar"),
+) -> None:
+    """Score review files and write them with sentiment, stars, category and severity columns."""
+    import polars as pl
+
+    from .batch import output_format, public_columns, score_frame, write_atomic
+
+    output_format(out)
+    batches = _read_all(inputs, text_column)
+    analyzer = _load_analyzer(device)
+    parts = [public_columns(score_frame(b, analyzer, progress=not quiet)) for b in batches]
+    frame = parts[0] if len(parts) == 1 else pl.concat(parts, how="diagonal_relaxed")
+    write_atomic(frame, out)
+    _report_rejects(batches, rejects)
+    typer.echo(f"scored {frame.height} reviews -> {out}", err=True)
+
+
+@app.command()
+@user_errors
+def ingest(
+    inputs: list[Path] = typer.Argument(..., help="Review files: .csv .tsv .jsonl .json .parquet"),
+    db: Optional[str] = typer.Option(None, help="SQLAlchemy URL (default: MONITOR_DB_URL or "
+                                                "embedded SQLite)"),
+    text_column: Optional[str] = typer.Option(None, help="Column holding the review text"),
+    device: Optional[str] = typer.Option(None, help="auto, cpu or cuda"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar"),
+) -> None:
+    """Score review files and store them; rows already stored are skipped (stable review key)."""
+    from .batch import ingest_batch
+    from .store import Store
+
+    settings = Settings.from_env()
+    url = db or settings.db_url
+    store = Store(url)
+    batches = _read_all(inputs, text_column)
+    analyzer = None
+    version = model_version()
+    for batch in batches:
+        known = store.existing_keys(batch.frame["_review_key"].to_list())
+        if analyzer is None and len(known) < batch.frame.height:
+            analyzer = _load_analyzer(device)
+        summary = ingest_batch(batch, analyzer, store, version, progress=not quiet)
+        typer.echo(f"{batch.source}: {summary.result.added} added, "
+                   f"{summary.result.already_stored} already stored, "
+                   f"{summary.rejected} rejected (empty text)", err=True)
+    typer.echo(f"{store.count()} reviews in {redact_url(url)}", err=True)
+
+
+@app.command()
+@user_errors
+def queue(
+    db: Optional[str] = typer.Option(None, help="SQLAlchemy URL"),
+    limit: int = typer.Option(20, help="How many reviews to list"),
+) -> None:
+    """Print the reviews that need a response, most severe and newest first."""
+    from .store import Store
+
+    frame = Store(db or Settings.from_env().db_url).response_queue(limit=limit)
+    if frame.is_empty():
+        typer.echo("nothing needs a response: ingest reviews with `monitor ingest FILE`")
+        return
+    for r in frame.iter_rows(named=True):
+        sev = f"L{r['severity']}" if r["severity"] is not None else "--"
+        typer.echo(f"{sev} {r['category']:<11} {r['product_id'] or '-':<14} {r['lang']:<3} "
+                   f"{(r['evidence'] or r['text'])[:80]!r}")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

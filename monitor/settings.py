@@ -1,0 +1,56 @@
+"""All configuration in one place: environment variables with defaults that work out of the box."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+MODELS_DIR = PROJECT_ROOT / "models"
+
+
+def _default_data_dir() -> Path:
+    # A source checkout keeps its database beside the code (./var), an installed copy in the
+    # user's data folder: either way no server and nothing to configure.
+    if (PROJECT_ROOT / "pyproject.toml").exists():
+        return PROJECT_ROOT / "var"
+    return Path(platformdirs.user_data_dir("review-monitor"))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Runtime settings read from `MONITOR_*` environment variables."""
+
+    data_dir: Path
+    db_url: str
+    cache_dir: Path
+    device: str
+    batch_size: int
+    max_length: int
+
+    @classmethod
+    def from_env(cls) -> "Settings":
+        env = os.environ
+        data_dir = Path(env.get("MONITOR_DATA_DIR") or _default_data_dir())
+        return cls(
+            data_dir=data_dir,
+            db_url=env.get("MONITOR_DB_URL") or f"sqlite:///{data_dir / 'monitor.db'}",
+            cache_dir=Path(env.get("MONITOR_CACHE_DIR")
+                           or platformdirs.user_cache_dir("review-monitor")),
+            device=env.get("MONITOR_DEVICE", "auto"),
+            batch_size=int(env.get("MONITOR_BATCH_SIZE", "32")),
+            max_length=int(env.get("MONITOR_MAX_LENGTH", "256")),
+        )
+
+
+def redact_url(url: str) -> str:
+    """Hide the password of a database URL before it is shown or logged."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "<unparseable database URL>"

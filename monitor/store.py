@@ -1,0 +1,180 @@
+"""The review store: SQLAlchemy 2 models, embedded SQLite by default, any SQLAlchemy URL by choice.
+
+Raw reviews and their scores live in separate tables so a later model can re-score without
+touching what the buyer wrote. Every write is one transaction: a failed ingest leaves nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import polars as pl
+from sqlalchemy import (Boolean, DateTime, Float, ForeignKey, Integer, String, Text, create_engine,
+                        event, func, select)
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+from .schema import STORED_REVIEW_SCHEMA
+from .settings import redact_url
+
+
+class StoreError(Exception):
+    """The database cannot be reached or written; the message says which and what to check."""
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class ReviewRow(Base):
+    __tablename__ = "reviews"
+
+    review_key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    review_id: Mapped[str | None] = mapped_column(String(200))
+    product_id: Mapped[str | None] = mapped_column(String(200), index=True)
+    marketplace: Mapped[str | None] = mapped_column(String(100))
+    order_id: Mapped[str | None] = mapped_column(String(200))
+    customer_id: Mapped[str | None] = mapped_column(String(200))
+    date: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    rating: Mapped[float | None] = mapped_column(Float)
+    title: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(String(500))
+    ingested_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class ScoreRow(Base):
+    __tablename__ = "scores"
+
+    review_key: Mapped[str] = mapped_column(ForeignKey("reviews.review_key"), primary_key=True)
+    lang: Mapped[str] = mapped_column(String(8))
+    sentiment: Mapped[str] = mapped_column(String(10), index=True)
+    p_negative: Mapped[float] = mapped_column(Float)
+    p_neutral: Mapped[float] = mapped_column(Float)
+    p_positive: Mapped[float] = mapped_column(Float)
+    stars_pred: Mapped[float] = mapped_column(Float)
+    confidence: Mapped[float] = mapped_column(Float)
+    category: Mapped[str] = mapped_column(String(16), index=True)
+    severity: Mapped[int | None] = mapped_column(Integer)
+    evidence: Mapped[str] = mapped_column(Text)
+    needs_response: Mapped[bool] = mapped_column(Boolean, index=True)
+    model_version: Mapped[str] = mapped_column(String(40))
+    scored_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+REVIEW_FIELDS = ("review_id", "product_id", "marketplace", "order_id", "customer_id", "date",
+                 "rating", "title", "text", "source")
+SCORE_FIELDS = ("lang", "sentiment", "p_negative", "p_neutral", "p_positive", "stars_pred",
+                "confidence", "category", "severity", "evidence", "needs_response")
+
+
+@dataclass(frozen=True)
+class AddResult:
+    added: int
+    already_stored: int
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")  # readers (the dashboard) never block the writer
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
+class Store:
+    """Reviews and scores behind one object; the dashboard and CLI never write SQL themselves."""
+
+    def __init__(self, url: str):
+        self.url = url
+        if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.engine = create_engine(url)
+        except Exception as exc:
+            raise StoreError(f"bad database URL {redact_url(url)}: {exc}") from None
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        try:
+            Base.metadata.create_all(self.engine)
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot open database {redact_url(url)}: "
+                             f"{str(exc.orig if hasattr(exc, 'orig') else exc).splitlines()[0]}") from None
+
+    def existing_keys(self, keys: Iterable[str]) -> set[str]:
+        keys = list(dict.fromkeys(keys))
+        found: set[str] = set()
+        with Session(self.engine) as s:
+            for i in range(0, len(keys), 500):
+                chunk = keys[i:i + 500]
+                found.update(s.scalars(select(ReviewRow.review_key)
+                                       .where(ReviewRow.review_key.in_(chunk))))
+        return found
+
+    def add_scored(self, rows: Sequence[dict], model_version: str) -> AddResult:
+        """Insert scored reviews (dicts with review_key, REVIEW_FIELDS, SCORE_FIELDS); skip known keys."""
+        now = datetime.now(timezone.utc).replace(tzinfo=None)
+        known = self.existing_keys(r["review_key"] for r in rows)
+        fresh: dict[str, dict] = {}
+        for r in rows:
+            if r["review_key"] not in known and r["review_key"] not in fresh:
+                fresh[r["review_key"]] = r
+        try:
+            with Session(self.engine) as s, s.begin():
+                for key, r in fresh.items():
+                    s.add(ReviewRow(review_key=key, ingested_at=now,
+                                    **{f: r.get(f) for f in REVIEW_FIELDS}))
+                s.flush()
+                for key, r in fresh.items():
+                    s.add(ScoreRow(review_key=key, model_version=model_version, scored_at=now,
+                                   **{f: r.get(f) for f in SCORE_FIELDS}))
+        except OperationalError as exc:
+            raise StoreError(f"cannot write to {redact_url(self.url)}: "
+                             f"{str(exc.orig).splitlines()[0]}; nothing was stored") from None
+        return AddResult(added=len(fresh), already_stored=len(rows) - len(fresh))
+
+    def count(self) -> int:
+        with Session(self.engine) as s:
+            return s.scalar(select(func.count()).select_from(ReviewRow)) or 0
+
+    def _query(self, *, needs_response: bool | None = None, product: Sequence[str] | None = None,
+               category: Sequence[str] | None = None, since: datetime | None = None):
+        cols = [ReviewRow.review_key, ReviewRow.review_id, ReviewRow.product_id,
+                ReviewRow.marketplace, ReviewRow.date, ReviewRow.rating, ReviewRow.title,
+                ReviewRow.text] + [getattr(ScoreRow, f) for f in SCORE_FIELDS]
+        q = select(*cols).join(ScoreRow, ScoreRow.review_key == ReviewRow.review_key)
+        if needs_response is not None:
+            q = q.where(ScoreRow.needs_response.is_(needs_response))
+        if product:
+            q = q.where(ReviewRow.product_id.in_(list(product)))
+        if category:
+            q = q.where(ScoreRow.category.in_(list(category)))
+        if since is not None:
+            q = q.where(ReviewRow.date >= since)
+        return q
+
+    def _frame(self, query) -> pl.DataFrame:
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return pl.DataFrame([tuple(r) for r in rows], schema=STORED_REVIEW_SCHEMA, orient="row")
+
+    def reviews(self, *, product: Sequence[str] | None = None, category: Sequence[str] | None = None,
+                since: datetime | None = None) -> pl.DataFrame:
+        """Scored reviews as a polars frame with `STORED_REVIEW_SCHEMA`."""
+        return self._frame(self._query(product=product, category=category, since=since))
+
+    def response_queue(self, *, product: Sequence[str] | None = None,
+                       category: Sequence[str] | None = None, limit: int = 500) -> pl.DataFrame:
+        """Reviews needing a response: most severe first (level 1 on top), then newest."""
+        q = (self._query(needs_response=True, product=product, category=category)
+             .order_by(ScoreRow.severity.is_(None), ScoreRow.severity, ReviewRow.date.desc())
+             .limit(limit))
+        return self._frame(q)
+
+    def products(self) -> list[str]:
+        with Session(self.engine) as s:
+            return [p for p in s.scalars(select(ReviewRow.product_id).distinct()
+                                         .order_by(ReviewRow.product_id)) if p is not None]

@@ -1,0 +1,49 @@
+import os
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+import pytest  # noqa: E402
+
+from monitor.schema import ReviewScore, needs_response  # noqa: E402
+
+
+class KeywordAnalyzer:
+    """A stand-in analyzer for pipeline tests that must not load the model: 'bad' is negative."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def score(self, texts, *, ratings=None, langs=None):
+        self.calls += 1
+        out = []
+        for i, t in enumerate(texts):
+            neg = "bad" in t.lower()
+            rating = ratings[i] if ratings is not None else None
+            sentiment = "negative" if neg else "positive"
+            out.append(ReviewScore(
+                sentiment=sentiment, p_negative=0.9 if neg else 0.05, p_neutral=0.05,
+                p_positive=0.05 if neg else 0.9, stars_pred=1.5 if neg else 4.5,
+                confidence=0.9, category="damage" if "broken" in t else ("other" if neg else "none"),
+                severity=2 if "broken" in t else None, evidence="broken" if "broken" in t else "",
+                needs_response=needs_response(sentiment, 2 if "broken" in t else None, rating),
+                lang=(langs[i] if langs and langs[i] else "en"),
+            ))
+        return out
+
+
+@pytest.fixture
+def fake_analyzer():
+    return KeywordAnalyzer()
+
+
+@pytest.fixture(scope="session")
+def analyzer():
+    from monitor.scoring import create_analyzer
+
+    return create_analyzer(device="cpu")
+
+
+@pytest.fixture
+def sqlite_url(tmp_path):
+    return f"sqlite:///{tmp_path / 'monitor.db'}"

@@ -1,0 +1,60 @@
+import pytest
+
+from monitor.schema import Category
+from monitor.scoring.severity import evidence_span, find_phrases
+
+
+def categories(text):
+    return [m.category for m in find_phrases(text)]
+
+
+@pytest.mark.parametrize("text,category", [
+    ("This is a fake, the logo is wrong.", Category.COUNTERFEIT),
+    ("Das ist eine Fälschung.", Category.COUNTERFEIT),
+    ("C'est une contrefaçon évidente.", Category.COUNTERFEIT),
+    ("Es una falsificación.", Category.COUNTERFEIT),
+    ("Prodotto contraffatto.", Category.COUNTERFEIT),
+    ("É falsificado.", Category.COUNTERFEIT),
+    ("これは偽物です。", Category.COUNTERFEIT),
+    ("这是假货。", Category.COUNTERFEIT),
+    ("The item arrived broken.", Category.DAMAGE),
+    ("Die Ware kam beschädigt an.", Category.DAMAGE),
+    ("Le colis est arrivé cassé.", Category.DAMAGE),
+    ("Llegó roto.", Category.DAMAGE),
+    ("Arrivato danneggiato.", Category.DAMAGE),
+    ("Chegou quebrado.", Category.DAMAGE),
+    ("商品が壊れていました。", Category.DAMAGE),
+    ("收到时已经破损。", Category.DAMAGE),
+    ("It arrived three weeks late.", Category.DELAY),
+    ("Die Lieferung kam zu spät.", Category.DELAY),
+    ("Livraison en retard.", Category.DELAY),
+    ("Llegó con retraso.", Category.DELAY),
+    ("Consegna in ritardo.", Category.DELAY),
+    ("A entrega atrasou.", Category.DELAY),
+    ("まだ届いていません。", Category.DELAY),
+    ("等了很久还没收到。", Category.DELAY),
+])
+def test_phrases_in_eight_languages(text, category):
+    assert category in categories(text)
+
+
+@pytest.mark.parametrize("text", [
+    "Not fake at all, genuine product.", "Kein Fake, echtes Original.", "不是假货，很好。",
+    "偽物ではない、安心しました。", "Arrived without any damage.", "Faux leather, looks great.",
+    "It has arrived on time.", "Striped shirt, chemise rayée, very nice.",
+])
+def test_negated_or_harmless_phrases_do_not_count(text):
+    assert categories(text) == []
+
+
+def test_evidence_is_the_sentence_holding_the_phrase():
+    text = "I ordered two. The second one arrived broken in a crushed box. Seller was kind."
+    m = find_phrases(text)[0]
+    assert evidence_span(text, m.start, m.end) == "The second one arrived broken in a crushed box."
+
+
+def test_long_sentence_evidence_is_cut_around_the_match():
+    text = "word " * 200 + "broken " + "word " * 200
+    m = find_phrases(text)[0]
+    span = evidence_span(text, m.start, m.end, limit=100)
+    assert "broken" in span and len(span) <= 100
