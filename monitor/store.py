@@ -91,7 +91,12 @@ class Store:
     def __init__(self, url: str):
         self.url = url
         if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
-            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+            folder = Path(url.removeprefix("sqlite:///")).parent
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"cannot open database {redact_url(url)}: cannot create folder "
+                                 f"{folder} ({exc.strerror})") from None
         try:
             self.engine = create_engine(url)
         except Exception as exc:

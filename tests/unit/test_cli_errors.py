@@ -1,0 +1,78 @@
+"""Every error a user can cause: one line on stderr, exit code 2, no traceback, no output file."""
+
+import subprocess
+import sys
+
+import pytest
+
+
+def run_cli(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "monitor.cli", *map(str, args)],
+                          capture_output=True, text=True, timeout=120, cwd=cwd)
+
+
+def assert_user_error(proc, fragment):
+    assert proc.returncode == 2, proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("error: ") and fragment in lines[0]
+    assert "Traceback" not in proc.stderr
+
+
+@pytest.fixture
+def good_csv(tmp_path):
+    p = tmp_path / "ok.csv"
+    p.write_text("id,text\n1,fine\n")
+    return p
+
+
+CASES = {
+    "missing": (lambda d: d / "nope.csv", "file not found"),
+    "xlsx": (lambda d: d / "r.xlsx", "unsupported file type"),
+    "empty": (lambda d: (d / "e.csv").write_bytes(b"") and d / "e.csv" or d / "e.csv", "empty"),
+    "no-text": (lambda d: (d / "t.csv").write_text("id,stars\n1,5\n") and d / "t.csv",
+                "no review text column"),
+    "binary": (lambda d: (d / "b.csv").write_bytes(b"\x00\x01garbage\x00") and d / "b.csv",
+               "binary data"),
+    "pdf": (lambda d: (d / "p.csv").write_bytes(b"%PDF-1.4\n...") and d / "p.csv", "PDF"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_score_bad_input(tmp_path, case):
+    make, fragment = CASES[case]
+    out = tmp_path / "out.parquet"
+    proc = run_cli("score", make(tmp_path), "--out", out)
+    assert_user_error(proc, fragment)
+    assert not out.exists()
+
+
+def test_score_bad_output_extension(tmp_path, good_csv):
+    proc = run_cli("score", good_csv, "--out", tmp_path / "out.xlsx")
+    assert_user_error(proc, "unsupported output type")
+    assert not (tmp_path / "out.xlsx").exists()
+
+
+def test_score_unknown_text_column(tmp_path, good_csv):
+    proc = run_cli("score", good_csv, "--out", tmp_path / "o.csv", "--text-column", "body2")
+    assert_user_error(proc, "'body2' not found")
+
+
+def test_one_bad_file_among_good_ones_writes_nothing(tmp_path, good_csv):
+    out = tmp_path / "out.csv"
+    proc = run_cli("score", good_csv, tmp_path / "missing.csv", "--out", out)
+    assert_user_error(proc, "file not found")
+    assert not out.exists()
+
+
+def test_ingest_unwritable_database(tmp_path, good_csv):
+    blocker = tmp_path / "f"
+    blocker.write_text("x")
+    proc = run_cli("ingest", good_csv, "--db", f"sqlite:///{blocker}/db/monitor.db")
+    assert_user_error(proc, "cannot open database")
+
+
+def test_ingest_database_url_password_is_redacted(good_csv):
+    proc = run_cli("ingest", good_csv, "--db", "nosuchdriver://user:s3cret@127.0.0.1/db")
+    assert proc.returncode == 2
+    assert "s3cret" not in proc.stderr

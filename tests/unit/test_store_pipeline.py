@@ -1,0 +1,114 @@
+"""Ingest -> score -> store with a stand-in analyzer: keys, idempotence, queue order, rejects."""
+
+from datetime import datetime
+
+import polars as pl
+import pytest
+
+from monitor.batch import ingest_batch, public_columns, score_frame, write_atomic
+from monitor.ingest import read_reviews
+from monitor.schema import SCORE_COLUMNS, STORED_REVIEW_SCHEMA
+from monitor.store import Store, StoreError
+from monitor.trends import negative_share
+
+CSV = """review_id,product_id,date,rating,text,marketplace
+a1,P1,2026-03-02,5,lovely,amazon.de
+a2,P1,2026-03-03,1,bad and broken,amazon.de
+a3,P2,2026-03-10,2,bad fit,amazon.fr
+a4,P2,2026-03-11,4,fine,amazon.fr
+a5,P2,,4,,amazon.fr
+"""
+
+
+@pytest.fixture
+def batch(tmp_path):
+    path = tmp_path / "reviews.csv"
+    path.write_text(CSV)
+    return read_reviews(path)
+
+
+def test_score_frame_keeps_input_columns_and_adds_scores(batch, fake_analyzer):
+    out = public_columns(score_frame(batch, fake_analyzer, progress=False))
+    assert out.columns == ["review_id", "product_id", "date", "rating", "text", "marketplace",
+                           *SCORE_COLUMNS]
+    assert out.height == 4  # the empty-text row is a reject, not a silent blank
+    assert out.filter(pl.col("review_id") == "a2")["severity"].to_list() == [2]
+
+
+def test_ingest_twice_adds_nothing_the_second_time(batch, fake_analyzer, sqlite_url):
+    store = Store(sqlite_url)
+    first = ingest_batch(batch, fake_analyzer, store, "test")
+    assert (first.result.added, first.result.already_stored, first.rejected) == (4, 0, 1)
+    calls = fake_analyzer.calls
+    second = ingest_batch(batch, fake_analyzer, store, "test")
+    assert (second.result.added, second.result.already_stored) == (0, 4)
+    assert fake_analyzer.calls == calls  # nothing re-scored
+    assert store.count() == 4
+
+
+def test_duplicate_rows_inside_one_file_are_stored_once(tmp_path, fake_analyzer, sqlite_url):
+    path = tmp_path / "dups.csv"
+    path.write_text("product_id,text,date\nP1,bad thing,2026-01-01\nP1,bad thing,2026-01-01\n")
+    summary = ingest_batch(read_reviews(path), fake_analyzer, Store(sqlite_url), "test")
+    assert summary.result.added == 1 and summary.result.already_stored == 1
+
+
+def test_response_queue_is_most_severe_then_newest(batch, fake_analyzer, sqlite_url):
+    store = Store(sqlite_url)
+    ingest_batch(batch, fake_analyzer, store, "test")
+    queue = store.response_queue()
+    assert queue.schema == pl.Schema(STORED_REVIEW_SCHEMA)
+    assert queue["review_id"].to_list() == ["a2", "a3"]
+    assert store.response_queue(product=["P2"])["review_id"].to_list() == ["a3"]
+    assert store.response_queue(category=["damage"])["review_id"].to_list() == ["a2"]
+    assert store.products() == ["P1", "P2"]
+
+
+def test_filters_with_injection_strings_are_bound_parameters(batch, fake_analyzer, sqlite_url):
+    store = Store(sqlite_url)
+    ingest_batch(batch, fake_analyzer, store, "test")
+    assert store.response_queue(product=["P1' OR '1'='1"]).is_empty()
+    assert store.count() == 4
+
+
+def test_unreachable_database_is_a_store_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(StoreError, match="cannot open database"):
+        Store(f"sqlite:///{blocker}/sub/monitor.db")
+
+
+def test_weekly_negative_share(batch, fake_analyzer, sqlite_url):
+    store = Store(sqlite_url)
+    ingest_batch(batch, fake_analyzer, store, "test")
+    weekly = negative_share(store.reviews(), every="1w")
+    p1 = weekly.filter(pl.col("product_id") == "P1")
+    assert p1["period"].to_list() == [datetime(2026, 3, 2)]
+    assert p1["negative_share"].to_list() == [0.5]
+    assert weekly.filter(pl.col("product_id") == "P2")["reviews"].to_list() == [2]
+    with pytest.raises(ValueError):
+        negative_share(store.reviews(), every="7x")
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".csv", ".jsonl"])
+def test_write_atomic_round_trips_each_format(tmp_path, suffix):
+    frame = pl.DataFrame({"a": [1, 2], "b": ["x", "y"]})
+    out = tmp_path / f"out{suffix}"
+    write_atomic(frame, out)
+    back = {".parquet": pl.read_parquet, ".csv": pl.read_csv, ".jsonl": pl.read_ndjson}[suffix](out)
+    assert back.equals(frame)
+    assert [p.name for p in tmp_path.iterdir()] == [out.name]  # no stray part files
+
+
+def test_write_atomic_leaves_no_half_file_on_failure(tmp_path, monkeypatch):
+    frame = pl.DataFrame({"a": [1]})
+    out = tmp_path / "out.parquet"
+
+    def boom(self, path, *a, **k):
+        open(path, "wb").write(b"half")
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(pl.DataFrame, "write_parquet", boom)
+    with pytest.raises(OSError):
+        write_atomic(frame, out)
+    assert list(tmp_path.iterdir()) == []
