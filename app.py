@@ -70,7 +70,7 @@ def main() -> None:
             "category", "product_id", "marketplace", "lang", "rating",
             pl.col("stars_pred").round(1), "date", "evidence", "text",
         )
-        st.dataframe(view, hide_index=True, use_container_width=True, column_config={
+        st.dataframe(view, hide_index=True, width="stretch", column_config={
             "product_id": "product", "lang": "language", "rating": "stars",
             "stars_pred": st.column_config.NumberColumn("predicted stars", format="%.1f"),
             "date": st.column_config.DatetimeColumn("date", format="YYYY-MM-DD HH:mm"),
@@ -90,7 +90,7 @@ def main() -> None:
             tooltip=["product_id", "period", "reviews", "negative",
                      alt.Tooltip("negative_share:Q", format=".0%")],
         ))
-        st.altair_chart(chart, use_container_width=True)
+        st.altair_chart(chart, width="stretch")
 
 
 main()

