@@ -83,13 +83,16 @@ def main() -> None:
     if weekly.is_empty():
         st.info("No dated reviews to chart yet.")
     else:
+        # one small panel per product: six lines on one axis are unreadable
         chart = (alt.Chart(weekly.to_pandas()).mark_line(point=True).encode(
-            x=alt.X("period:T", title="week"),
+            x=alt.X("period:T", title=None),
             y=alt.Y("negative_share:Q", title="negative share", axis=alt.Axis(format="%")),
-            color=alt.Color("product_id:N", title="product"),
-            tooltip=["product_id", "period", "reviews", "negative",
+            color=alt.Color("product_id:N", legend=None),
+            tooltip=[alt.Tooltip("product_id:N", title="product"),
+                     alt.Tooltip("period:T", title="week of"), "reviews", "negative",
                      alt.Tooltip("negative_share:Q", format=".0%")],
-        ))
+        ).properties(height=140, width=300)
+            .facet(facet=alt.Facet("product_id:N", title=None), columns=3))
         st.altair_chart(chart, width="stretch")
 
 

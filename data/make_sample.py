@@ -204,7 +204,7 @@ def _review(rng: random.Random, i: int, lang: str, kind: str, product: str, when
     }
 
 
-def generate(n: int = 600) -> list[dict]:
+def generate(n: int = 1400) -> list[dict]:
     rng = random.Random(SEED)
     rows = []
     for i in range(n):

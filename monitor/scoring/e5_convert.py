@@ -214,9 +214,17 @@ def convert(out_dir: Path, source: Path | None = None) -> Path:
 
 def ensure_converted(cache_dir: Path) -> Path:
     """Return the converted model directory under `cache_dir`, converting on first use."""
+    import fcntl
+
     target = Path(cache_dir) / f"multilingual-e5-small-v{CONVERTER_VERSION}"
-    if not (target / "CONVERTED_FROM.json").exists():
-        convert(target)
+    if (target / "CONVERTED_FROM.json").exists():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # two processes starting at once (the dashboard and a CLI run) convert only once
+    with open(target.parent / ".convert.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (target / "CONVERTED_FROM.json").exists():
+            convert(target)
     return target
 
 

@@ -35,7 +35,10 @@ class TextEncoder:
                  device: str = "auto"):
         import torch
         from transformers import AutoTokenizer, BertModel
+        from transformers.utils import logging as hf_logging
 
+        hf_logging.set_verbosity_error()
+        hf_logging.disable_progress_bar()
         self.model_dir = Path(model_dir)
         self.max_length = max_length
         self.batch_size = batch_size

@@ -115,3 +115,13 @@ def test_cli_ingest_is_idempotent(tmp_path):
     assert "2 added" in first.stderr
     second = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert "0 added, 2 already stored" in second.stderr
+
+
+def test_conversion_from_the_package_into_an_empty_cache(tmp_path):
+    from monitor.scoring.e5_convert import ensure_converted
+
+    target = ensure_converted(tmp_path)
+    names = {p.name for p in target.iterdir()}
+    assert {"config.json", "model.safetensors", "tokenizer.json", "normalization.json"} <= names
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".e5-convert-")] == []
+    assert ensure_converted(tmp_path) == target  # second call reuses it

@@ -1,0 +1,84 @@
+"""The dashboard in a real browser: headless Chromium through Playwright, against `streamlit run`."""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from monitor.batch import ingest_batch
+from monitor.ingest import read_reviews
+from monitor.store import Store
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def dashboard(tmp_path, fake_analyzer):
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("Debian chromium not installed (`.ci/run` installs it)")
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    (tmp_path / "r.csv").write_text(
+        "review_id,product_id,date,rating,text\n"
+        "a1,P1,2026-03-02,1,bad: broken on arrival\n"
+        "a2,P2,2026-03-03,1,bad <b>bold</b> [link](http://x.invalid)\n"
+        "a3,P2,2026-03-04,5,lovely\n")
+    ingest_batch(read_reviews(tmp_path / "r.csv"), fake_analyzer, Store(url), "test")
+    port = free_port()
+    env = {**os.environ, "MONITOR_DB_URL": url}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless=true",
+         "--server.address=127.0.0.1", f"--server.port={port}", "--browser.gatherUsageStats=false",
+         "--server.fileWatcherType=none"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2).status == 200:
+                    break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            pytest.fail("streamlit did not become healthy within 60 s")
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=20)
+
+
+def test_dashboard_shows_the_queue_in_a_browser(dashboard, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(dashboard)
+            page.get_by_text("Needs response").first.wait_for(timeout=45_000)
+            page.get_by_text("Need a response").wait_for(timeout=30_000)
+            page.get_by_text("Weekly negative share per product").wait_for(timeout=30_000)
+            metric = page.locator('[data-testid="stMetricValue"]').first
+            assert metric.inner_text().strip() == "2"
+            # review text is never rendered as HTML: no <b> element came from a review
+            assert page.locator("b", has_text="bold").count() == 0
+            page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
+        finally:
+            browser.close()
