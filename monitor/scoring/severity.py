@@ -6,7 +6,8 @@ Two kinds of evidence are combined:
   (prototypes), which catches complaints phrased in words no list holds; the evidence is then
   the sentence of the review closest to the winning category.
 Precedence follows the severity scale: counterfeit (level 1) > damage (2) > delay (3) > other.
-A review only becomes a complaint when the sentiment model does not call it clearly positive.
+A review only becomes a complaint when the sentiment model does not call it clearly positive,
+and not when the buyer rated it 4-5 stars and the text reads positive.
 """
 
 from __future__ import annotations
@@ -190,7 +191,11 @@ class SeverityClassifier:
             text = text or ""
             rating = ratings[i] if ratings is not None else None
             low_rating = rating is not None and rating <= 2
-            complaint_possible = p_positive[i] < self.positive_gate or low_rating
+            positive = p_positive[i] >= max(p_negative[i], 1 - p_negative[i] - p_positive[i])
+            happy = rating is not None and rating >= 4 and positive
+            # a buyer who rates 4-5 stars and writes positively has no open complaint, even if
+            # the parcel was dented on the way
+            complaint_possible = (p_positive[i] < self.positive_gate or low_rating) and not happy
             matches = find_phrases(text) if complaint_possible else []
             category, evidence, source = None, "", ""
             for cat in RANKED:
