@@ -47,10 +47,13 @@ def user_errors(fn: Callable) -> Callable:
 
 
 def model_version() -> str:
-    from .scoring.analyzer import SENTIMENT_HEAD_FILE
+    from .scoring.analyzer import model_files
 
-    digest = hashlib.sha256(SENTIMENT_HEAD_FILE.read_bytes()).hexdigest()[:8]
-    return f"me5-small+head-{digest}"
+    files = model_files()
+    if not files:
+        return "me5-small+untrained"
+    digest = hashlib.sha256(files[0].read_bytes()).hexdigest()[:8]
+    return f"me5-small+{files[0].stem}-{digest}"
 
 
 def _load_analyzer(device: Optional[str]):

@@ -13,17 +13,42 @@ from ..settings import MODELS_DIR, Settings
 from .encoder import TextEncoder
 from .sentiment import SENTIMENTS, SentimentHead, sentiment_probabilities
 from .severity import SeverityClassifier
+from .tuned import TunedTop
 
 SENTIMENT_HEAD_FILE = MODELS_DIR / "sentiment_head.npz"
+TUNED_TOP_FILE = MODELS_DIR / "tuned_top.safetensors"
 
 
 class ReviewAnalyzer:
-    """Scores reviews: sentiment with probabilities, a star estimate, complaint category and evidence."""
+    """Scores reviews: sentiment with probabilities, a star estimate, complaint category and evidence.
 
-    def __init__(self, encoder: TextEncoder, head: SentimentHead, severity: SeverityClassifier):
+    Stars come from the fine-tuned top layers when `tuned` is given (one encoder pass serves both:
+    the base output feeds severity, the tapped lower-layer states feed the tuned top), else from
+    the linear head on the base embedding.
+    """
+
+    def __init__(self, encoder: TextEncoder, head: SentimentHead | None, severity: SeverityClassifier,
+                 tuned: TunedTop | None = None):
+        if head is None and tuned is None:
+            raise ValueError("an analyzer needs a star head or a tuned top")
         self.encoder = encoder
         self.head = head
+        self.tuned = tuned
         self.severity = severity
+        if tuned is not None:
+            tuned.to(encoder.device, dtype=next(encoder.model.parameters()).dtype)
+
+    def _embed_and_stars(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        if self.tuned is None:
+            emb = self.encoder.embed(texts)
+            return emb, self.head.star_probabilities(emb)
+        star_p = np.zeros((len(texts), 5), dtype=np.float64)
+
+        def on_tap(idx, hidden, mask):
+            star_p[idx] = self.tuned.star_probabilities(hidden, mask).cpu().numpy()
+
+        emb = self.encoder.embed(texts, tap_layer=self.tuned.start, on_tap=on_tap)
+        return emb, star_p
 
     def score(self, texts: Sequence[str | None], *, ratings: Sequence[float | None] | None = None,
               langs: Sequence[str | None] | None = None) -> list[ReviewScore]:
@@ -31,8 +56,7 @@ class ReviewAnalyzer:
         clean = [t if isinstance(t, str) else "" for t in texts]
         if not clean:
             return []
-        emb = self.encoder.embed(clean)
-        star_p = self.head.star_probabilities(emb)
+        emb, star_p = self._embed_and_stars(clean)
         sent_p = sentiment_probabilities(star_p)
         expected = star_p @ np.arange(1, 6)
         sev = self.severity.assess(clean, emb, sent_p[:, 0], sent_p[:, 2], ratings)
@@ -55,14 +79,27 @@ class ReviewAnalyzer:
 
 
 def create_analyzer(settings: Settings | None = None, *, device: str | None = None,
-                    head_path: Path | None = None) -> ReviewAnalyzer:
-    """Build the analyzer from the packaged multilingual-e5-small and the trained head in models/."""
+                    head_path: Path | None = None, tuned_path: Path | None = None) -> ReviewAnalyzer:
+    """Build the analyzer from the packaged multilingual-e5-small and the trained files in models/.
+
+    The fine-tuned top (`tuned_top.safetensors`) is used when present; the linear head
+    (`sentiment_head.npz`) is the fallback.
+    """
     settings = settings or Settings.from_env()
     head_path = head_path or SENTIMENT_HEAD_FILE
-    if not head_path.exists():
+    tuned_path = tuned_path or TUNED_TOP_FILE
+    if not head_path.exists() and not tuned_path.exists():
         raise FileNotFoundError(
-            f"sentiment head {head_path} is missing: run `python models/train_sentiment.py`")
+            f"no star model in {MODELS_DIR}: run `python models/finetune_top.py` "
+            "or `python models/train_sentiment.py`")
     encoder = TextEncoder.from_cache(settings.cache_dir, max_length=settings.max_length,
                                      batch_size=settings.batch_size,
                                      device=device or settings.device)
-    return ReviewAnalyzer(encoder, SentimentHead.load(head_path), SeverityClassifier(encoder.embed))
+    tuned = TunedTop.load(tuned_path) if tuned_path.exists() else None
+    head = SentimentHead.load(head_path) if tuned is None else None
+    return ReviewAnalyzer(encoder, head, SeverityClassifier(encoder.embed), tuned=tuned)
+
+
+def model_files() -> list[Path]:
+    """The trained files the analyzer would load, for versioning scores."""
+    return [p for p in (TUNED_TOP_FILE, SENTIMENT_HEAD_FILE) if p.exists()][:1]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -59,8 +59,13 @@ class TextEncoder:
     def prepare(self, text: str) -> str:
         return (QUERY_PREFIX + (text or "")).translate(self._normalization)
 
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """Return an (n, 384) float32 array of unit vectors, in input order."""
+    def embed(self, texts: Sequence[str], *, tap_layer: int | None = None,
+              on_tap: Callable[[list[int], object, object], None] | None = None) -> np.ndarray:
+        """Return an (n, 384) float32 array of unit vectors, in input order.
+
+        With `tap_layer`, `on_tap(indices, hidden, mask)` also receives each batch's hidden states
+        after that layer, so a fine-tuned top can run on them without a second encoder pass.
+        """
         torch = self._torch
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         prepared = [self.prepare(t) for t in texts]
@@ -70,10 +75,14 @@ class TextEncoder:
                 idx = order[start : start + self.batch_size]
                 enc = self.tokenizer([prepared[i] for i in idx], padding=True, truncation=True,
                                      max_length=self.max_length, return_tensors="pt").to(self.device)
-                hidden = self.model(input_ids=enc["input_ids"],
-                                    attention_mask=enc["attention_mask"]).last_hidden_state
-                mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1)
+                result = self.model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"],
+                                    output_hidden_states=tap_layer is not None)
+                hidden = result.last_hidden_state
+                mask = enc["attention_mask"]
+                if tap_layer is not None and on_tap is not None:
+                    on_tap(idx, result.hidden_states[tap_layer], mask)
+                m = mask.unsqueeze(-1).to(hidden.dtype)
+                pooled = (hidden * m).sum(1) / m.sum(1).clamp(min=1)
                 pooled = torch.nn.functional.normalize(pooled.float(), dim=-1)
                 out[idx] = pooled.cpu().numpy()
         return out

@@ -125,3 +125,34 @@ def test_conversion_from_the_package_into_an_empty_cache(tmp_path):
     assert {"config.json", "model.safetensors", "tokenizer.json", "normalization.json"} <= names
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".e5-convert-")] == []
     assert ensure_converted(tmp_path) == target  # second call reuses it
+
+
+def test_plain_torch_top_layers_match_transformers(analyzer):
+    """The tuned top's layer code gives transformers' output when it holds the base weights."""
+    import torch
+
+    from monitor.scoring.tuned import EncoderLayer
+
+    enc = analyzer.encoder
+    batch = enc.tokenizer([enc.prepare("Arrived late but works."), enc.prepare("最高です")],
+                          padding=True, return_tensors="pt")
+    with torch.inference_mode():
+        out = enc.model(**batch, output_hidden_states=True)
+        h, mask = out.hidden_states[8], batch["attention_mask"]
+        for layer in enc.model.encoder.layer[8:]:
+            h = EncoderLayer.from_bert_layer(layer).eval()(h, mask)
+    keep = mask.bool()
+    assert torch.allclose(h[keep], out.last_hidden_state[keep], atol=1e-4)
+
+
+def test_shipped_star_model_is_the_measured_one(analyzer):
+    import json
+
+    from monitor.scoring.analyzer import TUNED_TOP_FILE
+
+    if TUNED_TOP_FILE.exists():
+        assert analyzer.tuned is not None and analyzer.head is None
+        report = json.loads((ROOT / "models" / "eval_tuned.json").read_text())
+        assert report["temperature"] == pytest.approx(analyzer.tuned.temperature, abs=1e-6)
+    else:
+        assert analyzer.head is not None

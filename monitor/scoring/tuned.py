@@ -1,0 +1,108 @@
+"""The fine-tuned top of the encoder: the last transformer layers retrained for star ratings.
+
+Fine-tuning all of multilingual-e5-small needs a GPU; retraining only its top layers on cached
+lower-layer states fits a CPU. The lower layers stay the packaged weights, so the shipped file
+holds only the retrained layers and the star head (fp16). The base layers' own output is kept
+for what needs a general-purpose embedding (severity prototypes, themes).
+
+The layer is written out in plain PyTorch (same maths as transformers' BertLayer, tested for
+parity) so attention masking does not depend on a transformers version.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class EncoderLayer(nn.Module):
+    """One post-LayerNorm BERT layer: self-attention and a GELU feed-forward block."""
+
+    def __init__(self, hidden: int = 384, heads: int = 12, intermediate: int = 1536,
+                 eps: float = 1e-12, dropout: float = 0.1):
+        super().__init__()
+        self.heads = heads
+        self.q, self.k, self.v = (nn.Linear(hidden, hidden) for _ in range(3))
+        self.o = nn.Linear(hidden, hidden)
+        self.ln1 = nn.LayerNorm(hidden, eps=eps)
+        self.fi = nn.Linear(hidden, intermediate)
+        self.fo = nn.Linear(intermediate, hidden)
+        self.ln2 = nn.LayerNorm(hidden, eps=eps)
+        self.drop = nn.Dropout(dropout)
+
+    def forward(self, h: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        b, n, d = h.shape
+        split = lambda x: x.view(b, n, self.heads, d // self.heads).transpose(1, 2)  # noqa: E731
+        ctx = F.scaled_dot_product_attention(split(self.q(h)), split(self.k(h)), split(self.v(h)),
+                                             attn_mask=mask[:, None, None, :].bool())
+        h = self.ln1(h + self.drop(self.o(ctx.transpose(1, 2).reshape(b, n, d))))
+        return self.ln2(h + self.drop(self.fo(F.gelu(self.fi(h)))))
+
+    @classmethod
+    def from_bert_layer(cls, layer) -> "EncoderLayer":
+        cfg_hidden = layer.attention.self.query.in_features
+        new = cls(hidden=cfg_hidden, heads=layer.attention.self.num_attention_heads,
+                  intermediate=layer.intermediate.dense.out_features,
+                  eps=layer.output.LayerNorm.eps)
+        pairs = [(new.q, layer.attention.self.query), (new.k, layer.attention.self.key),
+                 (new.v, layer.attention.self.value), (new.o, layer.attention.output.dense),
+                 (new.ln1, layer.attention.output.LayerNorm), (new.fi, layer.intermediate.dense),
+                 (new.fo, layer.output.dense), (new.ln2, layer.output.LayerNorm)]
+        with torch.no_grad():
+            for mine, theirs in pairs:
+                mine.weight.copy_(theirs.weight)
+                mine.bias.copy_(theirs.bias)
+        return new
+
+
+def mean_pool(h: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    m = mask.unsqueeze(-1).to(h.dtype)
+    return (h * m).sum(1) / m.sum(1).clamp(min=1)
+
+
+class TunedTop(nn.Module):
+    """Retrained top layers + a 5-way star head, applied to the hidden states of layer `start`."""
+
+    def __init__(self, layers: list[EncoderLayer], start: int, n_labels: int = 5,
+                 temperature: float = 1.0):
+        super().__init__()
+        self.layers = nn.ModuleList(layers)
+        self.start = start
+        hidden = layers[0].q.in_features
+        self.head = nn.Linear(hidden, n_labels)
+        self.temperature = temperature
+
+    def logits(self, h: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        for layer in self.layers:
+            h = layer(h, mask)
+        return self.head(mean_pool(h, mask))
+
+    def star_probabilities(self, h: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        return torch.softmax(self.logits(h, mask).float() / self.temperature, dim=-1)
+
+    def save(self, path: Path, meta: dict | None = None) -> None:
+        from safetensors.torch import save_file
+
+        tensors = {k: v.detach().to(torch.float16).contiguous() for k, v in self.state_dict().items()}
+        info = {"start": self.start, "n_layers": len(self.layers), "temperature": self.temperature,
+                **(meta or {})}
+        save_file(tensors, str(path), metadata={"config": json.dumps(info)})
+
+    @classmethod
+    def load(cls, path: Path) -> "TunedTop":
+        from safetensors import safe_open
+
+        with safe_open(str(path), framework="pt") as f:
+            info = json.loads(f.metadata()["config"])
+            state = {k: f.get_tensor(k).float() for k in f.keys()}
+        hidden = state["layers.0.q.weight"].shape[0]
+        inter = state["layers.0.fi.weight"].shape[0]
+        layers = [EncoderLayer(hidden=hidden, intermediate=inter) for _ in range(info["n_layers"])]
+        top = cls(layers, start=info["start"], n_labels=state["head.weight"].shape[0],
+                  temperature=info["temperature"])
+        top.load_state_dict(state)
+        return top.eval()
