@@ -11,7 +11,7 @@ import streamlit as st
 
 from monitor.settings import Settings, redact_url
 from monitor.store import Store, StoreError
-from monitor.trends import negative_share
+from monitor.trends import detect_spikes, negative_share
 
 st.set_page_config(page_title="Needs response · review-monitor", layout="wide")
 
@@ -30,8 +30,8 @@ def load_queue(url: str, products: tuple[str, ...], categories: tuple[str, ...])
 
 
 @st.cache_data(ttl=30, show_spinner=False)
-def load_weekly(url: str, products: tuple[str, ...]) -> pl.DataFrame:
-    return negative_share(get_store(url).reviews(product=products or None), every="1w")
+def load_reviews(url: str, products: tuple[str, ...]) -> pl.DataFrame:
+    return get_store(url).reviews(product=products or None)
 
 
 def main() -> None:
@@ -78,8 +78,22 @@ def main() -> None:
             "text": st.column_config.TextColumn("review", width="large"),
         })
 
+    reviews = load_reviews(settings.db_url, products)
+    st.subheader("Complaint spikes")
+    spikes = detect_spikes(reviews)
+    if spikes.is_empty():
+        st.caption("No spikes: no product had a burst of complaints of one kind.")
+    else:
+        st.caption("A day is a spike when a product's complaints of one category exceed the "
+                   "previous 7 days' mean by 2 standard deviations (at least 3), or when 3 "
+                   "counterfeit, damage or delay complaints arrive within 7 days.")
+        st.dataframe(spikes.head(20), hide_index=True, width="stretch", column_config={
+            "product_id": "product", "day": st.column_config.DateColumn("day"),
+            "trailing_mean": st.column_config.NumberColumn("7-day mean", format="%.1f"),
+            "trailing_std": None, "last_7d": "last 7 days", "rule": "rule"})
+
     st.subheader("Weekly negative share per product")
-    weekly = load_weekly(settings.db_url, products)
+    weekly = negative_share(reviews, every="1w")
     if weekly.is_empty():
         st.info("No dated reviews to chart yet.")
     else:

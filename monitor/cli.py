@@ -162,6 +162,22 @@ def queue(
                    f"{(r['evidence'] or r['text'])[:80]!r}")
 
 
+@app.command()
+@user_errors
+def bench(
+    rows: int = typer.Option(1000, help="Reviews to score"),
+    naive_rows: int = typer.Option(200, help="Reviews for the naive one-at-a-time baseline"),
+    input: Optional[Path] = typer.Option(None, "--input", help="Take texts from this file"),
+    device: Optional[str] = typer.Option(None, help="auto, cpu or cuda"),
+) -> None:
+    """Measure scoring speed against a naive loop in the same run; prints JSON."""
+    import json
+
+    from .bench import run
+
+    typer.echo(json.dumps(run(rows, naive_rows, input, device), indent=2))
+
+
 def main() -> None:
     app()
 

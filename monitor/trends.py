@@ -31,3 +31,55 @@ def negative_share(reviews: pl.DataFrame | pl.LazyFrame, *, by: str = "product_i
         .sort(by, "period")
         .collect()
     )
+
+
+COMPLAINT_CATEGORIES = ("counterfeit", "damage", "delay", "other")
+SEVERE_CATEGORIES = ("counterfeit", "damage", "delay")
+SPIKE_SCHEMA = {
+    "product_id": pl.String(), "category": pl.String(), "day": pl.Datetime("us"),
+    "count": pl.UInt32(), "trailing_mean": pl.Float64(), "trailing_std": pl.Float64(),
+    "last_7d": pl.UInt32(), "rule": pl.String(),
+}
+
+
+def detect_spikes(reviews: pl.DataFrame | pl.LazyFrame, *, k: float = 2.0, min_count: int = 3,
+                  cluster_size: int = 3) -> pl.DataFrame:
+    """Days on which complaints about one product and category spiked, with the rule that fired.
+
+    Two rules, per product and complaint category, on calendar days:
+    - "rate": the day's count is at least `min_count` and above the trailing 7-day mean by more
+      than `k` standard deviations (days without complaints count as zero);
+    - "cluster": a severe category (counterfeit, damage, delay) reaches `cluster_size` complaints
+      within 7 days; reported on the day the threshold is crossed.
+    """
+    lf = reviews.lazy() if isinstance(reviews, pl.DataFrame) else reviews
+    daily = (lf.filter(pl.col("category").is_in(COMPLAINT_CATEGORIES) & pl.col("date").is_not_null())
+             .with_columns(pl.col("date").dt.truncate("1d").alias("day"))
+             .group_by("product_id", "category", "day").agg(pl.len().alias("count"))
+             .collect())
+    if daily.is_empty():
+        return pl.DataFrame(schema=SPIKE_SCHEMA)
+    days = pl.DataFrame({"day": pl.datetime_range(daily["day"].min(), daily["day"].max(), "1d",
+                                                  eager=True, time_unit="us")})
+    grid = daily.select("product_id", "category").unique().join(days, how="cross")
+    group = ["product_id", "category"]
+    full = (grid.join(daily, on=["product_id", "category", "day"], how="left")
+            .with_columns(pl.col("count").fill_null(0).cast(pl.UInt32))
+            .sort([*group, "day"])
+            .with_columns(
+                pl.col("count").cast(pl.Float64).shift(1).rolling_mean(7, min_samples=3).over(group)
+                .alias("trailing_mean"),
+                pl.col("count").cast(pl.Float64).shift(1).rolling_std(7, min_samples=3).over(group)
+                .fill_null(0.0).alias("trailing_std"),
+                pl.col("count").rolling_sum(7, min_samples=1).over(group).cast(pl.UInt32)
+                .alias("last_7d"),
+            ))
+    rate = (pl.col("count") >= min_count) & (
+        pl.col("count") > pl.col("trailing_mean").fill_null(0.0) + k * pl.col("trailing_std"))
+    crossed = (pl.col("category").is_in(SEVERE_CATEGORIES) & (pl.col("last_7d") >= cluster_size)
+               & (pl.col("last_7d").shift(1).over(group).fill_null(0) < cluster_size))
+    return (full.with_columns(pl.when(rate).then(pl.lit("rate")).when(crossed)
+                              .then(pl.lit("cluster")).otherwise(None).alias("rule"))
+            .filter(pl.col("rule").is_not_null())
+            .select(list(SPIKE_SCHEMA)).cast(SPIKE_SCHEMA)
+            .sort("day", descending=True))

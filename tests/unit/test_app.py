@@ -37,6 +37,7 @@ def test_queue_page_renders_queue_metrics_and_chart(stored):
     assert list(table["category"]) == ["damage", "other"]
     # review text stays literal text, never interpreted
     assert "<script>alert(1)</script>" in " ".join(table["text"])
+    assert [s.value for s in at.subheader] == ["Complaint spikes", "Weekly negative share per product"]
     charts = at.get("vega_lite_chart")
     assert len(charts) == 1 and "negative_share" in charts[0].proto.spec
 
@@ -45,6 +46,17 @@ def test_product_filter_narrows_the_queue(stored):
     at = AppTest.from_file(APP, default_timeout=60).run()
     at.sidebar.multiselect[0].select("P2").run()
     assert list(at.dataframe[0].value["product_id"]) == ["P2"]
+
+
+def test_spikes_are_listed(tmp_path, fake_analyzer, sqlite_url, monkeypatch):
+    rows = ["review_id,product_id,date,rating,text"]
+    rows += [f"b{i},K1,2026-03-0{1 + i % 3},1,bad and broken" for i in range(6)]
+    (tmp_path / "s.csv").write_text("\n".join(rows) + "\n")
+    ingest_batch(read_reviews(tmp_path / "s.csv"), fake_analyzer, Store(sqlite_url), "test")
+    monkeypatch.setenv("MONITOR_DB_URL", sqlite_url)
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    spikes = at.dataframe[1].value
+    assert list(spikes["product_id"]) == ["K1"] and list(spikes["rule"]) == ["cluster"]
 
 
 def test_empty_store_says_what_to_do(sqlite_url, monkeypatch):
