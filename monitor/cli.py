@@ -164,6 +164,30 @@ def queue(
 
 @app.command()
 @user_errors
+def trends(
+    by: str = typer.Option("product", help="product, marketplace, lang or category"),
+    freq: str = typer.Option("1w", help="1d, 1w or 1mo"),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help=".parquet, .csv or .jsonl; "
+                                                                  "default: CSV on stdout"),
+    db: Optional[str] = typer.Option(None, help="SQLAlchemy URL"),
+) -> None:
+    """Aggregate stored reviews per group and period: volume, sentiment mix, stars, severities."""
+    from .batch import output_format, write_atomic
+    from .store import Store
+    from .trends import period_trends
+
+    if out is not None:
+        output_format(out)
+    frame = period_trends(Store(db or Settings.from_env().db_url).reviews(), by=by, every=freq)
+    if out is None:
+        typer.echo(frame.write_csv(), nl=False)
+    else:
+        write_atomic(frame, out)
+        typer.echo(f"{frame.height} rows -> {out}", err=True)
+
+
+@app.command()
+@user_errors
 def bench(
     rows: int = typer.Option(1000, help="Reviews to score"),
     naive_rows: int = typer.Option(200, help="Reviews for the naive one-at-a-time baseline"),

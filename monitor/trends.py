@@ -5,32 +5,49 @@ from __future__ import annotations
 import polars as pl
 
 FREQUENCIES = {"1d": "day", "1w": "week", "1mo": "month"}
+GROUPINGS = {"product": "product_id", "marketplace": "marketplace", "lang": "lang",
+             "category": "category"}
 
 
-def negative_share(reviews: pl.DataFrame | pl.LazyFrame, *, by: str = "product_id",
-                   every: str = "1w") -> pl.DataFrame:
-    """Per `by` value and period: review count, negatives, negative share and mean predicted stars.
+def period_trends(reviews: pl.DataFrame | pl.LazyFrame, *, by: str = "product",
+                  every: str = "1w") -> pl.DataFrame:
+    """Per group (product, marketplace, lang or category) and period (1d, 1w, 1mo): volume,
+    sentiment mix, given and predicted star means, counts per severity level, share needing a reply.
 
-    Periods start on Mondays for weekly buckets (polars `truncate`); rows without a date are
-    left out because they cannot be placed on a timeline.
+    Weekly periods start on Mondays (polars `truncate`); rows without a date are left out because
+    they cannot be placed on a timeline.
     """
     if every not in FREQUENCIES:
         raise ValueError(f"unsupported period '{every}'; use one of {', '.join(FREQUENCIES)}")
+    column = GROUPINGS.get(by, by)
+    if column not in GROUPINGS.values():
+        raise ValueError(f"unsupported grouping '{by}'; use one of {', '.join(GROUPINGS)}")
     lf = reviews.lazy() if isinstance(reviews, pl.DataFrame) else reviews
     return (
         lf.filter(pl.col("date").is_not_null())
         .with_columns(pl.col("date").dt.truncate(every).alias("period"))
-        .group_by(by, "period")
+        .group_by(column, "period")
         .agg(
             pl.len().alias("reviews"),
             (pl.col("sentiment") == "negative").sum().alias("negative"),
+            (pl.col("sentiment") == "neutral").mean().alias("neutral_share"),
+            (pl.col("sentiment") == "positive").mean().alias("positive_share"),
+            pl.col("rating").mean().alias("stars_mean"),
             pl.col("stars_pred").mean().alias("stars_pred_mean"),
+            *[(pl.col("severity") == lvl).sum().alias(f"severity_{lvl}") for lvl in (1, 2, 3)],
             pl.col("severity").is_not_null().sum().alias("severe"),
+            pl.col("needs_response").mean().alias("needs_response_share"),
         )
         .with_columns((pl.col("negative") / pl.col("reviews")).alias("negative_share"))
-        .sort(by, "period")
+        .sort(column, "period")
         .collect()
     )
+
+
+def negative_share(reviews: pl.DataFrame | pl.LazyFrame, *, by: str = "product_id",
+                   every: str = "1w") -> pl.DataFrame:
+    """`period_trends` for the dashboard's negative-share chart."""
+    return period_trends(reviews, by=by, every=every)
 
 
 COMPLAINT_CATEGORIES = ("counterfeit", "damage", "delay", "other")

@@ -112,3 +112,19 @@ def test_write_atomic_leaves_no_half_file_on_failure(tmp_path, monkeypatch):
     with pytest.raises(OSError):
         write_atomic(frame, out)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_trends_writes_the_aggregate(batch, fake_analyzer, sqlite_url, tmp_path):
+    import subprocess
+    import sys
+
+    ingest_batch(batch, fake_analyzer, Store(sqlite_url), "test")
+    out = tmp_path / "trends.parquet"
+    proc = subprocess.run([sys.executable, "-m", "monitor.cli", "trends", "--by", "product",
+                           "--freq", "1w", "--out", str(out), "--db", sqlite_url],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    df = pl.read_parquet(out)
+    assert df["product_id"].to_list() == ["P1", "P2"]
+    assert df["severity_2"].to_list() == [1, 0]
+    assert df["needs_response_share"].to_list() == [0.5, 0.5]
