@@ -52,7 +52,10 @@ def score_frame(batch: ReviewBatch, analyzer: Analyzer, *, progress: bool = True
     if bar is not None:
         bar.close()
     scored = pl.DataFrame([s.as_dict() for s in scores], schema=SCORE_SCHEMA)
-    keep = frame.drop([c for c in SCORE_COLUMNS if c in frame.columns])
+    # an input column that shares a score column's name is kept as input_<name>; `lang` is the
+    # same notion, already used as the given language, so the scored one replaces it
+    clashes = [c for c in SCORE_COLUMNS if c in frame.columns and c != "lang"]
+    keep = frame.drop("lang", strict=False).rename({c: f"input_{c}" for c in clashes})
     return pl.concat([keep, scored], how="horizontal")
 
 

@@ -42,6 +42,33 @@ COLUMN_ALIASES: dict[str, list[str]] = {
     "order_id": ["order_id", "order", "orderid", "order id", "order_number"],
     "customer_id": ["customer_id", "customer", "user_id", "buyer_id", "reviewer_id", "customerid"],
 }
+# Language names seen in exports instead of ISO codes.
+LANGUAGE_NAMES = {
+    "english": "en", "german": "de", "deutsch": "de", "french": "fr", "français": "fr",
+    "francais": "fr", "spanish": "es", "español": "es", "espanol": "es", "italian": "it",
+    "italiano": "it", "portuguese": "pt", "português": "pt", "portugues": "pt", "japanese": "ja",
+    "日本語": "ja", "chinese": "zh", "中文": "zh", "简体中文": "zh", "繁體中文": "zh", "russian": "ru",
+    "русский": "ru", "arabic": "ar", "العربية": "ar", "korean": "ko", "한국어": "ko", "dutch": "nl",
+    "nederlands": "nl", "polish": "pl", "polski": "pl", "turkish": "tr", "türkçe": "tr",
+    "swedish": "sv", "svenska": "sv", "hindi": "hi", "vietnamese": "vi", "thai": "th",
+    "indonesian": "id", "czech": "cs", "greek": "el", "hebrew": "he", "ukrainian": "uk",
+}
+_LANG_CODE = re.compile(r"^([a-z]{2,3})(?:[-_][a-z0-9]+)*$")
+
+
+def normalize_language(value: str | None) -> str | None:
+    """ISO 639-1 code from "en", "en-US", "zh_CN", "English" or "日本語"; None if unknown."""
+    if value is None:
+        return None
+    v = str(value).strip().lower()
+    if not v:
+        return None
+    if v in LANGUAGE_NAMES:
+        return LANGUAGE_NAMES[v]
+    m = _LANG_CODE.match(v)
+    return m.group(1)[:2] if m and len(m.group(1)) == 2 else None
+
+
 # Tried in order on bytes that are not UTF-8; the best-scoring decode wins.
 LEGACY_ENCODINGS = ["gb18030", "shift_jis", "big5", "euc_kr", "cp1252", "latin_1"]
 
@@ -273,7 +300,7 @@ def read_reviews(path: str | Path, text_column: str | None = None) -> ReviewBatc
         "_product_id": products,
         "_rating": [parse_rating(r) for r in ratings_raw],
         "_date": [parse_date(d) for d in dates_raw],
-        "_lang_given": [(x or "").strip().lower()[:2] or None for x in column("lang")],
+        "_lang_given": [normalize_language(x) for x in column("lang")],
         "_marketplace": column("marketplace"),
         "_title": column("title"),
         "_order_id": column("order_id"),

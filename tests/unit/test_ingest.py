@@ -120,3 +120,13 @@ def test_review_key_is_stable_and_prefers_id():
     assert review_key(None, "P", "text", "d") == review_key("", "P", " text ", "d")
     assert review_key(None, "P", "text", "d") != review_key(None, "P", "text", "e")
     assert len(review_key(None, None, "x", None)) == 32
+
+
+@pytest.mark.parametrize("value,code", [
+    ("en", "en"), ("en-US", "en"), ("zh_CN", "zh"), ("English", "en"), ("German", "de"),
+    ("Chinese", "zh"), ("日本語", "ja"), ("", None), ("xx-lang-unknown", "xx"), ("Klingon", None),
+])
+def test_normalize_language(value, code):
+    from monitor.ingest import normalize_language
+
+    assert normalize_language(value) == code

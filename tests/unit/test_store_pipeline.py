@@ -128,3 +128,12 @@ def test_cli_trends_writes_the_aggregate(batch, fake_analyzer, sqlite_url, tmp_p
     assert df["product_id"].to_list() == ["P1", "P2"]
     assert df["severity_2"].to_list() == [1, 0]
     assert df["needs_response_share"].to_list() == [0.5, 0.5]
+
+
+def test_input_columns_named_like_score_columns_are_kept_with_a_prefix(tmp_path, fake_analyzer):
+    path = tmp_path / "labelled.csv"
+    path.write_text("text,sentiment,lang\nbad,negative,German\nlovely,positive,\n")
+    out = public_columns(score_frame(read_reviews(path), fake_analyzer, progress=False))
+    assert out["input_sentiment"].to_list() == ["negative", "positive"]
+    assert out["lang"].to_list() == ["de", "en"]  # given language normalised, else detected
+    assert out.columns.count("lang") == 1
