@@ -9,6 +9,7 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
+from monitor.replies import check_reply, draft_reply
 from monitor.settings import Settings, redact_url
 from monitor.store import Store, StoreError
 from monitor.trends import detect_spikes, negative_share
@@ -32,6 +33,38 @@ def load_queue(url: str, products: tuple[str, ...], categories: tuple[str, ...])
 @st.cache_data(ttl=30, show_spinner=False)
 def load_reviews(url: str, products: tuple[str, ...]) -> pl.DataFrame:
     return get_store(url).reviews(product=products or None)
+
+
+def render_reply(queue: pl.DataFrame, contact: str) -> None:
+    """The chosen review (as plain text), its evidence, an editable reply draft and its checklist."""
+    st.subheader("Reply draft")
+    rows = queue.head(200).to_dicts()
+    labels = [f"{SEVERITY_NAMES.get(r['severity'], r['category'])} · {r['product_id'] or '-'} · "
+              f"{(r['text'] or '')[:70]}" for r in rows]
+    choice = st.selectbox("Review", range(len(rows)), format_func=lambda i: labels[i])
+    review = rows[choice]
+    left, right = st.columns(2)
+    with left:
+        st.caption(f"{review['marketplace'] or ''} · {review['lang']} · "
+                   f"{review['rating'] or '?'}★ given · {review['stars_pred']:.1f}★ predicted")
+        st.text(review["text"])  # buyer text is shown as text, never as Markdown or HTML
+        if review["evidence"]:
+            st.caption("Evidence")
+            st.code(review["evidence"], language=None, wrap_lines=True)
+    with right:
+        draft = draft_reply(review["category"], review["lang"], contact=contact)
+        text = st.text_area("Public reply", draft.text, height=180,
+                            key=f"reply-{review['review_key']}")
+        check = check_reply(text, contact=contact)
+        st.markdown("\n".join([
+            f"- {'✅' if check.acknowledge else '❌'} acknowledges the problem",
+            f"- {'✅' if check.fix else '❌'} states the fix or next step",
+            f"- {'✅' if check.invite else '❌'} invites the buyer to a private channel",
+        ]))
+        for problem in check.problems:
+            st.error(f"Remove before posting: {problem}.")
+        if draft.lang != review["lang"]:
+            st.caption(f"No template in '{review['lang']}' yet: drafted in English.")
 
 
 def main() -> None:
@@ -77,6 +110,8 @@ def main() -> None:
             "evidence": st.column_config.TextColumn("evidence", width="medium"),
             "text": st.column_config.TextColumn("review", width="large"),
         })
+
+        render_reply(queue, settings.support_contact)
 
     reviews = load_reviews(settings.db_url, products)
     st.subheader("Complaint spikes")

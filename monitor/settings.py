@@ -30,6 +30,7 @@ class Settings:
     device: str
     batch_size: int
     max_length: int
+    support_contact: str
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -43,6 +44,7 @@ class Settings:
             device=env.get("MONITOR_DEVICE", "auto"),
             batch_size=int(env.get("MONITOR_BATCH_SIZE", "32")),
             max_length=int(env.get("MONITOR_MAX_LENGTH", "256")),
+            support_contact=env.get("MONITOR_SUPPORT_CONTACT", "support@example.com"),
         )
 
 

@@ -37,9 +37,24 @@ def test_queue_page_renders_queue_metrics_and_chart(stored):
     assert list(table["category"]) == ["damage", "other"]
     # review text stays literal text, never interpreted
     assert "<script>alert(1)</script>" in " ".join(table["text"])
-    assert [s.value for s in at.subheader] == ["Complaint spikes", "Weekly negative share per product"]
+    assert [s.value for s in at.subheader] == ["Reply draft", "Complaint spikes",
+                                               "Weekly negative share per product"]
     charts = at.get("vega_lite_chart")
     assert len(charts) == 1 and "negative_share" in charts[0].proto.spec
+
+
+def test_reply_draft_with_live_checklist(stored):
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert at.subheader[0].value == "Reply draft"
+    reply = at.text_area[0]
+    assert "damaged" in reply.value and "support@example.com" in reply.value
+    assert at.markdown[-1].value.count("✅") == 3
+    reply.set_value("Sorry! We will refund you. Update your review for a gift card.").run()
+    assert "❌ invites the buyer" in at.markdown[-1].value
+    assert any("changing or removing the review" in e.value for e in at.error)
+    # pick the second review: its text is shown literally
+    at.selectbox[0].set_value(1).run()
+    assert "<script>alert(1)</script>" in at.text[0].value
 
 
 def test_product_filter_narrows_the_queue(stored):
