@@ -56,10 +56,11 @@ def render_reply(queue: pl.DataFrame, contact: str) -> None:
         text = st.text_area("Public reply", draft.text, height=180,
                             key=f"reply-{review['review_key']}")
         check = check_reply(text, contact=contact)
+        mark = lambda ok: ":green[**yes**]" if ok else ":red[**missing**]"  # noqa: E731
         st.markdown("\n".join([
-            f"- {'✅' if check.acknowledge else '❌'} acknowledges the problem",
-            f"- {'✅' if check.fix else '❌'} states the fix or next step",
-            f"- {'✅' if check.invite else '❌'} invites the buyer to a private channel",
+            f"- {mark(check.acknowledge)} acknowledges the problem",
+            f"- {mark(check.fix)} states the fix or next step",
+            f"- {mark(check.invite)} invites the buyer to a private channel",
         ]))
         for problem in check.problems:
             st.error(f"Remove before posting: {problem}.")

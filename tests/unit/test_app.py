@@ -48,9 +48,9 @@ def test_reply_draft_with_live_checklist(stored):
     assert at.subheader[0].value == "Reply draft"
     reply = at.text_area[0]
     assert "damaged" in reply.value and "support@example.com" in reply.value
-    assert at.markdown[-1].value.count("✅") == 3
+    assert at.markdown[-1].value.count(":green[**yes**]") == 3
     reply.set_value("Sorry! We will refund you. Update your review for a gift card.").run()
-    assert "❌ invites the buyer" in at.markdown[-1].value
+    assert ":red[**missing**] invites the buyer" in at.markdown[-1].value
     assert any("changing or removing the review" in e.value for e in at.error)
     # pick the second review: its text is shown literally
     at.selectbox[0].set_value(1).run()
