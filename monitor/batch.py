@@ -11,6 +11,7 @@ from typing import Protocol, Sequence
 
 import polars as pl
 
+from .cases import CasePolicy
 from .ingest import IngestError, ReviewBatch
 from .schema import SCORE_COLUMNS, SCORE_SCHEMA, ReviewScore
 from .store import AddResult, Store
@@ -105,16 +106,18 @@ def store_rows(scored: pl.DataFrame, source: str) -> list[dict]:
 
 
 def ingest_batch(batch: ReviewBatch, analyzer: Analyzer, store: Store, model_version: str, *,
-                 progress: bool = True) -> IngestSummary:
-    """Score the rows of `batch` the store does not hold yet, and store them in one transaction."""
+                 progress: bool = True, policy: CasePolicy | None = None) -> IngestSummary:
+    """Score the rows of `batch` the store does not hold yet, and store them in one transaction
+    (with their cases and alerts when a case `policy` is given)."""
     known = store.existing_keys(batch.frame["_review_key"].to_list())
     fresh = batch.frame.filter(~pl.col("_review_key").is_in(list(known)))
     fresh = fresh.unique(subset="_review_key", keep="first", maintain_order=True)
     if fresh.height:
         scored = score_frame(ReviewBatch(fresh, batch.rejects, batch.source, batch.text_column,
                                          batch.columns, batch.encoding), analyzer, progress=progress)
-        result = store.add_scored(store_rows(scored, batch.source), model_version)
-        result = AddResult(result.added, batch.frame.height - result.added)
+        result = store.add_scored(store_rows(scored, batch.source), model_version, policy)
+        result = AddResult(result.added, batch.frame.height - result.added,
+                           result.cases_opened, result.alerts_queued)
     else:
         result = AddResult(0, batch.frame.height)
     return IngestSummary(rows=batch.frame.height, rejected=batch.rejects.height, result=result)

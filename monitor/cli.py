@@ -124,9 +124,11 @@ def ingest(
 ) -> None:
     """Score review files and store them; rows already stored are skipped (stable review key)."""
     from .batch import ingest_batch
+    from .cases import CasePolicy
     from .store import Store
 
     settings = Settings.from_env()
+    policy = CasePolicy.from_env()
     url = db or settings.db_url
     store = Store(url)
     batches = _read_all(inputs, text_column)
@@ -136,10 +138,11 @@ def ingest(
         known = store.existing_keys(batch.frame["_review_key"].to_list())
         if analyzer is None and len(known) < batch.frame.height:
             analyzer = _load_analyzer(device)
-        summary = ingest_batch(batch, analyzer, store, version, progress=not quiet)
-        typer.echo(f"{batch.source}: {summary.result.added} added, "
-                   f"{summary.result.already_stored} already stored, "
-                   f"{summary.rejected} rejected (empty text)", err=True)
+        summary = ingest_batch(batch, analyzer, store, version, progress=not quiet, policy=policy)
+        r = summary.result
+        typer.echo(f"{batch.source}: {r.added} added, {r.already_stored} already stored, "
+                   f"{summary.rejected} rejected (empty text); {r.cases_opened} cases opened, "
+                   f"{r.alerts_queued} alerts queued", err=True)
     typer.echo(f"{store.count()} reviews in {redact_url(url)}", err=True)
 
 
@@ -184,6 +187,46 @@ def trends(
     else:
         write_atomic(frame, out)
         typer.echo(f"{frame.height} rows -> {out}", err=True)
+
+
+alerts_app = typer.Typer(no_args_is_help=True, help="Deliver and inspect the alert outbox.")
+app.add_typer(alerts_app, name="alerts")
+
+
+@alerts_app.command("send")
+@user_errors
+def alerts_send(
+    db: Optional[str] = typer.Option(None, help="SQLAlchemy URL"),
+    loop: bool = typer.Option(False, "--loop", help="Keep sending until interrupted"),
+    interval: float = typer.Option(10.0, help="Seconds between rounds with --loop"),
+    rounds: int = typer.Option(0, help="With --loop: stop after this many rounds (0 = never)"),
+) -> None:
+    """Deliver pending alerts (webhook, Slack); failures retry with backoff, then go dead."""
+    import time
+
+    from .alerts import AlertSettings, send_pending
+    from .store import Store
+
+    store = Store(db or Settings.from_env().db_url)
+    settings = AlertSettings.from_env()
+    done = 0
+    while True:
+        s = send_pending(store, settings)
+        typer.echo(f"alerts: {s.delivered} delivered, {s.retrying} to retry, {s.dead} dead",
+                   err=True)
+        done += 1
+        if not loop or (rounds and done >= rounds):
+            break
+        time.sleep(interval)
+
+
+@alerts_app.command("list")
+@user_errors
+def alerts_list(db: Optional[str] = typer.Option(None, help="SQLAlchemy URL")) -> None:
+    """Print the outbox as CSV: id, case, channel, status, attempts, last error."""
+    from .store import Store
+
+    typer.echo(Store(db or Settings.from_env().db_url).alerts().write_csv(), nl=False)
 
 
 @app.command()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
 
 import polars as pl
 from sqlalchemy import (Boolean, DateTime, Float, ForeignKey, Integer, String, Text, create_engine,
@@ -19,6 +19,9 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from .schema import STORED_REVIEW_SCHEMA
 from .settings import redact_url
+
+if TYPE_CHECKING:
+    from .cases import CasePolicy
 
 
 class StoreError(Exception):
@@ -65,6 +68,52 @@ class ScoreRow(Base):
     scored_at: Mapped[datetime] = mapped_column(DateTime)
 
 
+class CaseRow(Base):
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    review_key: Mapped[str] = mapped_column(ForeignKey("reviews.review_key"), unique=True)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    category: Mapped[str] = mapped_column(String(16))
+    severity: Mapped[int | None] = mapped_column(Integer)
+    product_id: Mapped[str | None] = mapped_column(String(200), index=True)
+    lang: Mapped[str] = mapped_column(String(8))
+    opened_at: Mapped[datetime] = mapped_column(DateTime)
+    due_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    first_response_at: Mapped[datetime | None] = mapped_column(DateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class CaseEventRow(Base):
+    __tablename__ = "case_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    actor: Mapped[str] = mapped_column(String(100))
+    from_state: Mapped[str | None] = mapped_column(String(16))
+    to_state: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class AlertRow(Base):
+    """The transactional outbox: written with the case, delivered later, never lost."""
+
+    __tablename__ = "alerts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    idempotency_key: Mapped[str] = mapped_column(String(100), unique=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    payload: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(12), index=True)  # pending | delivered | dead
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
 REVIEW_FIELDS = ("review_id", "product_id", "marketplace", "order_id", "customer_id", "date",
                  "rating", "title", "text", "source")
 SCORE_FIELDS = ("lang", "sentiment", "p_negative", "p_neutral", "p_positive", "stars_pred",
@@ -75,6 +124,8 @@ SCORE_FIELDS = ("lang", "sentiment", "p_negative", "p_neutral", "p_positive", "s
 class AddResult:
     added: int
     already_stored: int
+    cases_opened: int = 0
+    alerts_queued: int = 0
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
@@ -119,14 +170,22 @@ class Store:
                                        .where(ReviewRow.review_key.in_(chunk))))
         return found
 
-    def add_scored(self, rows: Sequence[dict], model_version: str) -> AddResult:
-        """Insert scored reviews (dicts with review_key, REVIEW_FIELDS, SCORE_FIELDS); skip known keys."""
+    def add_scored(self, rows: Sequence[dict], model_version: str,
+                   policy: "CasePolicy | None" = None) -> AddResult:
+        """Insert scored reviews (dicts with review_key, REVIEW_FIELDS, SCORE_FIELDS); skip known keys.
+
+        With a `policy`, every new review that needs a response opens a case with its deadline,
+        and severe ones queue their alerts, all in the same transaction as the review.
+        """
+        import json
+
         now = datetime.now(timezone.utc).replace(tzinfo=None)
         known = self.existing_keys(r["review_key"] for r in rows)
         fresh: dict[str, dict] = {}
         for r in rows:
             if r["review_key"] not in known and r["review_key"] not in fresh:
                 fresh[r["review_key"]] = r
+        cases = alerts = 0
         try:
             with Session(self.engine) as s, s.begin():
                 for key, r in fresh.items():
@@ -136,10 +195,32 @@ class Store:
                 for key, r in fresh.items():
                     s.add(ScoreRow(review_key=key, model_version=model_version, scored_at=now,
                                    **{f: r.get(f) for f in SCORE_FIELDS}))
+                if policy is not None:
+                    for key, r in fresh.items():
+                        if not r["needs_response"]:
+                            continue
+                        case = CaseRow(review_key=key, state="new", category=r["category"],
+                                       severity=r["severity"], product_id=r.get("product_id"),
+                                       lang=r["lang"], opened_at=now,
+                                       due_at=policy.due_at(r["severity"], now), version=1)
+                        s.add(case)
+                        s.flush()
+                        s.add(CaseEventRow(case_id=case.id, at=now, actor="monitor",
+                                           from_state=None, to_state="new", note="opened on ingest"))
+                        cases += 1
+                        for channel in policy.alerts_for(r["severity"], r["sentiment"]):
+                            body = policy.payload(case.id, {**r, "_opened_at": now})
+                            s.add(AlertRow(idempotency_key=f"case-{case.id}-{channel}",
+                                           case_id=case.id, channel=channel,
+                                           payload=json.dumps(body, ensure_ascii=False),
+                                           status="pending", attempts=0, next_attempt_at=now,
+                                           last_error="", created_at=now))
+                            alerts += 1
         except OperationalError as exc:
             raise StoreError(f"cannot write to {redact_url(self.url)}: "
                              f"{str(exc.orig).splitlines()[0]}; nothing was stored") from None
-        return AddResult(added=len(fresh), already_stored=len(rows) - len(fresh))
+        return AddResult(added=len(fresh), already_stored=len(rows) - len(fresh),
+                         cases_opened=cases, alerts_queued=alerts)
 
     def count(self) -> int:
         with Session(self.engine) as s:
@@ -178,6 +259,55 @@ class Store:
              .order_by(ScoreRow.severity.is_(None), ScoreRow.severity, ReviewRow.date.desc())
              .limit(limit))
         return self._frame(q)
+
+    def due_alerts(self, now: datetime, limit: int = 100) -> list[AlertRow]:
+        """Pending alerts whose next attempt is due, oldest first (detached copies)."""
+        with Session(self.engine, expire_on_commit=False) as s:
+            rows = s.scalars(select(AlertRow).where(AlertRow.status == "pending",
+                                                    AlertRow.next_attempt_at <= now)
+                             .order_by(AlertRow.id).limit(limit)).all()
+            s.expunge_all()
+            return list(rows)
+
+    def record_delivery(self, alert_id: int, *, delivered: bool, now: datetime, error: str = "",
+                        retry_at: datetime | None = None, give_up: bool = False) -> None:
+        """Record one delivery attempt: delivered, retry later, or dead after too many tries."""
+        with Session(self.engine) as s, s.begin():
+            row = s.get(AlertRow, alert_id)
+            row.attempts += 1
+            if delivered:
+                row.status, row.delivered_at, row.last_error = "delivered", now, ""
+            else:
+                row.last_error = error[:500]
+                if give_up:
+                    row.status = "dead"
+                else:
+                    row.next_attempt_at = retry_at or now
+
+    def alerts(self) -> pl.DataFrame:
+        """The outbox as a frame, newest first (for the dashboard's alerts log)."""
+        cols = [AlertRow.id, AlertRow.case_id, AlertRow.channel, AlertRow.status, AlertRow.attempts,
+                AlertRow.created_at, AlertRow.delivered_at, AlertRow.next_attempt_at,
+                AlertRow.last_error]
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(*cols).order_by(AlertRow.id.desc())).all()
+        return pl.DataFrame([tuple(r) for r in rows], orient="row", schema={
+            "id": pl.Int64, "case_id": pl.Int64, "channel": pl.String, "status": pl.String,
+            "attempts": pl.Int64, "created_at": pl.Datetime("us"), "delivered_at": pl.Datetime("us"),
+            "next_attempt_at": pl.Datetime("us"), "last_error": pl.String})
+
+    def cases(self) -> pl.DataFrame:
+        """Open and closed cases with their deadlines, most urgent first."""
+        cols = [CaseRow.id, CaseRow.review_key, CaseRow.state, CaseRow.category, CaseRow.severity,
+                CaseRow.product_id, CaseRow.lang, CaseRow.opened_at, CaseRow.due_at,
+                CaseRow.first_response_at, CaseRow.version]
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(*cols).order_by(CaseRow.due_at)).all()
+        return pl.DataFrame([tuple(r) for r in rows], orient="row", schema={
+            "case_id": pl.Int64, "review_key": pl.String, "state": pl.String,
+            "category": pl.String, "severity": pl.Int64, "product_id": pl.String,
+            "lang": pl.String, "opened_at": pl.Datetime("us"), "due_at": pl.Datetime("us"),
+            "first_response_at": pl.Datetime("us"), "version": pl.Int64})
 
     def products(self) -> list[str]:
         with Session(self.engine) as s:

@@ -156,3 +156,31 @@ def test_shipped_star_model_is_the_measured_one(analyzer):
         assert report["temperature"] == pytest.approx(analyzer.tuned.temperature, abs=1e-6)
     else:
         assert analyzer.head is not None
+
+
+def test_cli_ingest_queues_and_alerts_send_delivers_level_1(tmp_path, httpserver):
+    import json
+    import os
+
+    from monitor.alerts import sign
+
+    db = f"sqlite:///{tmp_path / 'm.db'}"
+    src = tmp_path / "c.csv"
+    src.write_text("review_id,product_id,text,rating\n"
+                   "c1,BAG-1,\"This bag is a fake, the logo is wrong. Very angry.\",1\n"
+                   "c2,BAG-1,Lovely bag and fast shipping!,5\n")
+    env = {**os.environ, "MONITOR_WEBHOOK_URL": httpserver.url_for("/hook"),
+           "MONITOR_WEBHOOK_SECRET": "k"}
+    base = [sys.executable, "-m", "monitor.cli"]
+    ing = subprocess.run(base + ["ingest", str(src), "--db", db, "-q"], env=env,
+                         capture_output=True, text=True, timeout=600)
+    assert ing.returncode == 0, ing.stderr
+    assert "1 cases opened, 1 alerts queued" in ing.stderr
+    httpserver.expect_oneshot_request("/hook", method="POST").respond_with_data("ok")
+    snd = subprocess.run(base + ["alerts", "send", "--db", db], env=env, capture_output=True,
+                         text=True, timeout=120)
+    assert "1 delivered" in snd.stderr
+    req = httpserver.log[0][0]
+    assert req.headers["X-Monitor-Signature"] == sign(req.get_data(), "k")
+    payload = json.loads(req.get_data())
+    assert (payload["review_id"], payload["category"], payload["severity"]) == ("c1", "counterfeit", 1)

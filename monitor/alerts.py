@@ -1,0 +1,138 @@
+"""Deliver the alert outbox: generic JSON webhook (HMAC-signed) and Slack-compatible webhooks.
+
+Alerts are written by the store with their case; this module only delivers them. Each attempt
+is recorded; failures retry with exponential backoff and become "dead" after `max_attempts`.
+Every request carries the alert's idempotency key, so a receiver that saw a delivery whose
+acknowledgement was lost (process killed mid-send) can drop the repeat. Secrets (webhook URLs,
+signing key) come from the environment and never appear in messages.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Callable
+from urllib.parse import urlsplit
+
+from .store import Store
+
+SIGNATURE_HEADER = "X-Monitor-Signature"
+IDEMPOTENCY_HEADER = "X-Monitor-Idempotency-Key"
+SEVERITY_LABEL = {1: "Level 1 (counterfeit claim)", 2: "Level 2 (damage)", 3: "Level 3 (delay)"}
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    slack_url: str | None = None
+    timeout_s: float = 10.0
+    max_attempts: int = 8
+    backoff_s: float = 30.0
+    backoff_cap_s: float = 3600.0
+
+    @classmethod
+    def from_env(cls) -> "AlertSettings":
+        env = os.environ
+        return cls(webhook_url=env.get("MONITOR_WEBHOOK_URL") or None,
+                   webhook_secret=env.get("MONITOR_WEBHOOK_SECRET") or None,
+                   slack_url=env.get("MONITOR_SLACK_WEBHOOK_URL") or None,
+                   timeout_s=float(env.get("MONITOR_ALERT_TIMEOUT_S", "10")),
+                   max_attempts=int(env.get("MONITOR_ALERT_MAX_ATTEMPTS", "8")))
+
+    def url_for(self, channel: str) -> str | None:
+        return {"webhook": self.webhook_url, "slack": self.slack_url}.get(channel)
+
+
+@dataclass
+class SendSummary:
+    delivered: int = 0
+    retrying: int = 0
+    dead: int = 0
+
+
+def sign(body: bytes, secret: str) -> str:
+    """HMAC-SHA256 of the raw body, as sent in X-Monitor-Signature ("sha256=<hex>")."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def slack_message(payload: dict) -> dict:
+    """Slack text for a case alert: no customer or order data, only what the team needs."""
+    level = SEVERITY_LABEL.get(payload.get("severity"), payload.get("category"))
+    evidence = (payload.get("evidence") or "")[:200]
+    return {"text": f"*{level}* on {payload.get('product_id') or 'unknown product'} "
+                    f"({payload.get('marketplace') or '-'}, {payload.get('language')}): "
+                    f"\u201c{evidence}\u201d - respond by {payload.get('due_at')} - "
+                    f"<{payload.get('link')}|open case {payload.get('case_id')}>"}
+
+
+def _host(url: str) -> str:
+    return urlsplit(url).netloc.rsplit("@", 1)[-1] or "?"  # never the path or credentials
+
+
+def post_json(url: str, body: bytes, headers: dict[str, str], timeout: float) -> None:
+    """POST and raise `DeliveryError` unless the receiver answers 2xx."""
+    req = urllib.request.Request(url, data=body, method="POST",
+                                 headers={"Content-Type": "application/json", **headers})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            if not 200 <= resp.status < 300:
+                raise DeliveryError(f"{_host(url)} answered HTTP {resp.status}")
+    except urllib.error.HTTPError as exc:
+        raise DeliveryError(f"{_host(url)} answered HTTP {exc.code}") from None
+    except (urllib.error.URLError, TimeoutError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise DeliveryError(f"{_host(url)} unreachable ({type(reason).__name__})") from None
+
+
+class DeliveryError(Exception):
+    """One failed delivery attempt; the message holds no secret."""
+
+
+def deliver_one(alert, settings: AlertSettings, post: Callable = post_json) -> None:
+    url = settings.url_for(alert.channel)
+    if not url:
+        raise DeliveryError(f"channel '{alert.channel}' has no URL configured "
+                            f"(set MONITOR_{'SLACK_' if alert.channel == 'slack' else ''}WEBHOOK_URL)")
+    payload = json.loads(alert.payload)
+    if alert.channel == "slack":
+        body = json.dumps(slack_message(payload), ensure_ascii=False).encode()
+        headers = {}
+    else:
+        body = json.dumps({**payload, "idempotency_key": alert.idempotency_key},
+                          ensure_ascii=False, sort_keys=True).encode()
+        headers = {IDEMPOTENCY_HEADER: alert.idempotency_key}
+        if settings.webhook_secret:
+            headers[SIGNATURE_HEADER] = sign(body, settings.webhook_secret)
+    post(url, body, headers, settings.timeout_s)
+
+
+def send_pending(store: Store, settings: AlertSettings | None = None, *,
+                 now: datetime | None = None, post: Callable = post_json) -> SendSummary:
+    """Try every due pending alert once; record delivered / retry-later / dead."""
+    settings = settings or AlertSettings.from_env()
+    now = now or datetime.now(timezone.utc).replace(tzinfo=None)
+    summary = SendSummary()
+    for alert in store.due_alerts(now):
+        try:
+            deliver_one(alert, settings, post)
+        except DeliveryError as exc:
+            attempts = alert.attempts + 1
+            give_up = attempts >= settings.max_attempts
+            delay = min(settings.backoff_cap_s, settings.backoff_s * 2 ** (attempts - 1))
+            store.record_delivery(alert.id, delivered=False, now=now, error=str(exc),
+                                  retry_at=now + timedelta(seconds=delay), give_up=give_up)
+            if give_up:
+                summary.dead += 1
+            else:
+                summary.retrying += 1
+        else:
+            store.record_delivery(alert.id, delivered=True, now=now)
+            summary.delivered += 1
+    return summary

@@ -1,0 +1,83 @@
+"""Case policy: which reviews open a case, its first-response deadline, and which alerts it raises.
+
+Cases are opened by the store in the same transaction as the review they belong to, and their
+alerts are written to the outbox in that transaction too, so a crash can never leave a severe
+review without its case or its alert.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+CASE_STATES = ("new", "acknowledged", "replied", "resolved", "closed", "escalated")
+# First-response targets in hours. Level 1 is the product's promise (counterfeit: 1 hour);
+# damage within a working half-day, delay within a day, other negatives within two days.
+DEFAULT_SLA_HOURS: dict[str, float] = {"1": 1.0, "2": 4.0, "3": 24.0, "other": 48.0}
+ALERT_LEVELS = (1, 2)  # level-1 and level-2 cases alert the service team at once
+
+
+def parse_sla_hours(spec: str | None) -> dict[str, float]:
+    """`MONITOR_SLA_HOURS` such as "1=1,2=4,3=24,other=48" over the defaults."""
+    hours = dict(DEFAULT_SLA_HOURS)
+    for part in (spec or "").split(","):
+        if not part.strip():
+            continue
+        key, _, value = part.partition("=")
+        key = key.strip().lower()
+        if key not in hours:
+            raise ValueError(f"MONITOR_SLA_HOURS: unknown level '{key}'; use 1, 2, 3 or other")
+        try:
+            hours[key] = float(value)
+        except ValueError:
+            raise ValueError(f"MONITOR_SLA_HOURS: '{part.strip()}' needs a number of hours") from None
+        if hours[key] <= 0:
+            raise ValueError(f"MONITOR_SLA_HOURS: '{part.strip()}' must be more than 0 hours")
+    return hours
+
+
+@dataclass(frozen=True)
+class CasePolicy:
+    """Deadlines per severity and the alert channels configured for new severe cases."""
+
+    sla_hours: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_SLA_HOURS))
+    alert_channels: tuple[str, ...] = ()
+    dashboard_url: str = "http://127.0.0.1:8501"
+
+    @classmethod
+    def from_env(cls) -> "CasePolicy":
+        env = os.environ
+        channels = tuple(name for name, var in (("webhook", "MONITOR_WEBHOOK_URL"),
+                                                ("slack", "MONITOR_SLACK_WEBHOOK_URL"))
+                         if env.get(var))
+        return cls(sla_hours=parse_sla_hours(env.get("MONITOR_SLA_HOURS")),
+                   alert_channels=channels,
+                   dashboard_url=env.get("MONITOR_DASHBOARD_URL", "http://127.0.0.1:8501"))
+
+    def due_at(self, severity: int | None, opened_at: datetime) -> datetime:
+        key = str(severity) if severity in (1, 2, 3) else "other"
+        return opened_at + timedelta(hours=self.sla_hours[key])
+
+    def alerts_for(self, severity: int | None, sentiment: str) -> tuple[str, ...]:
+        """Channels to alert for a new case; positive reviews never alert."""
+        if severity in ALERT_LEVELS and sentiment != "positive":
+            return self.alert_channels
+        return ()
+
+    def payload(self, case_id: int, review: dict) -> dict:
+        """The alert body: what the team needs to act, and a link to the case."""
+        return {
+            "event": "case.opened",
+            "case_id": case_id,
+            "review_id": review.get("review_id") or review["review_key"],
+            "review_key": review["review_key"],
+            "product_id": review.get("product_id"),
+            "marketplace": review.get("marketplace"),
+            "category": review["category"],
+            "severity": review["severity"],
+            "language": review["lang"],
+            "evidence": review.get("evidence") or "",
+            "due_at": self.due_at(review["severity"], review["_opened_at"]).isoformat() + "Z",
+            "link": f"{self.dashboard_url.rstrip('/')}/?case={case_id}",
+        }

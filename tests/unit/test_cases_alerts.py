@@ -1,0 +1,128 @@
+"""Cases opened with the review, the alert outbox, and delivery to a real local HTTP receiver."""
+
+import json
+from datetime import datetime, timedelta
+
+import pytest
+from werkzeug import Response
+
+from monitor.alerts import AlertSettings, send_pending, sign
+from monitor.batch import ingest_batch
+from monitor.cases import CasePolicy, parse_sla_hours
+from monitor.ingest import read_reviews
+from monitor.store import Store
+
+CSV = """review_id,product_id,date,rating,text
+r1,P1,2026-03-02,5,lovely
+r2,P1,2026-03-03,1,bad and broken
+r3,P2,2026-03-10,2,bad fit
+"""
+SECRET = "s3cret-signing-key"
+
+
+@pytest.fixture
+def reviews(tmp_path):
+    (tmp_path / "r.csv").write_text(CSV)
+    return read_reviews(tmp_path / "r.csv")
+
+
+def policy(*channels):
+    return CasePolicy(alert_channels=channels, dashboard_url="http://dash.local")
+
+
+def test_cases_open_with_deadlines_by_severity(reviews, fake_analyzer, sqlite_url):
+    store = Store(sqlite_url)
+    summary = ingest_batch(reviews, fake_analyzer, store, "t", policy=policy())
+    assert (summary.result.cases_opened, summary.result.alerts_queued) == (2, 0)
+    cases = store.cases()
+    by_review = {r["review_key"]: r for r in cases.iter_rows(named=True)}
+    assert len(by_review) == 2 and set(cases["state"]) == {"new"}
+    damage = cases.filter(cases["category"] == "damage").row(0, named=True)
+    other = cases.filter(cases["category"] == "other").row(0, named=True)
+    assert damage["due_at"] - damage["opened_at"] == timedelta(hours=4)
+    assert other["due_at"] - other["opened_at"] == timedelta(hours=48)
+    # re-ingesting opens nothing new
+    again = ingest_batch(reviews, fake_analyzer, store, "t", policy=policy("webhook"))
+    assert (again.result.cases_opened, again.result.alerts_queued) == (0, 0)
+    assert store.cases().height == 2
+
+
+def test_sla_hours_are_configurable_and_validated():
+    assert parse_sla_hours("2=8, other=72")["2"] == 8.0
+    assert CasePolicy(sla_hours=parse_sla_hours("1=0.5")).due_at(
+        1, datetime(2026, 1, 1)) == datetime(2026, 1, 1, 0, 30)
+    for bad in ("4=1", "2=soon", "1=0"):
+        with pytest.raises(ValueError, match="MONITOR_SLA_HOURS"):
+            parse_sla_hours(bad)
+
+
+def test_only_level_1_and_2_alert_and_positive_reviews_never_do():
+    p = policy("webhook", "slack")
+    assert p.alerts_for(1, "negative") == ("webhook", "slack")
+    assert p.alerts_for(2, "neutral") == ("webhook", "slack")
+    assert p.alerts_for(3, "negative") == ()
+    assert p.alerts_for(None, "negative") == ()
+    assert p.alerts_for(2, "positive") == ()
+
+
+def test_webhook_delivery_is_signed_and_carries_the_case(reviews, fake_analyzer, sqlite_url,
+                                                        httpserver):
+    store = Store(sqlite_url)
+    ingest_batch(reviews, fake_analyzer, store, "t", policy=policy("webhook"))
+    httpserver.expect_oneshot_request("/hook", method="POST").respond_with_data("ok")
+    settings = AlertSettings(webhook_url=httpserver.url_for("/hook"), webhook_secret=SECRET)
+    summary = send_pending(store, settings)
+    assert (summary.delivered, summary.retrying, summary.dead) == (1, 0, 0)
+    request, _ = httpserver.log[0]
+    body = request.get_data()
+    assert request.headers["X-Monitor-Signature"] == sign(body, SECRET)
+    payload = json.loads(body)
+    assert payload["category"] == "damage" and payload["severity"] == 2
+    assert payload["review_id"] == "r2" and payload["product_id"] == "P1"
+    assert payload["evidence"] == "broken" and payload["link"].startswith("http://dash.local/?case=")
+    assert request.headers["X-Monitor-Idempotency-Key"] == payload["idempotency_key"]
+    # delivered alerts are not sent again
+    assert send_pending(store, settings).delivered == 0
+    assert store.alerts()["status"].to_list() == ["delivered"]
+
+
+def test_receiver_down_then_up_delivers_exactly_once(reviews, fake_analyzer, sqlite_url,
+                                                      httpserver):
+    store = Store(sqlite_url)
+    ingest_batch(reviews, fake_analyzer, store, "t", policy=policy("webhook"))
+    settings = AlertSettings(webhook_url=httpserver.url_for("/hook"), backoff_s=60)
+    t0 = datetime(2030, 1, 1)
+    httpserver.expect_ordered_request("/hook").respond_with_response(Response("busy", 503))
+    httpserver.expect_ordered_request("/hook").respond_with_response(Response("busy", 500))
+    httpserver.expect_ordered_request("/hook").respond_with_data("ok")
+    assert send_pending(store, settings, now=t0).retrying == 1
+    assert send_pending(store, settings, now=t0 + timedelta(seconds=30)).retrying == 0  # backoff
+    assert send_pending(store, settings, now=t0 + timedelta(seconds=61)).retrying == 1
+    assert send_pending(store, settings, now=t0 + timedelta(seconds=200)).delivered == 1
+    httpserver.check_assertions()
+    row = store.alerts().row(0, named=True)
+    assert (row["status"], row["attempts"]) == ("delivered", 3)
+
+
+def test_unreachable_endpoint_goes_dead_after_max_attempts_without_leaking_the_url(
+        reviews, fake_analyzer, sqlite_url):
+    store = Store(sqlite_url)
+    ingest_batch(reviews, fake_analyzer, store, "t", policy=policy("webhook"))
+    secret_url = "http://127.0.0.1:9/hooks/T0KEN-SECRET-PATH"
+    settings = AlertSettings(webhook_url=secret_url, max_attempts=3, backoff_s=1, timeout_s=2)
+    t = datetime(2030, 1, 1)
+    results = [send_pending(store, settings, now=t + timedelta(hours=i)) for i in range(4)]
+    assert [(r.retrying, r.dead) for r in results] == [(1, 0), (1, 0), (0, 1), (0, 0)]
+    row = store.alerts().row(0, named=True)
+    assert row["status"] == "dead" and "unreachable" in row["last_error"]
+    assert "T0KEN" not in row["last_error"]
+
+
+def test_slack_message_has_no_customer_data(reviews, fake_analyzer, sqlite_url, httpserver):
+    store = Store(sqlite_url)
+    ingest_batch(reviews, fake_analyzer, store, "t", policy=policy("slack"))
+    httpserver.expect_oneshot_request("/slack").respond_with_data("ok")
+    send_pending(store, AlertSettings(slack_url=httpserver.url_for("/slack")))
+    text = json.loads(httpserver.log[0][0].get_data())["text"]
+    assert "Level 2" in text and "P1" in text and "open case" in text
+    assert "O-" not in text and "customer" not in text.lower()
