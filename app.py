@@ -5,10 +5,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import altair as alt
 import polars as pl
 import streamlit as st
 
+from monitor.cases import time_left
 from monitor.replies import check_reply, draft_reply
 from monitor.settings import Settings, redact_url
 from monitor.store import Store, StoreError
@@ -89,6 +92,7 @@ def main() -> None:
         st.caption(f"Database: {redact_url(settings.db_url)}")
 
     queue = load_queue(settings.db_url, products, categories)
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
     counts = {lvl: queue.filter(pl.col("severity") == lvl).height for lvl in (1, 2, 3)}
     cols = st.columns(4)
     cols[0].metric("Need a response", queue.height)
@@ -101,6 +105,8 @@ def main() -> None:
         view = queue.select(
             pl.col("severity").replace_strict(SEVERITY_NAMES, default="—", return_dtype=pl.String)
             .alias("level"),
+            pl.col("due_at").map_elements(lambda d: time_left(d, now), return_dtype=pl.String)
+            .alias("respond"),
             "category", "product_id", "marketplace", "lang", "rating",
             pl.col("stars_pred").round(1), "date", "evidence", "text",
         )
@@ -130,6 +136,27 @@ def main() -> None:
 
     st.subheader("Weekly negative share per product")
     weekly = negative_share(reviews, every="1w")
+    render_weekly(weekly)
+    render_alerts(settings.db_url)
+
+
+@st.cache_data(ttl=10, show_spinner=False)
+def load_alerts(url: str) -> pl.DataFrame:
+    return get_store(url).alerts()
+
+
+def render_alerts(url: str) -> None:
+    alerts = load_alerts(url)
+    with st.expander(f"Alerts log ({alerts.height})"):
+        if alerts.is_empty():
+            st.caption("No alerts yet. Set MONITOR_WEBHOOK_URL or MONITOR_SLACK_WEBHOOK_URL before "
+                       "ingesting; level-1 and level-2 cases then alert, and `monitor alerts send` "
+                       "delivers them.")
+        else:
+            st.dataframe(alerts.head(200), hide_index=True, width="stretch")
+
+
+def render_weekly(weekly: pl.DataFrame) -> None:
     if weekly.is_empty():
         st.info("No dated reviews to chart yet.")
     else:

@@ -81,3 +81,18 @@ class CasePolicy:
             "due_at": self.due_at(review["severity"], review["_opened_at"]).isoformat() + "Z",
             "link": f"{self.dashboard_url.rstrip('/')}/?case={case_id}",
         }
+
+
+def time_left(due_at: datetime | None, now: datetime) -> str:
+    """Human label for a deadline: "overdue 3 h", "45 min left", "2 d left"; "" without one."""
+    if due_at is None:
+        return ""
+    seconds = (due_at - now).total_seconds()
+    span = abs(seconds)
+    if span < 3600:
+        text = f"{int(span // 60)} min"
+    elif span < 2 * 86400:
+        text = f"{span / 3600:.0f} h"
+    else:
+        text = f"{span / 86400:.0f} d"
+    return f"overdue {text}" if seconds < 0 else f"{text} left"

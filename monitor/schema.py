@@ -82,6 +82,15 @@ STORED_REVIEW_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
+# The response queue: stored reviews plus their case.
+QUEUE_SCHEMA: dict[str, pl.DataType] = {
+    **STORED_REVIEW_SCHEMA,
+    "case_id": pl.Int64(),
+    "case_state": pl.String(),
+    "due_at": pl.Datetime("us"),
+}
+
+
 def needs_response(sentiment: str, severity: int | None, rating: float | None) -> bool:
     """A review needs a reply when it is negative, names a severe problem, or rates 2 stars or less."""
     return sentiment == "negative" or severity is not None or (rating is not None and rating <= 2)

@@ -17,7 +17,7 @@ from sqlalchemy import (Boolean, DateTime, Float, ForeignKey, Integer, String, T
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from .schema import STORED_REVIEW_SCHEMA
+from .schema import QUEUE_SCHEMA, STORED_REVIEW_SCHEMA
 from .settings import redact_url
 
 if TYPE_CHECKING:
@@ -242,10 +242,10 @@ class Store:
             q = q.where(ReviewRow.date >= since)
         return q
 
-    def _frame(self, query) -> pl.DataFrame:
+    def _frame(self, query, schema: dict = STORED_REVIEW_SCHEMA) -> pl.DataFrame:
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
-        return pl.DataFrame([tuple(r) for r in rows], schema=STORED_REVIEW_SCHEMA, orient="row")
+        return pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
 
     def reviews(self, *, product: Sequence[str] | None = None, category: Sequence[str] | None = None,
                 since: datetime | None = None) -> pl.DataFrame:
@@ -254,11 +254,14 @@ class Store:
 
     def response_queue(self, *, product: Sequence[str] | None = None,
                        category: Sequence[str] | None = None, limit: int = 500) -> pl.DataFrame:
-        """Reviews needing a response: most severe first (level 1 on top), then newest."""
+        """Reviews needing a response with their case (id, state, deadline): most severe first
+        (level 1 on top), then newest. Reviews stored without a case have null case columns."""
         q = (self._query(needs_response=True, product=product, category=category)
+             .add_columns(CaseRow.id, CaseRow.state, CaseRow.due_at)
+             .outerjoin(CaseRow, CaseRow.review_key == ReviewRow.review_key)
              .order_by(ScoreRow.severity.is_(None), ScoreRow.severity, ReviewRow.date.desc())
              .limit(limit))
-        return self._frame(q)
+        return self._frame(q, QUEUE_SCHEMA)
 
     def due_alerts(self, now: datetime, limit: int = 100) -> list[AlertRow]:
         """Pending alerts whose next attempt is due, oldest first (detached copies)."""

@@ -6,6 +6,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from monitor.batch import ingest_batch
+from monitor.cases import CasePolicy
 from monitor.ingest import read_reviews
 from monitor.store import Store
 
@@ -21,7 +22,8 @@ a4,P2,2026-03-11,4,fine
 @pytest.fixture
 def stored(tmp_path, fake_analyzer, sqlite_url, monkeypatch):
     (tmp_path / "r.csv").write_text(CSV)
-    ingest_batch(read_reviews(tmp_path / "r.csv"), fake_analyzer, Store(sqlite_url), "test")
+    ingest_batch(read_reviews(tmp_path / "r.csv"), fake_analyzer, Store(sqlite_url), "test",
+                 policy=CasePolicy())
     monkeypatch.setenv("MONITOR_DB_URL", sqlite_url)
     return sqlite_url
 
@@ -35,6 +37,9 @@ def test_queue_page_renders_queue_metrics_and_chart(stored):
     assert metrics["L2 damage"] == "1"
     table = at.dataframe[0].value
     assert list(table["category"]) == ["damage", "other"]
+    # the first-response clock: damage 4 h, other 48 h, opened just now
+    assert [r.split()[-1] for r in table["respond"]] == ["left", "left"]
+    assert table["respond"].iloc[1].startswith(("47 h", "48 h", "2 d"))
     # review text stays literal text, never interpreted
     assert "<script>alert(1)</script>" in " ".join(table["text"])
     assert [s.value for s in at.subheader] == ["Reply draft", "Complaint spikes",

@@ -126,3 +126,23 @@ def test_slack_message_has_no_customer_data(reviews, fake_analyzer, sqlite_url, 
     text = json.loads(httpserver.log[0][0].get_data())["text"]
     assert "Level 2" in text and "P1" in text and "open case" in text
     assert "O-" not in text and "customer" not in text.lower()
+
+
+@pytest.mark.parametrize("minutes,label", [
+    (45, "45 min left"), (-30, "overdue 30 min"), (300, "5 h left"), (-60 * 30, "overdue 30 h"),
+    (60 * 24 * 3, "3 d left"),
+])
+def test_time_left_labels(minutes, label):
+    from monitor.cases import time_left
+
+    now = datetime(2026, 1, 1, 12)
+    assert time_left(now + timedelta(minutes=minutes), now) == label
+    assert time_left(None, now) == ""
+
+
+def test_queue_carries_case_and_deadline(reviews, fake_analyzer, sqlite_url):
+    store = Store(sqlite_url)
+    ingest_batch(reviews, fake_analyzer, store, "t", policy=policy())
+    queue = store.response_queue()
+    assert queue["case_state"].to_list() == ["new", "new"]
+    assert queue["due_at"].null_count() == 0 and queue["case_id"].null_count() == 0

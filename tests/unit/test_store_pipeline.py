@@ -7,7 +7,7 @@ import pytest
 
 from monitor.batch import ingest_batch, public_columns, score_frame, write_atomic
 from monitor.ingest import read_reviews
-from monitor.schema import SCORE_COLUMNS, STORED_REVIEW_SCHEMA
+from monitor.schema import QUEUE_SCHEMA, SCORE_COLUMNS
 from monitor.store import Store, StoreError
 from monitor.trends import negative_share
 
@@ -57,7 +57,8 @@ def test_response_queue_is_most_severe_then_newest(batch, fake_analyzer, sqlite_
     store = Store(sqlite_url)
     ingest_batch(batch, fake_analyzer, store, "test")
     queue = store.response_queue()
-    assert queue.schema == pl.Schema(STORED_REVIEW_SCHEMA)
+    assert queue.schema == pl.Schema(QUEUE_SCHEMA)
+    assert queue["case_id"].null_count() == 2  # stored without a case policy
     assert queue["review_id"].to_list() == ["a2", "a3"]
     assert store.response_queue(product=["P2"])["review_id"].to_list() == ["a3"]
     assert store.response_queue(category=["damage"])["review_id"].to_list() == ["a2"]
