@@ -32,6 +32,9 @@ class AlertSettings:
     webhook_url: str | None = None
     webhook_secret: str | None = None
     slack_url: str | None = None
+    smtp_url: str | None = None
+    email_to: str | None = None
+    email_from: str = "review-monitor@localhost"
     timeout_s: float = 10.0
     max_attempts: int = 8
     backoff_s: float = 30.0
@@ -43,11 +46,15 @@ class AlertSettings:
         return cls(webhook_url=env.get("MONITOR_WEBHOOK_URL") or None,
                    webhook_secret=env.get("MONITOR_WEBHOOK_SECRET") or None,
                    slack_url=env.get("MONITOR_SLACK_WEBHOOK_URL") or None,
+                   smtp_url=env.get("MONITOR_SMTP_URL") or None,
+                   email_to=env.get("MONITOR_ALERT_EMAIL_TO") or None,
+                   email_from=env.get("MONITOR_ALERT_EMAIL_FROM", "review-monitor@localhost"),
                    timeout_s=float(env.get("MONITOR_ALERT_TIMEOUT_S", "10")),
                    max_attempts=int(env.get("MONITOR_ALERT_MAX_ATTEMPTS", "8")))
 
     def url_for(self, channel: str) -> str | None:
-        return {"webhook": self.webhook_url, "slack": self.slack_url}.get(channel)
+        return {"webhook": self.webhook_url, "slack": self.slack_url,
+                "email": self.smtp_url if self.email_to else None}.get(channel)
 
 
 @dataclass
@@ -95,12 +102,48 @@ class DeliveryError(Exception):
     """One failed delivery attempt; the message holds no secret."""
 
 
+def send_email(settings: AlertSettings, payload: dict, idempotency_key: str) -> None:
+    """One alert e-mail over SMTP (smtp:// with STARTTLS when offered, smtps:// for TLS)."""
+    import smtplib
+    from email.message import EmailMessage
+    from urllib.parse import unquote
+
+    url = urlsplit(settings.smtp_url)
+    msg = EmailMessage()
+    level = SEVERITY_LABEL.get(payload.get("severity"), payload.get("category"))
+    msg["Subject"] = f"[review-monitor] {level}: {payload.get('product_id') or 'unknown product'}"
+    msg["From"] = settings.email_from
+    msg["To"] = settings.email_to
+    msg["Message-ID"] = f"<{idempotency_key}@review-monitor>"  # lets mail systems drop repeats
+    msg.set_content(slack_message(payload)["text"].replace("*", "") + "\n\n"
+                    + json.dumps(payload, ensure_ascii=False, indent=2))
+    cls = smtplib.SMTP_SSL if url.scheme == "smtps" else smtplib.SMTP
+    try:
+        with cls(url.hostname or "127.0.0.1", url.port or (465 if url.scheme == "smtps" else 25),
+                 timeout=settings.timeout_s) as smtp:
+            if url.scheme == "smtp":
+                smtp.ehlo()
+                if smtp.has_extn("starttls"):
+                    smtp.starttls()
+                    smtp.ehlo()
+            if url.username:
+                smtp.login(unquote(url.username), unquote(url.password or ""))
+            smtp.send_message(msg)
+    except (smtplib.SMTPException, OSError) as exc:
+        raise DeliveryError(f"SMTP {url.hostname} refused or unreachable "
+                            f"({type(exc).__name__})") from None
+
+
 def deliver_one(alert, settings: AlertSettings, post: Callable = post_json) -> None:
     url = settings.url_for(alert.channel)
     if not url:
-        raise DeliveryError(f"channel '{alert.channel}' has no URL configured "
-                            f"(set MONITOR_{'SLACK_' if alert.channel == 'slack' else ''}WEBHOOK_URL)")
+        needs = {"slack": "MONITOR_SLACK_WEBHOOK_URL", "email": "MONITOR_SMTP_URL and "
+                 "MONITOR_ALERT_EMAIL_TO"}.get(alert.channel, "MONITOR_WEBHOOK_URL")
+        raise DeliveryError(f"channel '{alert.channel}' is not configured (set {needs})")
     payload = json.loads(alert.payload)
+    if alert.channel == "email":
+        send_email(settings, payload, alert.idempotency_key)
+        return
     if alert.channel == "slack":
         body = json.dumps(slack_message(payload), ensure_ascii=False).encode()
         headers = {}

@@ -51,6 +51,8 @@ class CasePolicy:
         channels = tuple(name for name, var in (("webhook", "MONITOR_WEBHOOK_URL"),
                                                 ("slack", "MONITOR_SLACK_WEBHOOK_URL"))
                          if env.get(var))
+        if env.get("MONITOR_SMTP_URL") and env.get("MONITOR_ALERT_EMAIL_TO"):
+            channels += ("email",)
         return cls(sla_hours=parse_sla_hours(env.get("MONITOR_SLA_HOURS")),
                    alert_channels=channels,
                    dashboard_url=env.get("MONITOR_DASHBOARD_URL", "http://127.0.0.1:8501"))

@@ -146,3 +146,49 @@ def test_queue_carries_case_and_deadline(reviews, fake_analyzer, sqlite_url):
     queue = store.response_queue()
     assert queue["case_state"].to_list() == ["new", "new"]
     assert queue["due_at"].null_count() == 0 and queue["case_id"].null_count() == 0
+
+
+@pytest.fixture
+def smtp_server():
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.handlers import Message
+
+    received = []
+
+    class Collect(Message):
+        def handle_message(self, message):
+            received.append(message)
+
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    controller = Controller(Collect(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield controller, received
+    finally:
+        controller.stop()
+
+
+def test_email_alert_through_a_real_smtp_server(reviews, fake_analyzer, sqlite_url, smtp_server):
+    controller, received = smtp_server
+    store = Store(sqlite_url)
+    ingest_batch(reviews, fake_analyzer, store, "t", policy=policy("email"))
+    settings = AlertSettings(smtp_url=f"smtp://127.0.0.1:{controller.port}", email_to="team@shop.example")
+    assert send_pending(store, settings).delivered == 1
+    msg = received[0]
+    assert msg["To"] == "team@shop.example" and "Level 2" in msg["Subject"]
+    assert msg["Message-ID"].startswith("<case-")
+    assert "broken" in msg.get_payload()
+
+
+def test_email_server_refusing_is_retried(reviews, fake_analyzer, sqlite_url):
+    store = Store(sqlite_url)
+    ingest_batch(reviews, fake_analyzer, store, "t", policy=policy("email"))
+    settings = AlertSettings(smtp_url="smtp://user:pw@127.0.0.1:9", email_to="t@x.example",
+                             timeout_s=2)
+    assert send_pending(store, settings).retrying == 1
+    err = store.alerts()["last_error"][0]
+    assert "SMTP" in err and "pw" not in err
