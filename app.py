@@ -11,7 +11,7 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from monitor.cases import time_left
+from monitor.cases import TRANSITIONS, ConcurrentEditError, TransitionError, time_left
 from monitor.replies import check_reply, draft_reply
 from monitor.settings import Settings, redact_url
 from monitor.store import Store, StoreError
@@ -69,6 +69,33 @@ def render_reply(queue: pl.DataFrame, contact: str) -> None:
             st.error(f"Remove before posting: {problem}.")
         if draft.lang != review["lang"]:
             st.caption(f"No template in '{review['lang']}' yet: drafted in English.")
+    if review["case_id"] is not None:
+        render_case_actions(review)
+
+
+def render_case_actions(review: dict) -> None:
+    """Move the case along its workflow; a stale version (someone else was faster) is refused."""
+    settings = Settings.from_env()
+    allowed = TRANSITIONS[review["case_state"]]
+    cols = st.columns([2, 2, 3, 1])
+    cols[0].markdown(f"**Case {review['case_id']}** · {review['case_state']}")
+    if not allowed:
+        return
+    target = cols[1].selectbox("Move to", allowed, key=f"to-{review['case_id']}")
+    note = cols[2].text_input("Note", key=f"note-{review['case_id']}")
+    if cols[3].button("Apply", key=f"apply-{review['case_id']}"):
+        actor = st.session_state.get("agent_name") or "dashboard"
+        try:
+            get_store(settings.db_url).transition_case(
+                review["case_id"], target, actor=actor, expected_version=review["case_version"],
+                note=note)
+        except ConcurrentEditError as exc:
+            st.warning(str(exc))
+        except TransitionError as exc:
+            st.error(str(exc))
+        else:
+            load_queue.clear()
+            st.rerun()
 
 
 def main() -> None:
@@ -89,6 +116,7 @@ def main() -> None:
         st.header("Filters")
         products = tuple(st.multiselect("Product", products_all))
         categories = tuple(st.multiselect("Category", CATEGORIES))
+        st.text_input("Your name (for the case history)", key="agent_name")
         st.caption(f"Database: {redact_url(settings.db_url)}")
 
     queue = load_queue(settings.db_url, products, categories)

@@ -12,6 +12,32 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 CASE_STATES = ("new", "acknowledged", "replied", "resolved", "closed", "escalated")
+# Allowed moves; "escalated" can be entered from any open state and left to work on the case.
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "new": ("acknowledged", "replied", "escalated", "closed"),
+    "acknowledged": ("replied", "escalated", "closed"),
+    "escalated": ("acknowledged", "replied", "resolved", "closed"),
+    "replied": ("resolved", "escalated", "closed"),
+    "resolved": ("closed", "escalated"),
+    "closed": (),
+}
+FIRST_RESPONSE_STATES = ("replied",)
+
+
+class TransitionError(ValueError):
+    """A state change that the case workflow does not allow."""
+
+
+class ConcurrentEditError(Exception):
+    """Someone else changed the case first; reload it and try again."""
+
+
+def check_transition(from_state: str, to_state: str) -> None:
+    if to_state not in CASE_STATES:
+        raise TransitionError(f"unknown case state '{to_state}'; use one of {', '.join(CASE_STATES)}")
+    if to_state not in TRANSITIONS[from_state]:
+        allowed = ", ".join(TRANSITIONS[from_state]) or "nothing (closed)"
+        raise TransitionError(f"a {from_state} case cannot become {to_state}; allowed: {allowed}")
 # First-response targets in hours. Level 1 is the product's promise (counterfeit: 1 hour);
 # damage within a working half-day, delay within a day, other negatives within two days.
 DEFAULT_SLA_HOURS: dict[str, float] = {"1": 1.0, "2": 4.0, "3": 24.0, "other": 48.0}

@@ -88,6 +88,7 @@ QUEUE_SCHEMA: dict[str, pl.DataType] = {
     "case_id": pl.Int64(),
     "case_state": pl.String(),
     "due_at": pl.Datetime("us"),
+    "case_version": pl.Int64(),
 }
 
 

@@ -257,11 +257,51 @@ class Store:
         """Reviews needing a response with their case (id, state, deadline): most severe first
         (level 1 on top), then newest. Reviews stored without a case have null case columns."""
         q = (self._query(needs_response=True, product=product, category=category)
-             .add_columns(CaseRow.id, CaseRow.state, CaseRow.due_at)
+             .add_columns(CaseRow.id, CaseRow.state, CaseRow.due_at, CaseRow.version)
              .outerjoin(CaseRow, CaseRow.review_key == ReviewRow.review_key)
              .order_by(ScoreRow.severity.is_(None), ScoreRow.severity, ReviewRow.date.desc())
              .limit(limit))
         return self._frame(q, QUEUE_SCHEMA)
+
+    def transition_case(self, case_id: int, to_state: str, *, actor: str, expected_version: int,
+                        note: str = "", now: datetime | None = None) -> int:
+        """Move a case to `to_state` if nobody changed it since `expected_version`; returns the
+        new version. Every move is recorded in the audit trail with who, when and the note."""
+        from sqlalchemy import update
+
+        from .cases import FIRST_RESPONSE_STATES, ConcurrentEditError, check_transition
+
+        now = now or datetime.now(timezone.utc).replace(tzinfo=None)
+        with Session(self.engine) as s, s.begin():
+            case = s.get(CaseRow, case_id)
+            if case is None:
+                raise KeyError(f"no case {case_id}")
+            check_transition(case.state, to_state)
+            values = {"state": to_state, "version": expected_version + 1}
+            if to_state in FIRST_RESPONSE_STATES and case.first_response_at is None:
+                values["first_response_at"] = now
+            # compare-and-set on the version: the UPDATE matches nothing if someone was faster
+            done = s.execute(update(CaseRow).where(CaseRow.id == case_id,
+                                                   CaseRow.version == expected_version)
+                             .values(**values))
+            if done.rowcount != 1:
+                raise ConcurrentEditError(
+                    f"case {case_id} was changed by someone else (now version {case.version}); "
+                    "reload it and try again")
+            s.add(CaseEventRow(case_id=case_id, at=now, actor=actor, from_state=case.state,
+                               to_state=to_state, note=note))
+        return expected_version + 1
+
+    def case_events(self, case_id: int) -> pl.DataFrame:
+        """The audit trail of one case, oldest first."""
+        cols = [CaseEventRow.at, CaseEventRow.actor, CaseEventRow.from_state,
+                CaseEventRow.to_state, CaseEventRow.note]
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(*cols).where(CaseEventRow.case_id == case_id)
+                                .order_by(CaseEventRow.id)).all()
+        return pl.DataFrame([tuple(r) for r in rows], orient="row", schema={
+            "at": pl.Datetime("us"), "actor": pl.String, "from_state": pl.String,
+            "to_state": pl.String, "note": pl.String})
 
     def due_alerts(self, now: datetime, limit: int = 100) -> list[AlertRow]:
         """Pending alerts whose next attempt is due, oldest first (detached copies)."""

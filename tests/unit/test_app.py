@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+import polars as pl
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -53,13 +55,35 @@ def test_reply_draft_with_live_checklist(stored):
     assert at.subheader[0].value == "Reply draft"
     reply = at.text_area[0]
     assert "damaged" in reply.value and "support@example.com" in reply.value
-    assert at.markdown[-1].value.count(":green[**yes**]") == 3
+    checklist = lambda: next(m.value for m in at.markdown if "acknowledges" in m.value)  # noqa: E731
+    assert checklist().count(":green[**yes**]") == 3
     reply.set_value("Sorry! We will refund you. Update your review for a gift card.").run()
-    assert ":red[**missing**] invites the buyer" in at.markdown[-1].value
+    assert ":red[**missing**] invites the buyer" in checklist()
     assert any("changing or removing the review" in e.value for e in at.error)
     # pick the second review: its text is shown literally
     at.selectbox[0].set_value(1).run()
     assert "<script>alert(1)</script>" in at.text[0].value
+
+
+def test_case_moves_from_the_dashboard_and_stale_edits_are_refused(stored):
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.sidebar.text_input[0].set_value("ana").run()
+    at.selectbox(key=[k for k in (w.key for w in at.selectbox) if k and k.startswith("to-")][0]) \
+        .set_value("acknowledged").run()
+    [b for b in at.button if b.label == "Apply"][0].click().run()
+    assert not at.exception
+    store = Store(stored)
+    case_id = store.cases().filter(pl.col("category") == "damage")["case_id"][0]
+    events = store.case_events(case_id)
+    assert events["to_state"].to_list() == ["new", "acknowledged"]
+    assert events["actor"][-1] == "ana"
+    # another agent already moved it: the next move from the page's old version is refused
+    store.transition_case(case_id, "replied", actor="bo", expected_version=2)
+    at.run()  # page still holds the cached version 2
+    at.selectbox(key=f"to-{case_id}").set_value("escalated").run()
+    [b for b in at.button if b.label == "Apply"][0].click().run()
+    assert any("changed by someone else" in w.value for w in at.warning)
+    assert store.case_events(case_id)["to_state"].to_list() == ["new", "acknowledged", "replied"]
 
 
 def test_product_filter_narrows_the_queue(stored):

@@ -192,3 +192,27 @@ def test_email_server_refusing_is_retried(reviews, fake_analyzer, sqlite_url):
     assert send_pending(store, settings).retrying == 1
     err = store.alerts()["last_error"][0]
     assert "SMTP" in err and "pw" not in err
+
+
+def test_case_transitions_are_audited_and_versioned(reviews, fake_analyzer, sqlite_url):
+    from monitor.cases import ConcurrentEditError, TransitionError
+
+    store = Store(sqlite_url)
+    ingest_batch(reviews, fake_analyzer, store, "t", policy=policy())
+    case = store.cases().row(0, named=True)
+    v2 = store.transition_case(case["case_id"], "acknowledged", actor="ana", expected_version=1)
+    v3 = store.transition_case(case["case_id"], "replied", actor="ana", expected_version=v2,
+                               note="posted public reply")
+    assert v3 == 3
+    events = store.case_events(case["case_id"])
+    assert events["to_state"].to_list() == ["new", "acknowledged", "replied"]
+    assert events["actor"].to_list() == ["monitor", "ana", "ana"]
+    assert events["note"][-1] == "posted public reply"
+    after = store.cases().filter(store.cases()["case_id"] == case["case_id"]).row(0, named=True)
+    assert after["first_response_at"] is not None and after["state"] == "replied"
+    # a second agent working from the old version does not overwrite silently
+    with pytest.raises(ConcurrentEditError, match="changed by someone else"):
+        store.transition_case(case["case_id"], "escalated", actor="bo", expected_version=2)
+    with pytest.raises(TransitionError, match="cannot become new"):
+        store.transition_case(case["case_id"], "new", actor="bo", expected_version=3)
+    assert store.case_events(case["case_id"]).height == 3
