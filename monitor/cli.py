@@ -121,8 +121,14 @@ def ingest(
     text_column: Optional[str] = typer.Option(None, help="Column holding the review text"),
     device: Optional[str] = typer.Option(None, help="auto, cpu or cuda"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar"),
+    send: bool = typer.Option(True, "--send/--no-send",
+                              help="Deliver queued alerts right after storing (else leave them "
+                                   "for `monitor alerts send`)"),
 ) -> None:
-    """Score review files and store them; rows already stored are skipped (stable review key)."""
+    """Score review files and store them; rows already stored are skipped (stable review key).
+
+    New reviews that need a response open cases; new level-1/2 cases queue alerts, which are
+    delivered at once when a channel is configured (failures stay queued for retry)."""
     from .batch import ingest_batch
     from .cases import CasePolicy
     from .store import Store
@@ -144,6 +150,12 @@ def ingest(
                    f"{summary.rejected} rejected (empty text); {r.cases_opened} cases opened, "
                    f"{r.alerts_queued} alerts queued", err=True)
     typer.echo(f"{store.count()} reviews in {redact_url(url)}", err=True)
+    if send and policy.alert_channels:
+        from .alerts import send_pending
+
+        sent = send_pending(store)
+        typer.echo(f"alerts: {sent.delivered} delivered, {sent.retrying} to retry, "
+                   f"{sent.dead} dead", err=True)
 
 
 @app.command()

@@ -172,7 +172,7 @@ def test_cli_ingest_queues_and_alerts_send_delivers_level_1(tmp_path, httpserver
     env = {**os.environ, "MONITOR_WEBHOOK_URL": httpserver.url_for("/hook"),
            "MONITOR_WEBHOOK_SECRET": "k"}
     base = [sys.executable, "-m", "monitor.cli"]
-    ing = subprocess.run(base + ["ingest", str(src), "--db", db, "-q"], env=env,
+    ing = subprocess.run(base + ["ingest", str(src), "--db", db, "-q", "--no-send"], env=env,
                          capture_output=True, text=True, timeout=600)
     assert ing.returncode == 0, ing.stderr
     assert "1 cases opened, 1 alerts queued" in ing.stderr
@@ -184,3 +184,19 @@ def test_cli_ingest_queues_and_alerts_send_delivers_level_1(tmp_path, httpserver
     assert req.headers["X-Monitor-Signature"] == sign(req.get_data(), "k")
     payload = json.loads(req.get_data())
     assert (payload["review_id"], payload["category"], payload["severity"]) == ("c1", "counterfeit", 1)
+
+
+def test_cli_ingest_alerts_at_once_when_a_webhook_is_set(tmp_path, httpserver):
+    import os
+
+    db = f"sqlite:///{tmp_path / 'm.db'}"
+    src = tmp_path / "d.csv"
+    src.write_text("review_id,product_id,text,rating\n"
+                   "d1,KET-1,\"The kettle arrived broken, the lid is cracked.\",1\n")
+    httpserver.expect_oneshot_request("/hook", method="POST").respond_with_data("ok")
+    env = {**os.environ, "MONITOR_WEBHOOK_URL": httpserver.url_for("/hook")}
+    ing = subprocess.run([sys.executable, "-m", "monitor.cli", "ingest", str(src), "--db", db, "-q"],
+                         env=env, capture_output=True, text=True, timeout=600)
+    assert ing.returncode == 0, ing.stderr
+    assert "alerts: 1 delivered" in ing.stderr
+    httpserver.check_assertions()
