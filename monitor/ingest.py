@@ -98,14 +98,19 @@ def _norm_name(name: str) -> str:
 
 
 def find_column(columns: list[str], aliases: list[str]) -> str | None:
-    """The first column whose normalised name is one of `aliases` (in alias order)."""
-    by_norm = {}
+    """The first column whose normalised name is one of `aliases` (in alias order); nested JSON
+    fields flattened to dotted names ("review.body") match on their last part too."""
+    by_norm: dict[str, str] = {}
+    by_leaf: dict[str, str] = {}
     for c in columns:
         by_norm.setdefault(_norm_name(c), c)
-    for alias in aliases:
-        hit = by_norm.get(_norm_name(alias))
-        if hit is not None:
-            return hit
+        if "." in c:
+            by_leaf.setdefault(_norm_name(c.rsplit(".", 1)[1]), c)
+    for table in (by_norm, by_leaf):
+        for alias in aliases:
+            hit = table.get(_norm_name(alias))
+            if hit is not None:
+                return hit
     return None
 
 

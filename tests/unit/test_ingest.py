@@ -45,6 +45,16 @@ def test_legacy_encodings_are_detected(tmp_path, encoding, text):
     assert batch.frame["_text"][0] == text
 
 
+def test_nested_json_fields_are_found_by_their_last_part(tmp_path):
+    recs = [{"review": {"body": "Llegó roto", "rating": 1}, "product": {"asin": "B01"}},
+            {"review": {"body": None, "rating": 5}}]
+    (tmp_path / "n.jsonl").write_text("\n".join(json.dumps(r) for r in recs))
+    batch = read_reviews(tmp_path / "n.jsonl")
+    assert batch.text_column == "review.body"
+    assert batch.columns["rating"] == "review.rating" and batch.columns["product_id"] == "product.asin"
+    assert batch.frame.height == 1 and batch.rejects.height == 1
+
+
 def test_text_column_override_and_missing_column(tmp_path):
     path = write_csv(tmp_path / "r.csv", header=("id", "asin", "words", "stars", "date"))
     with pytest.raises(IngestError, match="no review text column.*--text-column"):
