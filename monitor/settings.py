@@ -31,6 +31,7 @@ class Settings:
     batch_size: int
     max_length: int
     support_contact: str
+    quantize: bool
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -45,6 +46,7 @@ class Settings:
             batch_size=int(env.get("MONITOR_BATCH_SIZE", "32")),
             max_length=int(env.get("MONITOR_MAX_LENGTH", "256")),
             support_contact=env.get("MONITOR_SUPPORT_CONTACT", "support@example.com"),
+            quantize=env.get("MONITOR_QUANTIZE", "0").lower() in ("1", "true", "int8", "yes"),
         )
 
 

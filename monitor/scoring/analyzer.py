@@ -10,7 +10,7 @@ import numpy as np
 from ..langid import detect_language
 from ..schema import ReviewScore, needs_response
 from ..settings import MODELS_DIR, Settings
-from .encoder import TextEncoder
+from .encoder import TextEncoder, quantize_int8
 from .sentiment import SENTIMENTS, SentimentHead, sentiment_probabilities
 from .severity import SeverityClassifier
 from .tuned import TunedTop
@@ -35,7 +35,7 @@ class ReviewAnalyzer:
         self.head = head
         self.tuned = tuned
         self.severity = severity
-        if tuned is not None:
+        if tuned is not None and not encoder.quantized:
             tuned.to(encoder.device, dtype=next(encoder.model.parameters()).dtype)
 
     def _embed_and_stars(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -94,8 +94,11 @@ def create_analyzer(settings: Settings | None = None, *, device: str | None = No
             "or `python models/train_sentiment.py`")
     encoder = TextEncoder.from_cache(settings.cache_dir, max_length=settings.max_length,
                                      batch_size=settings.batch_size,
-                                     device=device or settings.device)
+                                     device=device or settings.device,
+                                     quantize=settings.quantize)
     tuned = TunedTop.load(tuned_path) if tuned_path.exists() else None
+    if tuned is not None and encoder.quantized:
+        tuned = quantize_int8(tuned)
     head = SentimentHead.load(head_path) if tuned is None else None
     return ReviewAnalyzer(encoder, head, SeverityClassifier(encoder.embed), tuned=tuned)
 
