@@ -29,14 +29,31 @@ from monitor.scoring.severity import SeverityClassifier  # noqa: E402
 from monitor.settings import Settings  # noqa: E402
 
 
+def shipped_star_probabilities(dev: pl.DataFrame, x: np.ndarray, settings: Settings) -> np.ndarray:
+    """Star probabilities from the model `monitor score` ships: the tuned top when present."""
+    tuned_path = ROOT / "models" / "tuned_top.safetensors"
+    if not tuned_path.exists():
+        return SentimentHead.load(ROOT / "models" / "sentiment_head.npz").star_probabilities(x)
+    import torch
+    from finetune_top import lower_states, predict
+
+    from monitor.scoring.tuned import TunedTop
+
+    top = TunedTop.load(tuned_path)
+    states = lower_states(dev["text"].to_list(), top.start, settings.max_length, "dev")
+    order, z = predict(top, states, list(range(dev.height)))
+    probs = np.zeros((dev.height, 5))
+    probs[order] = torch.softmax(torch.tensor(z) / top.temperature, -1).numpy()
+    return probs
+
+
 def main() -> None:
     settings = Settings.from_env()
     encoder = TextEncoder.from_cache(settings.cache_dir, max_length=settings.max_length)
     dev = (pl.read_csv(SHARED / "marc_dev.csv")
            .filter(pl.int_range(pl.len()).over("lang") < 2500).sort("id"))
     x = embed_cached(dev["text"].to_list(), "dev", lambda: encoder)
-    sent = sentiment_probabilities(SentimentHead.load(ROOT / "models" / "sentiment_head.npz")
-                                   .star_probabilities(x))
+    sent = sentiment_probabilities(shipped_star_probabilities(dev, x, settings))
     results = SeverityClassifier(encoder.embed).assess(
         dev["text"].to_list(), x, sent[:, 0], sent[:, 2], dev["stars"].cast(pl.Float64).to_list())
     df = dev.with_columns(pl.Series("category", [r.category.value for r in results]),
