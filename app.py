@@ -12,6 +12,7 @@ import polars as pl
 import streamlit as st
 
 from monitor.cases import TRANSITIONS, ConcurrentEditError, TransitionError, time_left
+from monitor.export import to_csv_bytes
 from monitor.replies import check_reply, draft_reply
 from monitor.settings import Settings, redact_url
 from monitor.store import Store, StoreError
@@ -146,6 +147,8 @@ def main() -> None:
             "text": st.column_config.TextColumn("review", width="large"),
         })
 
+        st.download_button("Export the queue (CSV)", to_csv_bytes(queue.drop("case_version")),
+                           file_name="needs-response.csv", mime="text/csv")
         render_reply(queue, settings.support_contact)
 
     reviews = load_reviews(settings.db_url, products)

