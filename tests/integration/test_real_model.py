@@ -200,3 +200,15 @@ def test_cli_ingest_alerts_at_once_when_a_webhook_is_set(tmp_path, httpserver):
     assert ing.returncode == 0, ing.stderr
     assert "alerts: 1 delivered" in ing.stderr
     httpserver.check_assertions()
+
+
+def test_cli_score_csv_output_neutralises_formulas(tmp_path):
+    src = tmp_path / "f.csv"
+    src.write_text('id,text\n1,"=HYPERLINK(""http://evil.invalid"",""click"") broken on arrival"\n')
+    out = tmp_path / "o.csv"
+    proc = subprocess.run([sys.executable, "-m", "monitor.cli", "score", str(src), "--out", str(out),
+                           "-q"], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    row = pl.read_csv(out).row(0, named=True)
+    assert row["text"].startswith("'=HYPERLINK")
+    assert row["category"] == "damage"
