@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, Sequence
+from typing import Callable, Protocol, Sequence
 
 import polars as pl
 
@@ -82,6 +84,69 @@ def write_atomic(frame: pl.DataFrame, out: Path) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _manifest(batches: Sequence[ReviewBatch], chunk_rows: int) -> dict:
+    files = []
+    for b in batches:
+        st = Path(b.source).stat()
+        files.append({"path": str(Path(b.source).resolve()), "size": st.st_size,
+                      "mtime": int(st.st_mtime), "rows": b.frame.height})
+    return {"inputs": files, "chunk_rows": chunk_rows}
+
+
+def score_to_file(batches: Sequence[ReviewBatch], analyzer: Analyzer | Callable[[], Analyzer],
+                  out: Path, *, resume: bool = False, chunk_rows: int = 2048,
+                  progress: bool = True) -> int:
+    """Score `batches` chunk by chunk into `OUT.parts/`, then assemble OUT atomically.
+
+    Each finished chunk is a committed Parquet part, so an interrupted run (Ctrl-C, kill, crash)
+    continues with `resume=True` where it stopped and still ends with exactly one output row per
+    input row. `analyzer` may be a factory, called only if some chunk still needs scoring.
+    Returns the number of rows written.
+    """
+    fmt = output_format(out)
+    parts_dir = out.with_name(out.name + ".parts")
+    manifest = _manifest(batches, chunk_rows)
+    manifest_path = parts_dir / "manifest.json"
+    if parts_dir.exists():
+        if not resume:
+            shutil.rmtree(parts_dir)
+        elif not manifest_path.exists() or json.loads(manifest_path.read_text()) != manifest:
+            raise IngestError(f"{parts_dir} holds parts of a different run (other files or chunk "
+                              "size); delete it or run without --resume")
+    parts_dir.mkdir(parents=True, exist_ok=True)
+    manifest_path.write_text(json.dumps(manifest))
+    total = sum(b.frame.height for b in batches)
+    bar = None
+    if progress and total > CHUNK_ROWS:
+        from tqdm import tqdm
+
+        bar = tqdm(total=total, unit="review", desc=out.name, file=sys.stderr)
+    for bi, batch in enumerate(batches):
+        for ci, start in enumerate(range(0, batch.frame.height, chunk_rows)):
+            part = parts_dir / f"part-{bi:04d}-{ci:07d}.parquet"
+            chunk = batch.frame.slice(start, chunk_rows)
+            if not part.exists():
+                if not hasattr(analyzer, "score"):
+                    analyzer = analyzer()
+                sub = ReviewBatch(chunk, batch.rejects.clear(), batch.source, batch.text_column,
+                                  batch.columns, batch.encoding)
+                write_atomic(public_columns(score_frame(sub, analyzer, progress=False)), part)
+            if bar is not None:
+                bar.update(chunk.height)
+    if bar is not None:
+        bar.close()
+    parts = sorted(parts_dir.glob("part-*.parquet"))
+    frame = (pl.concat([pl.read_parquet(p) for p in parts], how="diagonal_relaxed") if parts
+             else pl.DataFrame(schema=SCORE_SCHEMA))
+    if fmt == "csv":
+        from .export import neutralize_formulas
+
+        frame = neutralize_formulas(frame)  # CSV gets opened in spreadsheets
+    write_atomic(frame, out)
+    shutil.rmtree(parts_dir)
+    return frame.height
 
 
 @dataclass

@@ -40,7 +40,8 @@ def user_errors(fn: Callable) -> Callable:
             msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             fail(msg)
         except KeyboardInterrupt:
-            typer.echo("interrupted: nothing was written", err=True)
+            typer.echo("interrupted: nothing was left half-written (a `monitor score` run "
+                       "continues from its finished chunks with --resume)", err=True)
             raise typer.Exit(130)
 
     return wrapper
@@ -95,25 +96,22 @@ def score(
     text_column: Optional[str] = typer.Option(None, help="Column holding the review text"),
     device: Optional[str] = typer.Option(None, help="auto, cpu or cuda"),
     rejects: Optional[Path] = typer.Option(None, help="Write rows that could not be scored here"),
+    resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run from its "
+                                                        "finished chunks (OUT.parts/)"),
+    chunk_rows: int = typer.Option(2048, help="Rows per committed chunk"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar"),
 ) -> None:
     """Score review files and write them with sentiment, stars, category and severity columns."""
-    import polars as pl
-
-    from .batch import output_format, public_columns, score_frame, write_atomic
+    from .batch import output_format, score_to_file
 
     output_format(out)
+    if chunk_rows < 1:
+        raise ValueError("--chunk-rows must be at least 1")
     batches = _read_all(inputs, text_column)
-    analyzer = _load_analyzer(device)
-    parts = [public_columns(score_frame(b, analyzer, progress=not quiet)) for b in batches]
-    frame = parts[0] if len(parts) == 1 else pl.concat(parts, how="diagonal_relaxed")
-    if output_format(out) == "csv":
-        from .export import neutralize_formulas
-
-        frame = neutralize_formulas(frame)  # CSV gets opened in spreadsheets
-    write_atomic(frame, out)
+    rows = score_to_file(batches, lambda: _load_analyzer(device), out, resume=resume,
+                         chunk_rows=chunk_rows, progress=not quiet)
     _report_rejects(batches, rejects)
-    typer.echo(f"scored {frame.height} reviews -> {out}", err=True)
+    typer.echo(f"scored {rows} reviews -> {out}", err=True)
 
 
 @app.command()

@@ -138,3 +138,55 @@ def test_input_columns_named_like_score_columns_are_kept_with_a_prefix(tmp_path,
     assert out["input_sentiment"].to_list() == ["negative", "positive"]
     assert out["lang"].to_list() == ["de", "en"]  # given language normalised, else detected
     assert out.columns.count("lang") == 1
+
+
+class Interrupting:
+    """Delegates to the stand-in analyzer, then dies like a killed process after `calls` calls."""
+
+    def __init__(self, inner, calls):
+        self.inner, self.left = inner, calls
+
+    def score(self, texts, **kw):
+        if self.left == 0:
+            raise KeyboardInterrupt
+        self.left -= 1
+        return self.inner.score(texts, **kw)
+
+
+def big_batch(tmp_path, n=50):
+    rows = ["review_id,product_id,text"] + [f"r{i},P{i % 3},{'bad' if i % 4 else 'good'} {i}"
+                                            for i in range(n)]
+    (tmp_path / "big.csv").write_text("\n".join(rows) + "\n")
+    return read_reviews(tmp_path / "big.csv")
+
+
+def test_interrupted_score_resumes_to_the_same_output(tmp_path, fake_analyzer):
+    from monitor.batch import score_to_file
+
+    batch = big_batch(tmp_path)
+    clean = tmp_path / "clean.parquet"
+    score_to_file([batch], fake_analyzer, clean, chunk_rows=8, progress=False)
+    out = tmp_path / "out.parquet"
+    with pytest.raises(KeyboardInterrupt):
+        score_to_file([batch], Interrupting(fake_analyzer, 3), out, chunk_rows=8, progress=False)
+    assert not out.exists()
+    assert len(list((tmp_path / "out.parquet.parts").glob("part-*.parquet"))) == 3
+    counting = Interrupting(fake_analyzer, 99)
+    rows = score_to_file([batch], counting, out, resume=True, chunk_rows=8, progress=False)
+    assert rows == 50 and counting.left == 99 - 4  # only the 4 missing chunks were scored
+    assert pl.read_parquet(out).equals(pl.read_parquet(clean))
+    assert not (tmp_path / "out.parquet.parts").exists()
+
+
+def test_resume_refuses_parts_of_another_run(tmp_path, fake_analyzer):
+    from monitor.batch import score_to_file
+    from monitor.ingest import IngestError
+
+    batch = big_batch(tmp_path)
+    out = tmp_path / "out.csv"
+    with pytest.raises(KeyboardInterrupt):
+        score_to_file([batch], Interrupting(fake_analyzer, 1), out, chunk_rows=8, progress=False)
+    with pytest.raises(IngestError, match="different run"):
+        score_to_file([batch], fake_analyzer, out, resume=True, chunk_rows=16, progress=False)
+    # without --resume a fresh run starts over
+    assert score_to_file([batch], fake_analyzer, out, chunk_rows=16, progress=False) == 50
