@@ -151,6 +151,7 @@ def main() -> None:
                            file_name="needs-response.csv", mime="text/csv")
         render_reply(queue, settings.support_contact)
 
+    render_follow_ups(settings.db_url, now)
     reviews = load_reviews(settings.db_url, products)
     st.subheader("Complaint spikes")
     spikes = detect_spikes(reviews)
@@ -169,6 +170,27 @@ def main() -> None:
     weekly = negative_share(reviews, every="1w")
     render_weekly(weekly)
     render_alerts(settings.db_url)
+
+
+def render_follow_ups(url: str, now: datetime) -> None:
+    """Improvement reports (7 days) and try-again invitations (30 days) after resolved cases."""
+    tasks = get_store(url).follow_ups(now).filter(pl.col("status") != "done")
+    st.subheader("Follow-ups")
+    if tasks.is_empty():
+        st.caption("No open follow-ups. Resolving a case plans an improvement report within 7 "
+                   "days and a try-again invitation within 30 days, at the buyer's local morning.")
+        return
+    st.dataframe(tasks.select("status", "kind", "case_id", "product_id", "lang", "contact_at",
+                              "due_at"), hide_index=True, width="stretch")
+    cols = st.columns([3, 1])
+    pick = cols[0].selectbox("Mark done", tasks["id"].to_list(),
+                             format_func=lambda i: next(
+                                 f"#{r['id']} {r['kind']} (case {r['case_id']}, {r['status']})"
+                                 for r in tasks.iter_rows(named=True) if r["id"] == i))
+    if cols[1].button("Done", key="follow-up-done"):
+        get_store(url).complete_follow_up(pick, actor=st.session_state.get("agent_name") or
+                                          "dashboard")
+        st.rerun()
 
 
 @st.cache_data(ttl=10, show_spinner=False)

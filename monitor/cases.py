@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 CASE_STATES = ("new", "acknowledged", "replied", "resolved", "closed", "escalated")
 # Allowed moves; "escalated" can be entered from any open state and left to work on the case.
@@ -124,3 +125,53 @@ def time_left(due_at: datetime | None, now: datetime) -> str:
     else:
         text = f"{span / 86400:.0f} d"
     return f"overdue {text}" if seconds < 0 else f"{text} left"
+
+
+# Follow-ups after a case is resolved: what changed because of the complaint (7 days), and an
+# invitation to try the product again (30 days).
+FOLLOW_UPS: dict[str, int] = {"improvement_report": 7, "try_again": 30}
+CONTACT_HOUR = 9  # local morning: never contact a buyer during their night
+MARKETPLACE_TZ = {
+    "amazon.com": "America/New_York", "amazon.ca": "America/Toronto",
+    "amazon.com.mx": "America/Mexico_City", "amazon.com.br": "America/Sao_Paulo",
+    "amazon.co.uk": "Europe/London", "amazon.de": "Europe/Berlin", "amazon.fr": "Europe/Paris",
+    "amazon.es": "Europe/Madrid", "amazon.it": "Europe/Rome", "amazon.nl": "Europe/Amsterdam",
+    "amazon.pl": "Europe/Warsaw", "amazon.se": "Europe/Stockholm", "amazon.co.jp": "Asia/Tokyo",
+    "amazon.in": "Asia/Kolkata", "amazon.com.au": "Australia/Sydney", "amazon.ae": "Asia/Dubai",
+    "amazon.sa": "Asia/Riyadh", "tmall": "Asia/Shanghai", "taobao": "Asia/Shanghai",
+    "jd": "Asia/Shanghai", "noon": "Asia/Dubai", "rakuten": "Asia/Tokyo",
+}
+LANGUAGE_TZ = {
+    "en": "America/New_York", "de": "Europe/Berlin", "fr": "Europe/Paris", "es": "Europe/Madrid",
+    "it": "Europe/Rome", "pt": "America/Sao_Paulo", "ja": "Asia/Tokyo", "zh": "Asia/Shanghai",
+    "ko": "Asia/Seoul", "ru": "Europe/Moscow", "ar": "Asia/Riyadh", "nl": "Europe/Amsterdam",
+    "pl": "Europe/Warsaw", "tr": "Europe/Istanbul", "sv": "Europe/Stockholm",
+}
+
+
+def buyer_timezone(marketplace: str | None, lang: str | None) -> ZoneInfo:
+    """The buyer's likely time zone: from the marketplace when known, else the language, else UTC."""
+    name = MARKETPLACE_TZ.get((marketplace or "").strip().lower()) or LANGUAGE_TZ.get(lang or "")
+    return ZoneInfo(name or "UTC")
+
+
+def local_morning(due: datetime, tz: ZoneInfo) -> datetime:
+    """The buyer's 09:00 on the due day (naive UTC), or the next day's if that has passed."""
+    local = due.replace(tzinfo=timezone.utc).astimezone(tz)
+    slot = datetime.combine(local.date(), time(CONTACT_HOUR), tzinfo=tz)
+    if slot < local:
+        slot = datetime.combine(local.date() + timedelta(days=1), time(CONTACT_HOUR), tzinfo=tz)
+    return slot.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def plan_follow_ups(resolved_at: datetime, marketplace: str | None, lang: str | None
+                    ) -> list[tuple[str, datetime, datetime]]:
+    """(kind, due_at, contact_at) for each follow-up of a case resolved at `resolved_at` (UTC)."""
+    tz = buyer_timezone(marketplace, lang)
+    plan = []
+    for kind, days in FOLLOW_UPS.items():
+        due = resolved_at + timedelta(days=days)
+        # contact on the buyer's last local morning before the deadline, never at night
+        contact = local_morning(due - timedelta(days=1), tz)
+        plan.append((kind, due, min(contact, due)))
+    return plan

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Sequence
 
 import polars as pl
-from sqlalchemy import (Boolean, DateTime, Float, ForeignKey, Integer, String, Text, create_engine,
-                        event, func, select)
+from sqlalchemy import (Boolean, DateTime, Float, ForeignKey, Integer, String, Text,
+                        UniqueConstraint, create_engine, event, func, select)
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
@@ -22,6 +22,8 @@ from .settings import redact_url
 
 if TYPE_CHECKING:
     from .cases import CasePolicy
+
+OPEN_STATES = ("new", "acknowledged", "escalated")  # cases still waiting for a first response
 
 
 class StoreError(Exception):
@@ -93,6 +95,22 @@ class CaseEventRow(Base):
     actor: Mapped[str] = mapped_column(String(100))
     from_state: Mapped[str | None] = mapped_column(String(16))
     to_state: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class FollowUpRow(Base):
+    """After a case is resolved: the improvement report (7 days) and try-again invitation (30)."""
+
+    __tablename__ = "follow_ups"
+    __table_args__ = (UniqueConstraint("case_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    due_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    contact_at: Mapped[datetime] = mapped_column(DateTime)
+    done_at: Mapped[datetime | None] = mapped_column(DateTime)
+    done_by: Mapped[str | None] = mapped_column(String(100))
     note: Mapped[str] = mapped_column(Text, default="")
 
 
@@ -253,13 +271,17 @@ class Store:
         return self._frame(self._query(product=product, category=category, since=since))
 
     def response_queue(self, *, product: Sequence[str] | None = None,
-                       category: Sequence[str] | None = None, limit: int = 500) -> pl.DataFrame:
+                       category: Sequence[str] | None = None, limit: int = 500,
+                       open_only: bool = True) -> pl.DataFrame:
         """Reviews needing a response with their case (id, state, deadline): most severe first
-        (level 1 on top), then newest. Reviews stored without a case have null case columns."""
+        (level 1 on top), then newest. Reviews stored without a case have null case columns.
+        With `open_only`, cases already replied to, resolved or closed are left out."""
         q = (self._query(needs_response=True, product=product, category=category)
              .add_columns(CaseRow.id, CaseRow.state, CaseRow.due_at, CaseRow.version)
-             .outerjoin(CaseRow, CaseRow.review_key == ReviewRow.review_key)
-             .order_by(ScoreRow.severity.is_(None), ScoreRow.severity, ReviewRow.date.desc())
+             .outerjoin(CaseRow, CaseRow.review_key == ReviewRow.review_key))
+        if open_only:
+            q = q.where(CaseRow.state.is_(None) | CaseRow.state.in_(OPEN_STATES))
+        q = (q.order_by(ScoreRow.severity.is_(None), ScoreRow.severity, ReviewRow.date.desc())
              .limit(limit))
         return self._frame(q, QUEUE_SCHEMA)
 
@@ -269,7 +291,8 @@ class Store:
         new version. Every move is recorded in the audit trail with who, when and the note."""
         from sqlalchemy import update
 
-        from .cases import FIRST_RESPONSE_STATES, ConcurrentEditError, check_transition
+        from .cases import (FIRST_RESPONSE_STATES, ConcurrentEditError, check_transition,
+                            plan_follow_ups)
 
         now = now or datetime.now(timezone.utc).replace(tzinfo=None)
         with Session(self.engine) as s, s.begin():
@@ -290,7 +313,46 @@ class Store:
                     "reload it and try again")
             s.add(CaseEventRow(case_id=case_id, at=now, actor=actor, from_state=case.state,
                                to_state=to_state, note=note))
+            if to_state == "resolved":
+                review = s.get(ReviewRow, case.review_key)
+                planned = set(s.scalars(select(FollowUpRow.kind)
+                                        .where(FollowUpRow.case_id == case_id)))
+                for kind, due, contact in plan_follow_ups(now, review.marketplace, case.lang):
+                    if kind not in planned:  # a case resolved twice keeps its first plan
+                        s.add(FollowUpRow(case_id=case_id, kind=kind, due_at=due,
+                                          contact_at=contact, note=""))
         return expected_version + 1
+
+    def follow_ups(self, now: datetime | None = None) -> pl.DataFrame:
+        """Follow-up tasks with their status: done, overdue, due (contact time reached), planned."""
+        now = now or datetime.now(timezone.utc).replace(tzinfo=None)
+        cols = [FollowUpRow.id, FollowUpRow.case_id, FollowUpRow.kind, FollowUpRow.due_at,
+                FollowUpRow.contact_at, FollowUpRow.done_at, FollowUpRow.done_by,
+                CaseRow.product_id, CaseRow.lang, CaseRow.category]
+        q = (select(*cols).join(CaseRow, CaseRow.id == FollowUpRow.case_id)
+             .order_by(FollowUpRow.due_at))
+        with self.engine.connect() as conn:
+            rows = conn.execute(q).all()
+        frame = pl.DataFrame([tuple(r) for r in rows], orient="row", schema={
+            "id": pl.Int64, "case_id": pl.Int64, "kind": pl.String, "due_at": pl.Datetime("us"),
+            "contact_at": pl.Datetime("us"), "done_at": pl.Datetime("us"), "done_by": pl.String,
+            "product_id": pl.String, "lang": pl.String, "category": pl.String})
+        return frame.with_columns(
+            pl.when(pl.col("done_at").is_not_null()).then(pl.lit("done"))
+            .when(pl.col("due_at") < now).then(pl.lit("overdue"))
+            .when(pl.col("contact_at") <= now).then(pl.lit("due"))
+            .otherwise(pl.lit("planned")).alias("status"))
+
+    def complete_follow_up(self, follow_up_id: int, *, actor: str, note: str = "",
+                           now: datetime | None = None) -> None:
+        """Mark a follow-up done (once; a second call changes nothing)."""
+        now = now or datetime.now(timezone.utc).replace(tzinfo=None)
+        with Session(self.engine) as s, s.begin():
+            row = s.get(FollowUpRow, follow_up_id)
+            if row is None:
+                raise KeyError(f"no follow-up {follow_up_id}")
+            if row.done_at is None:
+                row.done_at, row.done_by, row.note = now, actor, note
 
     def case_events(self, case_id: int) -> pl.DataFrame:
         """The audit trail of one case, oldest first."""

@@ -44,7 +44,7 @@ def test_queue_page_renders_queue_metrics_and_chart(stored):
     assert table["respond"].iloc[1].startswith(("47 h", "48 h", "2 d"))
     # review text stays literal text, never interpreted
     assert "<script>alert(1)</script>" in " ".join(table["text"])
-    assert [s.value for s in at.subheader] == ["Reply draft", "Complaint spikes",
+    assert [s.value for s in at.subheader] == ["Reply draft", "Follow-ups", "Complaint spikes",
                                                "Weekly negative share per product"]
     assert at.get("download_button")  # the queue export
     charts = at.get("vega_lite_chart")
@@ -79,12 +79,28 @@ def test_case_moves_from_the_dashboard_and_stale_edits_are_refused(stored):
     assert events["to_state"].to_list() == ["new", "acknowledged"]
     assert events["actor"][-1] == "ana"
     # another agent already moved it: the next move from the page's old version is refused
-    store.transition_case(case_id, "replied", actor="bo", expected_version=2)
+    store.transition_case(case_id, "escalated", actor="bo", expected_version=2)
     at.run()  # page still holds the cached version 2
-    at.selectbox(key=f"to-{case_id}").set_value("escalated").run()
+    at.selectbox(key=f"to-{case_id}").set_value("replied").run()
     [b for b in at.button if b.label == "Apply"][0].click().run()
     assert any("changed by someone else" in w.value for w in at.warning)
-    assert store.case_events(case_id)["to_state"].to_list() == ["new", "acknowledged", "replied"]
+    assert store.case_events(case_id)["to_state"].to_list() == ["new", "acknowledged", "escalated"]
+    # once replied to, the case leaves the queue
+    store.transition_case(case_id, "replied", actor="bo", expected_version=3)
+    assert case_id not in store.response_queue()["case_id"].to_list()
+    assert case_id in store.response_queue(open_only=False)["case_id"].to_list()
+
+
+def test_follow_ups_listed_and_marked_done(stored):
+    store = Store(stored)
+    case_id = store.cases().filter(pl.col("category") == "damage")["case_id"][0]
+    v = store.transition_case(case_id, "replied", actor="a", expected_version=1)
+    store.transition_case(case_id, "resolved", actor="a", expected_version=v)
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    table = next(d.value for d in at.dataframe if "kind" in d.value.columns)
+    assert sorted(table["kind"]) == ["improvement_report", "try_again"]
+    at.button(key="follow-up-done").click().run()
+    assert store.follow_ups().filter(pl.col("status") == "done").height == 1
 
 
 def test_product_filter_narrows_the_queue(stored):

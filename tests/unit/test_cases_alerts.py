@@ -216,3 +216,36 @@ def test_case_transitions_are_audited_and_versioned(reviews, fake_analyzer, sqli
     with pytest.raises(TransitionError, match="cannot become new"):
         store.transition_case(case["case_id"], "new", actor="bo", expected_version=3)
     assert store.case_events(case["case_id"]).height == 3
+
+
+def test_resolving_a_case_plans_follow_ups_in_the_buyers_morning(tmp_path, fake_analyzer,
+                                                                  sqlite_url):
+    (tmp_path / "jp.csv").write_text("review_id,product_id,marketplace,text,rating\n"
+                                     "j1,P1,amazon.co.jp,bad and broken,1\n")
+    store = Store(sqlite_url)
+    ingest_batch(read_reviews(tmp_path / "jp.csv"), fake_analyzer, store, "t", policy=policy())
+    case_id = store.cases()["case_id"][0]
+    t = datetime(2026, 3, 1, 15, 0)  # 00:00 in Tokyo on 2 March
+    v = store.transition_case(case_id, "replied", actor="a", expected_version=1, now=t)
+    store.transition_case(case_id, "resolved", actor="a", expected_version=v, now=t)
+    plan = store.follow_ups(now=t).sort("due_at")
+    assert plan["kind"].to_list() == ["improvement_report", "try_again"]
+    assert plan["due_at"].to_list() == [t + timedelta(days=7), t + timedelta(days=30)]
+    for contact in plan["contact_at"].to_list():
+        assert contact.hour == 0  # 09:00 in Tokyo (UTC+9)
+    assert set(plan["status"]) == {"planned"}
+    assert store.follow_ups(now=t + timedelta(days=8))["status"].to_list() == ["overdue", "planned"]
+    store.complete_follow_up(plan["id"][0], actor="ana", now=t + timedelta(days=6))
+    later = store.follow_ups(now=t + timedelta(days=29, hours=10)).sort("due_at")
+    assert later["status"].to_list() == ["done", "due"]
+    assert later["done_by"][0] == "ana"
+
+
+@pytest.mark.parametrize("market,lang,hour_utc", [
+    ("amazon.de", "de", 8), ("amazon.com", "en", 14), (None, "zh", 1), ("unknown-shop", None, 9),
+])
+def test_contact_time_is_local_morning(market, lang, hour_utc):
+    from monitor.cases import plan_follow_ups
+
+    (kind, due, contact), _ = plan_follow_ups(datetime(2026, 1, 10, 12), market, lang)
+    assert contact.hour == hour_utc and contact <= due
