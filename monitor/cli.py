@@ -215,16 +215,22 @@ def alerts_send(
     interval: float = typer.Option(10.0, help="Seconds between rounds with --loop"),
     rounds: int = typer.Option(0, help="With --loop: stop after this many rounds (0 = never)"),
 ) -> None:
-    """Deliver pending alerts (webhook, Slack); failures retry with backoff, then go dead."""
+    """Escalate overdue cases, then deliver pending alerts (webhook, Slack, e-mail); failures
+    retry with backoff, then go dead."""
     import time
 
     from .alerts import AlertSettings, send_pending
+    from .cases import CasePolicy
     from .store import Store
 
     store = Store(db or Settings.from_env().db_url)
     settings = AlertSettings.from_env()
+    policy = CasePolicy.from_env()
     done = 0
     while True:
+        escalated = store.escalate_overdue(policy)
+        if escalated:
+            typer.echo(f"cases: {escalated} escalated (first-response deadline passed)", err=True)
         s = send_pending(store, settings)
         typer.echo(f"alerts: {s.delivered} delivered, {s.retrying} to retry, {s.dead} dead",
                    err=True)

@@ -323,6 +323,38 @@ class Store:
                                           contact_at=contact, note=""))
         return expected_version + 1
 
+    def escalate_overdue(self, policy: "CasePolicy", now: datetime | None = None) -> int:
+        """Escalate open cases whose first-response deadline has passed, recording why, and queue
+        an overdue alert for level-1/2 ones; each case is escalated once. Returns how many."""
+        import json
+
+        now = now or datetime.now(timezone.utc).replace(tzinfo=None)
+        count = 0
+        with Session(self.engine) as s, s.begin():
+            overdue = s.scalars(select(CaseRow).where(CaseRow.state.in_(("new", "acknowledged")),
+                                                      CaseRow.due_at < now)).all()
+            for case in overdue:
+                s.add(CaseEventRow(case_id=case.id, at=now, actor="monitor",
+                                   from_state=case.state, to_state="escalated",
+                                   note=f"first-response deadline {case.due_at:%Y-%m-%d %H:%M} UTC "
+                                        "passed"))
+                case.state, case.version = "escalated", case.version + 1
+                count += 1
+                review = s.get(ReviewRow, case.review_key)
+                score = s.get(ScoreRow, case.review_key)
+                for channel in policy.alerts_for(case.severity, score.sentiment):
+                    body = policy.payload(case.id, {
+                        "review_key": case.review_key, "review_id": review.review_id,
+                        "product_id": case.product_id, "marketplace": review.marketplace,
+                        "category": case.category, "severity": case.severity, "lang": case.lang,
+                        "evidence": score.evidence, "_opened_at": case.opened_at})
+                    body["event"] = "case.overdue"
+                    s.add(AlertRow(idempotency_key=f"case-{case.id}-overdue-{channel}",
+                                   case_id=case.id, channel=channel,
+                                   payload=json.dumps(body, ensure_ascii=False), status="pending",
+                                   attempts=0, next_attempt_at=now, last_error="", created_at=now))
+        return count
+
     def follow_ups(self, now: datetime | None = None) -> pl.DataFrame:
         """Follow-up tasks with their status: done, overdue, due (contact time reached), planned."""
         now = now or datetime.now(timezone.utc).replace(tzinfo=None)

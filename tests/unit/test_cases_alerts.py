@@ -3,6 +3,7 @@
 import json
 from datetime import datetime, timedelta
 
+import polars as pl
 import pytest
 from werkzeug import Response
 
@@ -249,3 +250,23 @@ def test_contact_time_is_local_morning(market, lang, hour_utc):
 
     (kind, due, contact), _ = plan_follow_ups(datetime(2026, 1, 10, 12), market, lang)
     assert contact.hour == hour_utc and contact <= due
+
+
+def test_overdue_cases_escalate_once_and_severe_ones_alert(reviews, fake_analyzer, sqlite_url):
+    store = Store(sqlite_url)
+    p = policy("webhook")
+    ingest_batch(reviews, fake_analyzer, store, "t", policy=p)
+    opened = store.cases()["opened_at"][0]
+    assert store.escalate_overdue(p, now=opened + timedelta(hours=1)) == 0
+    # damage (4 h) is overdue after 5 h; "other" (48 h) is not
+    assert store.escalate_overdue(p, now=opened + timedelta(hours=5)) == 1
+    assert store.escalate_overdue(p, now=opened + timedelta(hours=6)) == 0
+    cases = store.cases()
+    damage = cases.filter(pl.col("category") == "damage").row(0, named=True)
+    assert (damage["state"], damage["version"]) == ("escalated", 2)
+    assert "deadline" in store.case_events(damage["case_id"])["note"][-1]
+    alerts = store.alerts()
+    assert alerts.height == 2  # the opening alert and the overdue alert
+    # the other case escalates after 48 h but, not being level 1/2, raises no alert
+    assert store.escalate_overdue(p, now=opened + timedelta(hours=49)) == 1
+    assert store.alerts().height == 2
