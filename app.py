@@ -136,7 +136,7 @@ def main() -> None:
             .alias("level"),
             pl.col("due_at").map_elements(lambda d: time_left(d, now), return_dtype=pl.String)
             .alias("respond"),
-            "category", "product_id", "marketplace", "lang", "rating",
+            "category", "product_id", "marketplace", "lang", "rating", "assignee", "escalation",
             pl.col("stars_pred").round(1), "date", "evidence", "text",
         )
         st.dataframe(view, hide_index=True, width="stretch", column_config={
@@ -148,6 +148,7 @@ def main() -> None:
         })
 
         st.download_button("Export the queue (CSV)", to_csv_bytes(queue.drop("case_version")),
+                           key="export-queue",
                            file_name="needs-response.csv", mime="text/csv")
         render_reply(queue, settings.support_contact)
 

@@ -64,6 +64,43 @@ def parse_sla_hours(spec: str | None) -> dict[str, float]:
     return hours
 
 
+# Words that show a buyer is escalating (formal complaint, refund, chargeback, legal steps).
+ESCALATION_TERMS: dict[str, tuple[str, ...]] = {
+    "en": ("complaint", "refund", "chargeback", "charge back", "lawyer", "attorney", "sue ",
+           "legal action", "consumer protection", "trading standards", "dispute"),
+    "de": ("beschwerde", "rückerstattung", "erstattung", "anwalt", "rückbuchung",
+           "verbraucherzentrale", "klage"),
+    "fr": ("plainte", "réclamation", "remboursement", "avocat", "rétrofacturation", "litige"),
+    "es": ("queja", "reclamación", "reembolso", "abogado", "denuncia", "contracargo"),
+    "it": ("reclamo", "rimborso", "avvocato", "denuncia", "chargeback"),
+    "pt": ("reclamação", "reembolso", "advogado", "estorno", "procon"),
+    "ja": ("苦情", "返金", "弁護士", "クレーム", "消費者センター", "返品"),
+    "zh": ("投诉", "退款", "律师", "起诉", "12315", "退货"),
+    "ko": ("환불", "변호사", "신고"),
+    "ru": ("жалоб", "возврат денег", "юрист", "адвокат"),
+    "ar": ("شكوى", "استرداد", "محامي"),
+}
+
+
+def escalation_terms(text: str) -> list[str]:
+    """The escalation words in `text`, any language (case-insensitive substring match)."""
+    low = f" {(text or '').lower()} "
+    return [t.strip() for terms in ESCALATION_TERMS.values() for t in terms if t in low]
+
+
+def parse_agents(spec: str | None) -> dict[str, tuple[str, ...]]:
+    """`MONITOR_AGENTS` such as "ana=en,de;bo=ja,zh" -> {"ana": ("en", "de"), "bo": ("ja", "zh")}."""
+    agents: dict[str, tuple[str, ...]] = {}
+    for part in (spec or "").split(";"):
+        if not part.strip():
+            continue
+        name, sep, langs = part.partition("=")
+        if not sep or not name.strip():
+            raise ValueError(f"MONITOR_AGENTS: '{part.strip()}' should look like name=en,de")
+        agents[name.strip()] = tuple(x.strip().lower() for x in langs.split(",") if x.strip())
+    return agents
+
+
 @dataclass(frozen=True)
 class CasePolicy:
     """Deadlines per severity and the alert channels configured for new severe cases."""
@@ -71,6 +108,7 @@ class CasePolicy:
     sla_hours: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_SLA_HOURS))
     alert_channels: tuple[str, ...] = ()
     dashboard_url: str = "http://127.0.0.1:8501"
+    agents: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls) -> "CasePolicy":
@@ -82,7 +120,13 @@ class CasePolicy:
             channels += ("email",)
         return cls(sla_hours=parse_sla_hours(env.get("MONITOR_SLA_HOURS")),
                    alert_channels=channels,
-                   dashboard_url=env.get("MONITOR_DASHBOARD_URL", "http://127.0.0.1:8501"))
+                   dashboard_url=env.get("MONITOR_DASHBOARD_URL", "http://127.0.0.1:8501"),
+                   agents=parse_agents(env.get("MONITOR_AGENTS")))
+
+    def route(self, lang: str, open_cases: dict[str, int]) -> str | None:
+        """The agent who speaks `lang` with the fewest open cases; None if nobody speaks it."""
+        speakers = [a for a, langs in self.agents.items() if lang in langs]
+        return min(speakers, key=lambda a: (open_cases.get(a, 0), a)) if speakers else None
 
     def due_at(self, severity: int | None, opened_at: datetime) -> datetime:
         key = str(severity) if severity in (1, 2, 3) else "other"

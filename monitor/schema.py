@@ -89,6 +89,8 @@ QUEUE_SCHEMA: dict[str, pl.DataType] = {
     "case_state": pl.String(),
     "due_at": pl.Datetime("us"),
     "case_version": pl.Int64(),
+    "assignee": pl.String(),
+    "escalation": pl.String(),
 }
 
 

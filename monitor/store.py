@@ -83,6 +83,8 @@ class CaseRow(Base):
     opened_at: Mapped[datetime] = mapped_column(DateTime)
     due_at: Mapped[datetime] = mapped_column(DateTime, index=True)
     first_response_at: Mapped[datetime | None] = mapped_column(DateTime)
+    assignee: Mapped[str | None] = mapped_column(String(100), index=True)
+    escalation: Mapped[str] = mapped_column(String(300), default="")  # escalation words found
     version: Mapped[int] = mapped_column(Integer, default=1)
 
 
@@ -214,17 +216,33 @@ class Store:
                     s.add(ScoreRow(review_key=key, model_version=model_version, scored_at=now,
                                    **{f: r.get(f) for f in SCORE_FIELDS}))
                 if policy is not None:
+                    from .cases import escalation_terms
+
+                    load = dict(s.execute(select(CaseRow.assignee, func.count())
+                                          .where(CaseRow.state.in_(OPEN_STATES),
+                                                 CaseRow.assignee.is_not(None))
+                                          .group_by(CaseRow.assignee)).all())
                     for key, r in fresh.items():
                         if not r["needs_response"]:
                             continue
+                        terms = escalation_terms(r.get("text") or "")
+                        # escalating buyers go to an agent who speaks their language
+                        assignee = policy.route(r["lang"], load) if terms else None
+                        if assignee:
+                            load[assignee] = load.get(assignee, 0) + 1
                         case = CaseRow(review_key=key, state="new", category=r["category"],
                                        severity=r["severity"], product_id=r.get("product_id"),
-                                       lang=r["lang"], opened_at=now,
+                                       lang=r["lang"], opened_at=now, assignee=assignee,
+                                       escalation=", ".join(dict.fromkeys(terms))[:300],
                                        due_at=policy.due_at(r["severity"], now), version=1)
                         s.add(case)
                         s.flush()
+                        note = "opened on ingest"
+                        if terms:
+                            note += (f"; escalation words: {case.escalation}; routed to "
+                                     f"{assignee or 'nobody (no agent speaks ' + r['lang'] + ')'}")
                         s.add(CaseEventRow(case_id=case.id, at=now, actor="monitor",
-                                           from_state=None, to_state="new", note="opened on ingest"))
+                                           from_state=None, to_state="new", note=note))
                         cases += 1
                         for channel in policy.alerts_for(r["severity"], r["sentiment"]):
                             body = policy.payload(case.id, {**r, "_opened_at": now})
@@ -277,7 +295,8 @@ class Store:
         (level 1 on top), then newest. Reviews stored without a case have null case columns.
         With `open_only`, cases already replied to, resolved or closed are left out."""
         q = (self._query(needs_response=True, product=product, category=category)
-             .add_columns(CaseRow.id, CaseRow.state, CaseRow.due_at, CaseRow.version)
+             .add_columns(CaseRow.id, CaseRow.state, CaseRow.due_at, CaseRow.version,
+                          CaseRow.assignee, CaseRow.escalation)
              .outerjoin(CaseRow, CaseRow.review_key == ReviewRow.review_key))
         if open_only:
             q = q.where(CaseRow.state.is_(None) | CaseRow.state.in_(OPEN_STATES))
@@ -437,14 +456,15 @@ class Store:
         """Open and closed cases with their deadlines, most urgent first."""
         cols = [CaseRow.id, CaseRow.review_key, CaseRow.state, CaseRow.category, CaseRow.severity,
                 CaseRow.product_id, CaseRow.lang, CaseRow.opened_at, CaseRow.due_at,
-                CaseRow.first_response_at, CaseRow.version]
+                CaseRow.first_response_at, CaseRow.assignee, CaseRow.escalation, CaseRow.version]
         with self.engine.connect() as conn:
             rows = conn.execute(select(*cols).order_by(CaseRow.due_at)).all()
         return pl.DataFrame([tuple(r) for r in rows], orient="row", schema={
             "case_id": pl.Int64, "review_key": pl.String, "state": pl.String,
             "category": pl.String, "severity": pl.Int64, "product_id": pl.String,
             "lang": pl.String, "opened_at": pl.Datetime("us"), "due_at": pl.Datetime("us"),
-            "first_response_at": pl.Datetime("us"), "version": pl.Int64})
+            "first_response_at": pl.Datetime("us"), "assignee": pl.String,
+            "escalation": pl.String, "version": pl.Int64})
 
     def products(self) -> list[str]:
         with Session(self.engine) as s:

@@ -270,3 +270,38 @@ def test_overdue_cases_escalate_once_and_severe_ones_alert(reviews, fake_analyze
     # the other case escalates after 48 h but, not being level 1/2, raises no alert
     assert store.escalate_overdue(p, now=opened + timedelta(hours=49)) == 1
     assert store.alerts().height == 2
+
+
+def test_escalating_buyers_are_routed_to_an_agent_who_speaks_their_language(tmp_path,
+                                                                           fake_analyzer,
+                                                                           sqlite_url):
+    from monitor.cases import parse_agents
+
+    (tmp_path / "e.csv").write_text(
+        "review_id,product_id,lang,text,rating\n"
+        "e1,P1,de,\"bad, broken, ich will eine Rückerstattung, sonst Anwalt\",1\n"
+        "e2,P1,ja,bad 返金してください,1\n"
+        "e3,P1,ja,bad 苦情です,1\n"
+        "e4,P1,fr,bad: je demande un remboursement,1\n"
+        "e5,P1,en,bad but no escalation words,1\n")
+    store = Store(sqlite_url)
+    p = CasePolicy(agents=parse_agents("ana=en,de; kenji=ja; yui=ja,zh"))
+    ingest_batch(read_reviews(tmp_path / "e.csv"), fake_analyzer, store, "t", policy=p)
+    by_lang = {}
+    for r in store.cases().iter_rows(named=True):
+        by_lang.setdefault(r["lang"], []).append(r)
+    assert by_lang["de"][0]["assignee"] == "ana"
+    assert "rückerstattung" in by_lang["de"][0]["escalation"]
+    assert sorted(r["assignee"] for r in by_lang["ja"]) == ["kenji", "yui"]  # load-balanced
+    assert by_lang["fr"][0]["assignee"] is None  # nobody speaks French: noted, unassigned
+    note = store.case_events(by_lang["fr"][0]["case_id"])["note"][0]
+    assert "no agent speaks fr" in note
+    assert by_lang["en"][0]["assignee"] is None and by_lang["en"][0]["escalation"] == ""
+
+
+def test_agents_setting_is_validated():
+    from monitor.cases import parse_agents
+
+    assert parse_agents("a=en, DE;b=ja") == {"a": ("en", "de"), "b": ("ja",)}
+    with pytest.raises(ValueError, match="MONITOR_AGENTS"):
+        parse_agents("just-a-name")
