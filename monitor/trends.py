@@ -100,3 +100,41 @@ def detect_spikes(reviews: pl.DataFrame | pl.LazyFrame, *, k: float = 2.0, min_c
             .filter(pl.col("rule").is_not_null())
             .select(list(SPIKE_SCHEMA)).cast(SPIKE_SCHEMA)
             .sort("day", descending=True))
+
+
+def period_kpis(reviews: pl.DataFrame, *, days: int = 7, now=None) -> dict[str, tuple[float, float]]:
+    """Headline figures for the last `days` and the `days` before: {name: (current, previous)}.
+
+    `now` defaults to the newest review's date, so an imported history shows its own last week.
+    """
+    from datetime import timedelta
+
+    dated = reviews.filter(pl.col("date").is_not_null())
+    if dated.is_empty():
+        return {}
+    now = now or dated["date"].max()
+    cur = dated.filter(pl.col("date") > now - timedelta(days=days))
+    prev = dated.filter((pl.col("date") <= now - timedelta(days=days))
+                        & (pl.col("date") > now - timedelta(days=2 * days)))
+
+    def figures(f: pl.DataFrame) -> dict[str, float]:
+        if f.is_empty():
+            return {"reviews": 0, "negative_share": 0.0, "stars_pred": 0.0, "needs_response": 0,
+                    "severe": 0}
+        return {"reviews": f.height,
+                "negative_share": float((f["sentiment"] == "negative").mean()),
+                "stars_pred": float(f["stars_pred"].mean()),
+                "needs_response": int(f["needs_response"].sum()),
+                "severe": int(f["severity"].is_not_null().sum())}
+
+    a, b = figures(cur), figures(prev)
+    return {k: (a[k], b[k]) for k in a}
+
+
+def mismatches(reviews: pl.DataFrame, *, min_confidence: float = 0.7) -> pl.DataFrame:
+    """Reviews whose given stars and text disagree strongly: 4-5 stars with confidently negative
+    text, or 1-2 stars with confidently positive text (wrong button, sarcasm, or a model miss)."""
+    conf = pl.col("confidence") >= min_confidence
+    return reviews.filter(
+        ((pl.col("rating") >= 4) & (pl.col("sentiment") == "negative") & conf)
+        | ((pl.col("rating") <= 2) & (pl.col("sentiment") == "positive") & conf))

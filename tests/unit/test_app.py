@@ -120,6 +120,28 @@ def test_spikes_are_listed(tmp_path, fake_analyzer, sqlite_url, monkeypatch):
     assert list(spikes["product_id"]) == ["K1"] and list(spikes["rule"]) == ["cluster"]
 
 
+def test_overview_page(stored):
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page("pages/overview.py").run()
+    assert not at.exception
+    assert at.title[0].value == "Overview"
+    labels = [m.label for m in at.metric]
+    assert labels == ["Reviews", "Negative share", "Predicted stars", "Need a response",
+                      "Severe complaints"]
+    assert len(at.get("vega_lite_chart")) == 2
+
+
+def test_product_page_with_mismatch_and_literal_text(stored):
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page("pages/product.py").run()
+    assert not at.exception and at.title[0].value == "Product"
+    at.selectbox[0].set_value("P2").run()
+    assert at.metric[0].value == "2"
+    texts = [t.value for t in at.text]
+    assert any("<script>alert(1)</script>" in t for t in texts)
+    assert at.get("download_button")
+
+
 def test_empty_store_says_what_to_do(sqlite_url, monkeypatch):
     monkeypatch.setenv("MONITOR_DB_URL", sqlite_url)
     at = AppTest.from_file(APP, default_timeout=60).run()

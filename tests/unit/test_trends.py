@@ -46,3 +46,35 @@ def test_other_complaints_never_form_a_cluster_and_products_are_separate():
 def test_no_complaints_gives_an_empty_typed_frame():
     out = detect_spikes(frame([("A", "none", 1)]))
     assert out.is_empty() and out.schema == pl.Schema(SPIKE_SCHEMA)
+
+
+def scored(rows):
+    return pl.DataFrame(rows, schema={"date": pl.Datetime("us"), "sentiment": pl.String,
+                                      "stars_pred": pl.Float64, "needs_response": pl.Boolean,
+                                      "severity": pl.Int8, "rating": pl.Float64,
+                                      "confidence": pl.Float64}, orient="row")
+
+
+def test_period_kpis_compare_last_week_with_the_one_before():
+    from monitor.trends import period_kpis
+
+    d = datetime(2026, 3, 20)
+    df = scored([(d, "negative", 1.5, True, 2, 1.0, 0.9),
+                 (d - timedelta(days=2), "positive", 4.5, False, None, 5.0, 0.9),
+                 (d - timedelta(days=9), "positive", 4.0, False, None, 4.0, 0.9)])
+    k = period_kpis(df)
+    assert k["reviews"] == (2, 1)
+    assert k["negative_share"] == (0.5, 0.0)
+    assert k["severe"] == (1, 0)
+    assert period_kpis(df.clear()) == {}
+
+
+def test_mismatches_flag_confident_contradictions_only():
+    from monitor.trends import mismatches
+
+    d = datetime(2026, 3, 20)
+    df = scored([(d, "negative", 1.5, True, None, 5.0, 0.9),    # 5 stars, angry text
+                 (d, "positive", 4.5, False, None, 1.0, 0.95),  # 1 star, happy text
+                 (d, "negative", 2.0, True, None, 5.0, 0.5),    # unsure: not flagged
+                 (d, "negative", 1.5, True, None, 1.0, 0.9)])   # agree
+    assert mismatches(df)["rating"].to_list() == [5.0, 1.0]

@@ -1,0 +1,69 @@
+"""Overview for brand managers: headline figures with deltas, trends, severity, languages."""
+
+from __future__ import annotations
+
+import altair as alt
+import polars as pl
+import streamlit as st
+
+from monitor.trends import period_kpis, period_trends
+from pages.common import empty_store_message, load_reviews, settings
+
+st.title("Overview")
+reviews = load_reviews(settings().db_url)
+if reviews.is_empty():
+    empty_store_message()
+    st.stop()
+
+kpis = period_kpis(reviews)
+if kpis:
+    st.caption(f"Last 7 days up to {reviews['date'].max():%Y-%m-%d}, against the 7 days before.")
+    cols = st.columns(5)
+    labels = {"reviews": ("Reviews", "{:.0f}", "normal"),
+              "negative_share": ("Negative share", "{:.0%}", "inverse"),
+              "stars_pred": ("Predicted stars", "{:.2f}", "normal"),
+              "needs_response": ("Need a response", "{:.0f}", "inverse"),
+              "severe": ("Severe complaints", "{:.0f}", "inverse")}
+    for col, (key, (label, fmt, color)) in zip(cols, labels.items()):
+        cur, prev = kpis[key]
+        delta = cur - prev
+        col.metric(label, fmt.format(cur), (fmt.format(delta) if key != "negative_share"
+                                            else f"{delta * 100:+.1f} pts"), delta_color=color)
+
+weekly = period_trends(reviews, by="product", every="1w")
+st.subheader("Negative share per week")
+st.altair_chart(alt.Chart(weekly.to_pandas()).mark_line(point=True).encode(
+    x=alt.X("period:T", title=None),
+    y=alt.Y("negative_share:Q", title="negative share", axis=alt.Axis(format="%")),
+    color=alt.Color("product_id:N", title="product"),
+    tooltip=["product_id", alt.Tooltip("period:T", title="week of"), "reviews",
+             alt.Tooltip("negative_share:Q", format=".0%")]), width="stretch")
+
+left, right = st.columns(2)
+with left:
+    st.subheader("Severity mix per week")
+    sev = (weekly.group_by("period").agg(pl.col("severity_1").sum().alias("L1 counterfeit"),
+                                         pl.col("severity_2").sum().alias("L2 damage"),
+                                         pl.col("severity_3").sum().alias("L3 delay"))
+           .unpivot(index="period", variable_name="level", value_name="complaints"))
+    st.altair_chart(alt.Chart(sev.to_pandas()).mark_bar().encode(
+        x=alt.X("period:T", title=None), y=alt.Y("complaints:Q", stack=True),
+        color=alt.Color("level:N", scale=alt.Scale(range=["#b2182b", "#ef8a62", "#fddbc7"]))),
+        width="stretch")
+with right:
+    st.subheader("Languages and marketplaces")
+    mix = (reviews.group_by("lang").agg(pl.len().alias("reviews"),
+                                        (pl.col("sentiment") == "negative").mean()
+                                        .alias("negative_share"))
+           .sort("reviews", descending=True))
+    st.dataframe(mix, hide_index=True, width="stretch", column_config={
+        "lang": "language",
+        "negative_share": st.column_config.ProgressColumn("negative share", format="percent",
+                                                          min_value=0.0, max_value=1.0)})
+    markets = (reviews.group_by("marketplace").agg(pl.len().alias("reviews"),
+                                                  (pl.col("sentiment") == "negative").mean()
+                                                  .alias("negative_share"))
+               .sort("reviews", descending=True))
+    st.dataframe(markets, hide_index=True, width="stretch", column_config={
+        "negative_share": st.column_config.ProgressColumn("negative share", format="percent",
+                                                          min_value=0.0, max_value=1.0)})

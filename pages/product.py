@@ -1,0 +1,59 @@
+"""Product drill-down: one product's trend, complaints, rating/text mismatches and examples."""
+
+from __future__ import annotations
+
+import altair as alt
+import polars as pl
+import streamlit as st
+
+from monitor.export import to_csv_bytes
+from monitor.trends import mismatches, period_trends
+from pages.common import empty_store_message, get_store, load_reviews, settings
+
+st.title("Product")
+url = settings().db_url
+products = get_store(url).products()
+if not products:
+    empty_store_message()
+    st.stop()
+product = st.selectbox("Product", products)
+reviews = load_reviews(url, (product,))
+
+weekly = period_trends(reviews, by="product", every="1w")
+cols = st.columns(4)
+cols[0].metric("Reviews", reviews.height)
+cols[1].metric("Negative share", f"{(reviews['sentiment'] == 'negative').mean():.0%}")
+cols[2].metric("Predicted stars", f"{reviews['stars_pred'].mean():.2f}")
+cols[3].metric("Severe complaints", int(reviews["severity"].is_not_null().sum()))
+
+st.subheader("Weekly volume and negative share")
+base = alt.Chart(weekly.to_pandas()).encode(x=alt.X("period:T", title=None))
+st.altair_chart(alt.layer(
+    base.mark_bar(opacity=0.35).encode(y=alt.Y("reviews:Q", title="reviews")),
+    base.mark_line(point=True, color="#b2182b").encode(
+        y=alt.Y("negative_share:Q", title="negative share", axis=alt.Axis(format="%"))),
+).resolve_scale(y="independent"), width="stretch")
+
+st.subheader("Complaints by category")
+by_cat = (reviews.filter(pl.col("category").is_in(["counterfeit", "damage", "delay", "other"]))
+          .group_by("category").agg(pl.len().alias("reviews")).sort("reviews", descending=True))
+st.dataframe(by_cat, hide_index=True)
+
+st.subheader("Rating and text disagree")
+mismatch = mismatches(reviews)
+if mismatch.is_empty():
+    st.caption("No review's stars contradict its text.")
+else:
+    st.dataframe(mismatch.select("date", "rating", "sentiment", "confidence", "lang", "text"),
+                 hide_index=True, width="stretch")
+
+st.subheader("Recent negative reviews")
+negatives = reviews.filter(pl.col("sentiment") == "negative").sort("date", descending=True,
+                                                                   nulls_last=True)
+for row in negatives.head(5).iter_rows(named=True):
+    st.caption(f"{row['date']:%Y-%m-%d} · {row['marketplace'] or ''} · {row['lang']} · "
+               f"{row['category']}" if row["date"] else f"{row['lang']} · {row['category']}")
+    st.text(row["text"])  # buyer text as plain text, never Markdown or HTML
+
+st.download_button("Export this product's scored reviews (CSV)", to_csv_bytes(reviews),
+                   file_name=f"{product}-reviews.csv", mime="text/csv", key="export-product")

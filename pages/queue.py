@@ -1,0 +1,202 @@
+"""Needs response: the service team's queue, reply drafts, case actions, follow-ups, spikes."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import altair as alt
+import polars as pl
+import streamlit as st
+
+from monitor.cases import TRANSITIONS, ConcurrentEditError, TransitionError, time_left
+from monitor.export import to_csv_bytes
+from monitor.replies import check_reply, draft_reply
+from monitor.settings import Settings, redact_url
+from monitor.store import StoreError
+from monitor.trends import detect_spikes, negative_share
+from pages.common import (CATEGORIES, SEVERITY_NAMES, empty_store_message, get_store, load_alerts,
+                          load_queue, load_reviews)
+
+def render_reply(queue: pl.DataFrame, contact: str) -> None:
+    """The chosen review (as plain text), its evidence, an editable reply draft and its checklist."""
+    st.subheader("Reply draft")
+    rows = queue.head(200).to_dicts()
+    labels = [f"{SEVERITY_NAMES.get(r['severity'], r['category'])} · {r['product_id'] or '-'} · "
+              f"{(r['text'] or '')[:70]}" for r in rows]
+    choice = st.selectbox("Review", range(len(rows)), format_func=lambda i: labels[i])
+    review = rows[choice]
+    left, right = st.columns(2)
+    with left:
+        st.caption(f"{review['marketplace'] or ''} · {review['lang']} · "
+                   f"{review['rating'] or '?'}★ given · {review['stars_pred']:.1f}★ predicted")
+        st.text(review["text"])  # buyer text is shown as text, never as Markdown or HTML
+        if review["evidence"]:
+            st.caption("Evidence")
+            st.code(review["evidence"], language=None, wrap_lines=True)
+    with right:
+        draft = draft_reply(review["category"], review["lang"], contact=contact)
+        text = st.text_area("Public reply", draft.text, height=180,
+                            key=f"reply-{review['review_key']}")
+        check = check_reply(text, contact=contact)
+        mark = lambda ok: ":green[**yes**]" if ok else ":red[**missing**]"  # noqa: E731
+        st.markdown("\n".join([
+            f"- {mark(check.acknowledge)} acknowledges the problem",
+            f"- {mark(check.fix)} states the fix or next step",
+            f"- {mark(check.invite)} invites the buyer to a private channel",
+        ]))
+        for problem in check.problems:
+            st.error(f"Remove before posting: {problem}.")
+        if draft.lang != review["lang"]:
+            st.caption(f"No template in '{review['lang']}' yet: drafted in English.")
+    if review["case_id"] is not None:
+        render_case_actions(review)
+
+
+def render_case_actions(review: dict) -> None:
+    """Move the case along its workflow; a stale version (someone else was faster) is refused."""
+    settings = Settings.from_env()
+    allowed = TRANSITIONS[review["case_state"]]
+    cols = st.columns([2, 2, 3, 1])
+    cols[0].markdown(f"**Case {review['case_id']}** · {review['case_state']}")
+    if not allowed:
+        return
+    target = cols[1].selectbox("Move to", allowed, key=f"to-{review['case_id']}")
+    note = cols[2].text_input("Note", key=f"note-{review['case_id']}")
+    if cols[3].button("Apply", key=f"apply-{review['case_id']}"):
+        actor = st.session_state.get("agent_name") or "dashboard"
+        try:
+            get_store(settings.db_url).transition_case(
+                review["case_id"], target, actor=actor, expected_version=review["case_version"],
+                note=note)
+        except ConcurrentEditError as exc:
+            st.warning(str(exc))
+        except TransitionError as exc:
+            st.error(str(exc))
+        else:
+            load_queue.clear()
+            st.rerun()
+
+
+def main() -> None:
+    settings = Settings.from_env()
+    st.title("Needs response")
+    try:
+        store = get_store(settings.db_url)
+        products_all = store.products()
+    except StoreError as exc:
+        st.error(f"Cannot open the review database: {exc}")
+        return
+    if not products_all:
+        empty_store_message()
+        return
+
+    with st.sidebar:
+        st.header("Filters")
+        products = tuple(st.multiselect("Product", products_all))
+        categories = tuple(st.multiselect("Category", CATEGORIES))
+        st.text_input("Your name (for the case history)", key="agent_name")
+        st.caption(f"Database: {redact_url(settings.db_url)}")
+
+    queue = load_queue(settings.db_url, products, categories)
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    counts = {lvl: queue.filter(pl.col("severity") == lvl).height for lvl in (1, 2, 3)}
+    cols = st.columns(4)
+    cols[0].metric("Need a response", queue.height)
+    for col, lvl in zip(cols[1:], (1, 2, 3)):
+        col.metric(SEVERITY_NAMES[lvl], counts[lvl])
+
+    if queue.is_empty():
+        st.success("Nothing needs a response for these filters.")
+    else:
+        view = queue.select(
+            pl.col("severity").replace_strict(SEVERITY_NAMES, default="—", return_dtype=pl.String)
+            .alias("level"),
+            pl.col("due_at").map_elements(lambda d: time_left(d, now), return_dtype=pl.String)
+            .alias("respond"),
+            "category", "product_id", "marketplace", "lang", "rating", "assignee", "escalation",
+            pl.col("stars_pred").round(1), "date", "evidence", "text",
+        )
+        st.dataframe(view, hide_index=True, width="stretch", column_config={
+            "product_id": "product", "lang": "language", "rating": "stars",
+            "stars_pred": st.column_config.NumberColumn("predicted stars", format="%.1f"),
+            "date": st.column_config.DatetimeColumn("date", format="YYYY-MM-DD HH:mm"),
+            "evidence": st.column_config.TextColumn("evidence", width="medium"),
+            "text": st.column_config.TextColumn("review", width="large"),
+        })
+
+        st.download_button("Export the queue (CSV)", to_csv_bytes(queue.drop("case_version")),
+                           key="export-queue",
+                           file_name="needs-response.csv", mime="text/csv")
+        render_reply(queue, settings.support_contact)
+
+    render_follow_ups(settings.db_url, now)
+    reviews = load_reviews(settings.db_url, products)
+    st.subheader("Complaint spikes")
+    spikes = detect_spikes(reviews)
+    if spikes.is_empty():
+        st.caption("No spikes: no product had a burst of complaints of one kind.")
+    else:
+        st.caption("A day is a spike when a product's complaints of one category exceed the "
+                   "previous 7 days' mean by 2 standard deviations (at least 3), or when 3 "
+                   "counterfeit, damage or delay complaints arrive within 7 days.")
+        st.dataframe(spikes.head(20), hide_index=True, width="stretch", column_config={
+            "product_id": "product", "day": st.column_config.DateColumn("day"),
+            "trailing_mean": st.column_config.NumberColumn("7-day mean", format="%.1f"),
+            "trailing_std": None, "last_7d": "last 7 days", "rule": "rule"})
+
+    st.subheader("Weekly negative share per product")
+    weekly = negative_share(reviews, every="1w")
+    render_weekly(weekly)
+    render_alerts(settings.db_url)
+
+
+def render_follow_ups(url: str, now: datetime) -> None:
+    """Improvement reports (7 days) and try-again invitations (30 days) after resolved cases."""
+    tasks = get_store(url).follow_ups(now).filter(pl.col("status") != "done")
+    st.subheader("Follow-ups")
+    if tasks.is_empty():
+        st.caption("No open follow-ups. Resolving a case plans an improvement report within 7 "
+                   "days and a try-again invitation within 30 days, at the buyer's local morning.")
+        return
+    st.dataframe(tasks.select("status", "kind", "case_id", "product_id", "lang", "contact_at",
+                              "due_at"), hide_index=True, width="stretch")
+    cols = st.columns([3, 1])
+    pick = cols[0].selectbox("Mark done", tasks["id"].to_list(),
+                             format_func=lambda i: next(
+                                 f"#{r['id']} {r['kind']} (case {r['case_id']}, {r['status']})"
+                                 for r in tasks.iter_rows(named=True) if r["id"] == i))
+    if cols[1].button("Done", key="follow-up-done"):
+        get_store(url).complete_follow_up(pick, actor=st.session_state.get("agent_name") or
+                                          "dashboard")
+        st.rerun()
+
+
+def render_alerts(url: str) -> None:
+    alerts = load_alerts(url)
+    with st.expander(f"Alerts log ({alerts.height})"):
+        if alerts.is_empty():
+            st.caption("No alerts yet. Set MONITOR_WEBHOOK_URL or MONITOR_SLACK_WEBHOOK_URL before "
+                       "ingesting; level-1 and level-2 cases then alert, and `monitor alerts send` "
+                       "delivers them.")
+        else:
+            st.dataframe(alerts.head(200), hide_index=True, width="stretch")
+
+
+def render_weekly(weekly: pl.DataFrame) -> None:
+    if weekly.is_empty():
+        st.info("No dated reviews to chart yet.")
+    else:
+        # one small panel per product: six lines on one axis are unreadable
+        chart = (alt.Chart(weekly.to_pandas()).mark_line(point=True).encode(
+            x=alt.X("period:T", title=None),
+            y=alt.Y("negative_share:Q", title="negative share", axis=alt.Axis(format="%")),
+            color=alt.Color("product_id:N", legend=None),
+            tooltip=[alt.Tooltip("product_id:N", title="product"),
+                     alt.Tooltip("period:T", title="week of"), "reviews", "negative",
+                     alt.Tooltip("negative_share:Q", format=".0%")],
+        ).properties(height=140, width=300)
+            .facet(facet=alt.Facet("product_id:N", title=None), columns=3))
+        st.altair_chart(chart, width="stretch")
+
+
+main()
