@@ -203,6 +203,24 @@ def trends(
         typer.echo(f"{frame.height} rows -> {out}", err=True)
 
 
+@app.command()
+@user_errors
+def customers(
+    orders: Path = typer.Argument(..., help="Order file with customer_id, date and amount columns"),
+    db: Optional[str] = typer.Option(None, help="SQLAlchemy URL"),
+) -> None:
+    """Load customer value tiers (vip, growth, regular, dormant) from an order file; within a
+    severity level, the response queue puts more valuable customers first."""
+    from .customers import customer_tiers, read_orders
+    from .store import Store
+
+    tiers = customer_tiers(read_orders(orders))
+    n = Store(db or Settings.from_env().db_url).save_customer_tiers(tiers)
+    counts = dict(tiers.group_by("tier").len().iter_rows())
+    typer.echo(f"{n} customers: " + ", ".join(f"{counts.get(t, 0)} {t}" for t in
+                                              ("vip", "growth", "regular", "dormant")), err=True)
+
+
 alerts_app = typer.Typer(no_args_is_help=True, help="Deliver and inspect the alert outbox.")
 app.add_typer(alerts_app, name="alerts")
 

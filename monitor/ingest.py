@@ -132,7 +132,8 @@ def decode_bytes(raw: bytes, source: str) -> tuple[str, str]:
     return str(best), best.encoding
 
 
-def _read_table(path: Path) -> tuple[pl.DataFrame, str]:
+def read_table(path: Path) -> tuple[pl.DataFrame, str]:
+    """Any supported file as a frame of its own columns, with the text encoding used."""
     kind = SUPPORTED.get(path.suffix.lower())
     if kind is None:
         raise IngestError(f"{path}: unsupported file type '{path.suffix}'; use .csv, .tsv, .jsonl, "
@@ -274,7 +275,7 @@ def _as_str(series: pl.Series) -> pl.Series:
 def read_reviews(path: str | Path, text_column: str | None = None) -> ReviewBatch:
     """Read one file into a `ReviewBatch`; raises `IngestError` with a fix-it message."""
     path = Path(path)
-    df, encoding = _read_table(path)
+    df, encoding = read_table(path)
     if df.height == 0:
         raise IngestError(f"{path}: has a header but no review rows")
     if len(set(df.columns)) != len(df.columns):

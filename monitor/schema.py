@@ -91,6 +91,7 @@ QUEUE_SCHEMA: dict[str, pl.DataType] = {
     "case_version": pl.Int64(),
     "assignee": pl.String(),
     "escalation": pl.String(),
+    "tier": pl.String(),
 }
 
 

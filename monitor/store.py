@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Iterable, Sequence
 
 import polars as pl
 from sqlalchemy import (Boolean, DateTime, Float, ForeignKey, Integer, String, Text,
-                        UniqueConstraint, create_engine, event, func, select)
+                        UniqueConstraint, case, create_engine, event, func, select)
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
@@ -114,6 +114,19 @@ class FollowUpRow(Base):
     done_at: Mapped[datetime | None] = mapped_column(DateTime)
     done_by: Mapped[str | None] = mapped_column(String(100))
     note: Mapped[str] = mapped_column(Text, default="")
+
+
+class CustomerRow(Base):
+    """Customer value tiers from the seller's order file (see monitor.customers)."""
+
+    __tablename__ = "customers"
+
+    customer_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    tier: Mapped[str] = mapped_column(String(12))
+    orders: Mapped[int] = mapped_column(Integer)
+    spend_12m: Mapped[float] = mapped_column(Float)
+    last_order: Mapped[datetime | None] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
 
 
 class AlertRow(Base):
@@ -296,11 +309,16 @@ class Store:
         With `open_only`, cases already replied to, resolved or closed are left out."""
         q = (self._query(needs_response=True, product=product, category=category)
              .add_columns(CaseRow.id, CaseRow.state, CaseRow.due_at, CaseRow.version,
-                          CaseRow.assignee, CaseRow.escalation)
-             .outerjoin(CaseRow, CaseRow.review_key == ReviewRow.review_key))
+                          CaseRow.assignee, CaseRow.escalation, CustomerRow.tier)
+             .outerjoin(CaseRow, CaseRow.review_key == ReviewRow.review_key)
+             .outerjoin(CustomerRow, CustomerRow.customer_id == ReviewRow.customer_id))
         if open_only:
             q = q.where(CaseRow.state.is_(None) | CaseRow.state.in_(OPEN_STATES))
-        q = (q.order_by(ScoreRow.severity.is_(None), ScoreRow.severity, ReviewRow.date.desc())
+        # most severe first; within a level, more valuable customers first; then newest
+        tier_rank = case({"vip": 0, "growth": 1, "regular": 2, "dormant": 3},
+                         value=CustomerRow.tier, else_=2)
+        q = (q.order_by(ScoreRow.severity.is_(None), ScoreRow.severity, tier_rank,
+                        ReviewRow.date.desc())
              .limit(limit))
         return self._frame(q, QUEUE_SCHEMA)
 
@@ -465,6 +483,21 @@ class Store:
             "lang": pl.String, "opened_at": pl.Datetime("us"), "due_at": pl.Datetime("us"),
             "first_response_at": pl.Datetime("us"), "assignee": pl.String,
             "escalation": pl.String, "version": pl.Int64})
+
+    def save_customer_tiers(self, tiers: pl.DataFrame) -> int:
+        """Insert or replace the tiers of the customers in `tiers` (one transaction)."""
+        from sqlalchemy import delete
+
+        now = datetime.now(timezone.utc).replace(tzinfo=None)
+        rows = tiers.to_dicts()
+        with Session(self.engine) as s, s.begin():
+            ids = [r["customer_id"] for r in rows]
+            for i in range(0, len(ids), 500):
+                s.execute(delete(CustomerRow).where(CustomerRow.customer_id.in_(ids[i:i + 500])))
+            s.add_all(CustomerRow(customer_id=r["customer_id"], tier=r["tier"], orders=r["orders"],
+                                  spend_12m=r["spend_12m"] or 0.0, last_order=r["last_order"],
+                                  updated_at=now) for r in rows)
+        return len(rows)
 
     def products(self) -> list[str]:
         with Session(self.engine) as s:

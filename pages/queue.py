@@ -113,7 +113,8 @@ def main() -> None:
             .alias("level"),
             pl.col("due_at").map_elements(lambda d: time_left(d, now), return_dtype=pl.String)
             .alias("respond"),
-            "category", "product_id", "marketplace", "lang", "rating", "assignee", "escalation",
+            "category", "tier", "product_id", "marketplace", "lang", "rating", "assignee",
+            "escalation",
             pl.col("stars_pred").round(1), "date", "evidence", "text",
         )
         st.dataframe(view, hide_index=True, width="stretch", column_config={
