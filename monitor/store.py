@@ -84,6 +84,10 @@ class CaseRow(Base):
     due_at: Mapped[datetime] = mapped_column(DateTime, index=True)
     first_response_at: Mapped[datetime | None] = mapped_column(DateTime)
     assignee: Mapped[str | None] = mapped_column(String(100), index=True)
+    # outcome: the same buyer's next review of the same product, and whether the rating rose
+    outcome_rating: Mapped[float | None] = mapped_column(Float)
+    outcome_improved: Mapped[bool | None] = mapped_column(Boolean)
+    outcome_review_key: Mapped[str | None] = mapped_column(String(32))
     escalation: Mapped[str] = mapped_column(String(300), default="")  # escalation words found
     version: Mapped[int] = mapped_column(Integer, default=1)
 
@@ -228,6 +232,7 @@ class Store:
                 for key, r in fresh.items():
                     s.add(ScoreRow(review_key=key, model_version=model_version, scored_at=now,
                                    **{f: r.get(f) for f in SCORE_FIELDS}))
+                self._record_outcomes(s, fresh.values(), now)
                 if policy is not None:
                     from .cases import escalation_terms
 
@@ -270,6 +275,47 @@ class Store:
                              f"{str(exc.orig).splitlines()[0]}; nothing was stored") from None
         return AddResult(added=len(fresh), already_stored=len(rows) - len(fresh),
                          cases_opened=cases, alerts_queued=alerts)
+
+    @staticmethod
+    def _record_outcomes(s: Session, reviews, now: datetime) -> None:
+        """A buyer's new rated review of a product closes the loop on their earlier case."""
+        for r in reviews:
+            if not (r.get("customer_id") and r.get("product_id") and r.get("rating") is not None):
+                continue
+            earlier = s.execute(
+                select(CaseRow, ReviewRow.rating, ReviewRow.date)
+                .join(ReviewRow, ReviewRow.review_key == CaseRow.review_key)
+                .where(ReviewRow.customer_id == r["customer_id"],
+                       ReviewRow.product_id == r["product_id"],
+                       ReviewRow.review_key != r["review_key"],
+                       CaseRow.outcome_review_key.is_(None))
+                .order_by(CaseRow.opened_at.desc()).limit(1)).first()
+            if earlier is None or earlier[1] is None:
+                continue
+            case, before, before_date = earlier
+            if r.get("date") and before_date and r["date"] < before_date:
+                continue  # an older review arriving late is not an outcome
+            case.outcome_rating = r["rating"]
+            case.outcome_improved = r["rating"] > before
+            case.outcome_review_key = r["review_key"]
+            s.add(CaseEventRow(case_id=case.id, at=now, actor="monitor", from_state=case.state,
+                               to_state=case.state,
+                               note=f"buyer reviewed again: {before:g}★ → {r['rating']:g}★"))
+
+    def outcome_rates(self) -> pl.DataFrame:
+        """Resolution KPI: share of cases with an outcome whose rating went up, by category and
+        marketplace."""
+        q = (select(CaseRow.category, ReviewRow.marketplace, CaseRow.outcome_improved)
+             .join(ReviewRow, ReviewRow.review_key == CaseRow.review_key)
+             .where(CaseRow.outcome_improved.is_not(None)))
+        with self.engine.connect() as conn:
+            rows = conn.execute(q).all()
+        frame = pl.DataFrame([tuple(r) for r in rows], orient="row", schema={
+            "category": pl.String, "marketplace": pl.String, "improved": pl.Boolean})
+        return (frame.group_by("category", "marketplace")
+                .agg(pl.len().alias("cases_with_outcome"),
+                     pl.col("improved").mean().alias("improved_share"))
+                .sort("category", "marketplace"))
 
     def count(self) -> int:
         with Session(self.engine) as s:

@@ -7,7 +7,7 @@ import polars as pl
 import streamlit as st
 
 from monitor.trends import period_kpis, period_trends
-from pages.common import empty_store_message, load_reviews, settings
+from pages.common import empty_store_message, get_store, load_reviews, settings
 
 st.title("Overview")
 reviews = load_reviews(settings().db_url)
@@ -66,4 +66,14 @@ with right:
                .sort("reviews", descending=True))
     st.dataframe(markets, hide_index=True, width="stretch", column_config={
         "negative_share": st.column_config.ProgressColumn("negative share", format="percent",
+                                                          min_value=0.0, max_value=1.0)})
+
+st.subheader("Resolution rate")
+outcomes = get_store(settings().db_url).outcome_rates()
+if outcomes.is_empty():
+    st.caption("No outcomes yet: when a buyer with a case reviews the same product again, whether "
+               "the rating went up is recorded here, by category and marketplace.")
+else:
+    st.dataframe(outcomes, hide_index=True, width="stretch", column_config={
+        "improved_share": st.column_config.ProgressColumn("rating went up", format="percent",
                                                           min_value=0.0, max_value=1.0)})

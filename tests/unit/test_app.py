@@ -129,6 +129,7 @@ def test_overview_page(stored):
     assert labels == ["Reviews", "Negative share", "Predicted stars", "Need a response",
                       "Severe complaints"]
     assert len(at.get("vega_lite_chart")) == 2
+    assert "Resolution rate" in [h.value for h in at.subheader]
 
 
 def test_product_page_with_mismatch_and_literal_text(stored):

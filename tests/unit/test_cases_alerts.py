@@ -305,3 +305,21 @@ def test_agents_setting_is_validated():
     assert parse_agents("a=en, DE;b=ja") == {"a": ("en", "de"), "b": ("ja",)}
     with pytest.raises(ValueError, match="MONITOR_AGENTS"):
         parse_agents("just-a-name")
+
+
+def test_a_later_review_by_the_same_buyer_records_the_outcome(tmp_path, fake_analyzer, sqlite_url):
+    store = Store(sqlite_url)
+    (tmp_path / "a.csv").write_text("review_id,customer_id,product_id,marketplace,date,text,rating\n"
+                                    "a1,c1,P1,amazon.de,2026-03-01,bad and broken,1\n"
+                                    "a2,c2,P1,amazon.de,2026-03-01,bad,2\n")
+    ingest_batch(read_reviews(tmp_path / "a.csv"), fake_analyzer, store, "t", policy=policy())
+    (tmp_path / "b.csv").write_text("review_id,customer_id,product_id,marketplace,date,text,rating\n"
+                                    "b1,c1,P1,amazon.de,2026-03-20,replacement works,4\n"
+                                    "b2,c2,P1,amazon.de,2026-03-21,still bad,1\n"
+                                    "b3,c3,P1,amazon.de,2026-03-21,lovely,5\n")
+    ingest_batch(read_reviews(tmp_path / "b.csv"), fake_analyzer, store, "t", policy=policy())
+    cases = store.cases()
+    rates = store.outcome_rates()
+    assert rates.rows() == [("damage", "amazon.de", 1, 1.0), ("other", "amazon.de", 1, 0.0)]
+    damage = cases.filter(pl.col("category") == "damage")["case_id"][0]
+    assert store.case_events(damage)["note"][-1] == "buyer reviewed again: 1★ → 4★"
