@@ -5,7 +5,11 @@
 
 import streamlit as st
 
+from pages.common import login_gate
+
 st.set_page_config(page_title="review-monitor", layout="wide")
+if login_gate(notice=False) is None:  # each page repeats the check and shows the notice
+    st.stop()
 navigation = st.navigation([
     st.Page("pages/queue.py", title="Needs response", default=True),
     st.Page("pages/overview.py", title="Overview", url_path="overview"),

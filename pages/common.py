@@ -39,3 +39,48 @@ def load_alerts(url: str) -> pl.DataFrame:
 def empty_store_message() -> None:
     st.info("No reviews yet. Load some with `monitor ingest FILE.csv` "
             "(or run `make run`, which loads the bundled sample).")
+
+
+def login_gate(notice: bool = True) -> str | None:
+    """The signed-in role, or None after drawing the sign-in form. Checked by the entry script
+    and again by every page (server-side), so no page can be reached around it."""
+    from monitor.auth import ROLES, AuthSettings, role_for
+
+    auth = AuthSettings.from_env()
+    if not auth.enabled:
+        st.session_state["role"] = "local"
+        if notice:
+            st.sidebar.warning("No login configured: serve this on localhost only. Set "
+                               "MONITOR_AGENT_PASSWORD and/or MONITOR_MANAGER_PASSWORD to require "
+                               "one.")
+        return "local"
+    role = st.session_state.get("role")
+    if role in ROLES:
+        return role
+    st.title("Sign in")
+    with st.form("login"):
+        password = st.text_input("Password", type="password")
+        submitted = st.form_submit_button("Sign in")
+    if submitted:
+        role = role_for(password, auth)
+        if role:
+            st.session_state["role"] = role
+            st.rerun()
+        st.error("Wrong password.")
+    return None
+
+
+def role() -> str | None:
+    return st.session_state.get("role")
+
+
+def page_gate() -> None:
+    """First line of every page: stop unless signed in; show who is and a way out."""
+    if login_gate(notice=True) is None:
+        st.stop()
+    current = role()
+    if current in ("agent", "manager"):
+        st.sidebar.caption(f"Signed in as **{'brand manager' if current == 'manager' else 'agent'}**")
+        if st.sidebar.button("Sign out", key="sign-out"):
+            st.session_state.pop("role", None)
+            st.rerun()

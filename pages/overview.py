@@ -7,9 +7,10 @@ import polars as pl
 import streamlit as st
 
 from monitor.trends import period_kpis, period_trends
-from pages.common import empty_store_message, get_store, load_reviews, settings
+from pages.common import empty_store_message, get_store, load_reviews, page_gate, settings
 
 st.title("Overview")
+page_gate()
 reviews = load_reviews(settings().db_url)
 if reviews.is_empty():
     empty_store_message()

@@ -8,9 +8,11 @@ import streamlit as st
 
 from monitor.export import to_csv_bytes
 from monitor.trends import mismatches, period_trends
-from pages.common import empty_store_message, get_store, load_reviews, settings
+from monitor.auth import can
+from pages.common import empty_store_message, get_store, load_reviews, page_gate, role, settings
 
 st.title("Product")
+page_gate()
 url = settings().db_url
 products = get_store(url).products()
 if not products:
@@ -55,5 +57,6 @@ for row in negatives.head(5).iter_rows(named=True):
                f"{row['category']}" if row["date"] else f"{row['lang']} · {row['category']}")
     st.text(row["text"])  # buyer text as plain text, never Markdown or HTML
 
-st.download_button("Export this product's scored reviews (CSV)", to_csv_bytes(reviews),
-                   file_name=f"{product}-reviews.csv", mime="text/csv", key="export-product")
+if can(role(), "export"):
+    st.download_button("Export this product's scored reviews (CSV)", to_csv_bytes(reviews),
+                       file_name=f"{product}-reviews.csv", mime="text/csv", key="export-product")

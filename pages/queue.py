@@ -14,8 +14,9 @@ from monitor.replies import check_reply, draft_reply
 from monitor.settings import Settings, redact_url
 from monitor.store import StoreError
 from monitor.trends import detect_spikes, negative_share
+from monitor.auth import can
 from pages.common import (CATEGORIES, SEVERITY_NAMES, empty_store_message, get_store, load_alerts,
-                          load_queue, load_reviews)
+                          load_queue, load_reviews, page_gate, role)
 
 def render_reply(queue: pl.DataFrame, contact: str) -> None:
     """The chosen review (as plain text), its evidence, an editable reply draft and its checklist."""
@@ -48,7 +49,7 @@ def render_reply(queue: pl.DataFrame, contact: str) -> None:
             st.error(f"Remove before posting: {problem}.")
         if draft.lang != review["lang"]:
             st.caption(f"No template in '{review['lang']}' yet: drafted in English.")
-    if review["case_id"] is not None:
+    if review["case_id"] is not None and can(role(), "act"):
         render_case_actions(review)
 
 
@@ -78,6 +79,7 @@ def render_case_actions(review: dict) -> None:
 
 
 def main() -> None:
+    page_gate()
     settings = Settings.from_env()
     st.title("Needs response")
     try:
@@ -94,7 +96,8 @@ def main() -> None:
         st.header("Filters")
         products = tuple(st.multiselect("Product", products_all))
         categories = tuple(st.multiselect("Category", CATEGORIES))
-        st.text_input("Your name (for the case history)", key="agent_name")
+        if can(role(), "act"):
+            st.text_input("Your name (for the case history)", key="agent_name")
         st.caption(f"Database: {redact_url(settings.db_url)}")
 
     queue = load_queue(settings.db_url, products, categories)
@@ -125,9 +128,10 @@ def main() -> None:
             "text": st.column_config.TextColumn("review", width="large"),
         })
 
-        st.download_button("Export the queue (CSV)", to_csv_bytes(queue.drop("case_version")),
-                           key="export-queue",
-                           file_name="needs-response.csv", mime="text/csv")
+        if can(role(), "export"):
+            st.download_button("Export the queue (CSV)",
+                               to_csv_bytes(queue.drop("case_version")), key="export-queue",
+                               file_name="needs-response.csv", mime="text/csv")
         render_reply(queue, settings.support_contact)
 
     render_follow_ups(settings.db_url, now)
@@ -161,6 +165,8 @@ def render_follow_ups(url: str, now: datetime) -> None:
         return
     st.dataframe(tasks.select("status", "kind", "case_id", "product_id", "lang", "contact_at",
                               "due_at"), hide_index=True, width="stretch")
+    if not can(role(), "act"):
+        return
     cols = st.columns([3, 1])
     pick = cols[0].selectbox("Mark done", tasks["id"].to_list(),
                              format_func=lambda i: next(

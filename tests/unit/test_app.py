@@ -143,6 +143,32 @@ def test_product_page_with_mismatch_and_literal_text(stored):
     assert at.get("download_button")
 
 
+def test_without_passwords_the_app_says_no_login_is_configured(stored):
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert any("No login configured" in w.value for w in at.sidebar.warning)
+
+
+def test_login_and_roles_are_enforced(stored, monkeypatch):
+    monkeypatch.setenv("MONITOR_AGENT_PASSWORD", "agent-pw")
+    monkeypatch.setenv("MONITOR_MANAGER_PASSWORD", "boss-pw")
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert at.title[0].value == "Sign in" and not at.dataframe  # nothing before sign-in
+    at.text_input[0].input("guess")
+    at.button[0].click().run()
+    assert any("Wrong password" in e.value for e in at.error) and not at.dataframe
+    at.text_input[0].input("boss-pw")
+    at.button[0].click().run()
+    assert at.title[0].value == "Needs response"
+    assert at.get("download_button")  # managers export
+    assert not [b for b in at.button if b.label == "Apply"]  # ...but do not act on cases
+    at.button(key="sign-out").click().run()
+    assert at.title[0].value == "Sign in"
+    at.text_input[0].input("agent-pw")
+    at.button[0].click().run()
+    assert [b for b in at.button if b.label == "Apply"]  # agents act
+    assert not at.get("download_button")
+
+
 def test_empty_store_says_what_to_do(sqlite_url, monkeypatch):
     monkeypatch.setenv("MONITOR_DB_URL", sqlite_url)
     at = AppTest.from_file(APP, default_timeout=60).run()
