@@ -208,9 +208,11 @@ class SeverityClassifier:
                 category = self._model_category(sims, generic, i)
                 if category is not None:
                     evidence, source = self._closest_sentence(text, category), "model"
-                else:
-                    category = Category.OTHER
+            # a mixed review that leans negative ("fine, but the strap came loose") is still a
+            # complaint; it gets no severity, so it does not add to the response queue by itself
+            leans_negative = p_negative[i] >= p_positive[i] and not happy
             if category is None:
-                category = Category.NONE
+                category = Category.OTHER if (negative or low_rating or leans_negative) \
+                    else Category.NONE
             results.append(SeverityResult(category, SEVERITY_LEVEL[category], evidence, source))
         return results

@@ -75,3 +75,10 @@ def test_counterfeit_is_never_inferred_from_similarity_alone_below_its_bar(clf):
     # 0.93 would pass the damage and delay bars; a level-1 alert needs phrase evidence
     r = assess_one(clf, "Not what the listing promised at all", 0.9, 0.05, emb=emb)
     assert r.category == Category.OTHER
+
+
+def test_mixed_review_leaning_negative_is_an_other_complaint(clf):
+    r = assess_one(clf, "It's fine, but the strap came loose.", 0.35, 0.20)  # neutral 0.45 wins
+    assert (r.category, r.severity) == (Category.OTHER, None)
+    r = assess_one(clf, "It's fine, nice colour.", 0.20, 0.40)
+    assert r.category == Category.NONE
