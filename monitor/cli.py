@@ -221,6 +221,18 @@ def customers(
                                               ("vip", "growth", "regular", "dormant")), err=True)
 
 
+@app.command()
+@user_errors
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on"),
+    port: int = typer.Option(8700, help="Port to listen on"),
+) -> None:
+    """Run the HTTP intake API (POST /v1/reviews ...); needs MONITOR_API_KEYS."""
+    from .api import serve as run_api
+
+    run_api(host, port)
+
+
 alerts_app = typer.Typer(no_args_is_help=True, help="Deliver and inspect the alert outbox.")
 app.add_typer(alerts_app, name="alerts")
 

@@ -276,6 +276,27 @@ def read_reviews(path: str | Path, text_column: str | None = None) -> ReviewBatc
     """Read one file into a `ReviewBatch`; raises `IngestError` with a fix-it message."""
     path = Path(path)
     df, encoding = read_table(path)
+    return normalize_reviews(df, str(path), text_column=text_column, encoding=encoding)
+
+
+def reviews_from_records(records: list[dict], source: str) -> ReviewBatch:
+    """JSON records (an API request) into a `ReviewBatch`, with the same names as files."""
+    if not records:
+        raise IngestError(f"{source}: no reviews in the request")
+    try:
+        df = pl.from_dicts([_flatten(r) for r in records], infer_schema_length=None)
+    except IngestError:
+        raise
+    except Exception as exc:
+        raise IngestError(f"{source}: records have clashing field types ({type(exc).__name__})") \
+            from None
+    return normalize_reviews(df, source)
+
+
+def normalize_reviews(df: pl.DataFrame, source: str, *, text_column: str | None = None,
+                      encoding: str = "utf-8") -> ReviewBatch:
+    """A frame of any review export -> `ReviewBatch` (text found, keys made, fields parsed)."""
+    path = source
     if df.height == 0:
         raise IngestError(f"{path}: has a header but no review rows")
     if len(set(df.columns)) != len(df.columns):
@@ -317,5 +338,5 @@ def read_reviews(path: str | Path, text_column: str | None = None) -> ReviewBatc
     full = pl.concat([df, internal], how="horizontal")
     usable = pl.col("_text").is_not_null() & (pl.col("_text").str.strip_chars() != "")
     rejects = (full.filter(~usable).with_columns(pl.lit("empty review text").alias("_reason")))
-    return ReviewBatch(frame=full.filter(usable), rejects=rejects, source=str(path),
+    return ReviewBatch(frame=full.filter(usable), rejects=rejects, source=source,
                        text_column=text_col, columns=found, encoding=encoding)

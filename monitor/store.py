@@ -368,6 +368,20 @@ class Store:
              .limit(limit))
         return self._frame(q, QUEUE_SCHEMA)
 
+    def lookup(self, *, keys: Sequence[str] | None = None,
+               review_id: str | None = None) -> pl.DataFrame:
+        """Stored reviews with their scores and case, by review key or by the given review id."""
+        q = (self._query()
+             .add_columns(CaseRow.id, CaseRow.state, CaseRow.due_at, CaseRow.version,
+                          CaseRow.assignee, CaseRow.escalation, CustomerRow.tier)
+             .outerjoin(CaseRow, CaseRow.review_key == ReviewRow.review_key)
+             .outerjoin(CustomerRow, CustomerRow.customer_id == ReviewRow.customer_id))
+        if keys is not None:
+            q = q.where(ReviewRow.review_key.in_(list(keys)))
+        if review_id is not None:
+            q = q.where(ReviewRow.review_id == review_id)
+        return self._frame(q, QUEUE_SCHEMA)
+
     def transition_case(self, case_id: int, to_state: str, *, actor: str, expected_version: int,
                         note: str = "", now: datetime | None = None) -> int:
         """Move a case to `to_state` if nobody changed it since `expected_version`; returns the

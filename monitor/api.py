@@ -1,0 +1,357 @@
+"""Real-time intake: an HTTP API that scores, stores and alerts as reviews arrive.
+
+`monitor serve` runs it (FastAPI on uvicorn, 127.0.0.1:8700 by default). POST /v1/reviews takes
+one review or a list, with the same field names and aliases as file ingest, and answers with the
+scores. Requests are micro-batched: one worker thread collects what arrives within a few
+milliseconds and scores it in one model pass, so throughput under concurrency approaches batch
+throughput. The same worker stores reviews, opens cases and queues alerts exactly like
+`monitor ingest`; an alert thread delivers them at once and retries in the background.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import threading
+import time
+from concurrent.futures import Future
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable
+
+import anyio
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.responses import JSONResponse, PlainTextResponse
+
+from .alerts import AlertSettings, send_pending
+from .batch import Analyzer, ingest_batch
+from .cases import CasePolicy
+from .ingest import IngestError, reviews_from_records
+from .store import Store
+from .trends import period_trends
+
+MAX_BODY_BYTES = 2_000_000
+MAX_REVIEWS_PER_REQUEST = 1000
+SCORE_FIELDS_OUT = ("lang", "sentiment", "p_negative", "p_neutral", "p_positive", "stars_pred",
+                    "confidence", "category", "severity", "evidence", "needs_response")
+
+
+def parse_api_keys(spec: str | None) -> dict[str, str]:
+    """`MONITOR_API_KEYS` "k1:write,k2:read" -> {"k1": "write", "k2": "read"}."""
+    keys = {}
+    for part in (spec or "").split(","):
+        if not part.strip():
+            continue
+        key, sep, scope = part.strip().rpartition(":")
+        if not sep or not key or scope not in ("read", "write"):
+            raise ValueError("MONITOR_API_KEYS: each entry is key:read or key:write, "
+                             "comma-separated")
+        keys[key] = scope
+    return keys
+
+
+@dataclass
+class Metrics:
+    """Counters and a latency histogram, written out in Prometheus text format."""
+
+    requests: dict[tuple[str, int], int] = field(default_factory=dict)
+    buckets: tuple[float, ...] = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+    latency_counts: list[int] = field(default_factory=lambda: [0] * 10)
+    latency_sum: float = 0.0
+    reviews_scored: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def request(self, path: str, status: int) -> None:
+        with self.lock:
+            self.requests[(path, status)] = self.requests.get((path, status), 0) + 1
+
+    def scored(self, n: int, seconds: float) -> None:
+        with self.lock:
+            self.reviews_scored += n
+            self.latency_sum += seconds
+            idx = next((i for i, b in enumerate(self.buckets) if seconds <= b), len(self.buckets))
+            self.latency_counts[idx] += 1
+
+    def render(self, queue_depth: int, alerts: dict[str, int]) -> str:
+        lines = ["# TYPE monitor_requests_total counter"]
+        with self.lock:
+            for (path, status), n in sorted(self.requests.items()):
+                lines.append(f'monitor_requests_total{{path="{path}",status="{status}"}} {n}')
+            lines.append("# TYPE monitor_scoring_seconds histogram")
+            cumulative = 0
+            for b, n in zip(self.buckets, self.latency_counts):
+                cumulative += n
+                lines.append(f'monitor_scoring_seconds_bucket{{le="{b}"}} {cumulative}')
+            total = sum(self.latency_counts)
+            lines.append(f'monitor_scoring_seconds_bucket{{le="+Inf"}} {total}')
+            lines.append(f"monitor_scoring_seconds_sum {self.latency_sum:.6f}")
+            lines.append(f"monitor_scoring_seconds_count {total}")
+            lines.append("# TYPE monitor_reviews_scored_total counter")
+            lines.append(f"monitor_reviews_scored_total {self.reviews_scored}")
+        lines.append("# TYPE monitor_queue_depth gauge")
+        lines.append(f"monitor_queue_depth {queue_depth}")
+        lines.append("# TYPE monitor_alerts gauge")
+        for status in ("pending", "delivered", "dead"):
+            lines.append(f'monitor_alerts{{status="{status}"}} {alerts.get(status, 0)}')
+        return "\n".join(lines) + "\n"
+
+
+class IntakeWorker:
+    """One thread that scores and stores what the API receives, in micro-batches."""
+
+    def __init__(self, store: Store, analyzer: Callable[[], Analyzer], model_version: str,
+                 policy: CasePolicy, metrics: Metrics, *, wait_s: float = 0.02,
+                 max_rows: int = 256, on_alerts: Callable[[], None] | None = None):
+        self.store, self.model_version, self.policy = store, model_version, policy
+        self._analyzer_factory, self._analyzer = analyzer, None
+        self.metrics, self.wait_s, self.max_rows = metrics, wait_s, max_rows
+        self.on_alerts = on_alerts
+        self.jobs: queue.Queue = queue.Queue()
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="intake", daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.jobs.put(None)
+        self.thread.join(timeout=30)
+
+    def submit(self, records: list[dict]) -> Future:
+        fut: Future = Future()
+        self.jobs.put((records, fut))
+        return fut
+
+    def _take_batch(self) -> list:
+        first = self.jobs.get()
+        if first is None:
+            return []
+        batch, rows = [first], len(first[0])
+        deadline = time.monotonic() + self.wait_s
+        while rows < self.max_rows:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            try:
+                job = self.jobs.get(timeout=left)
+            except queue.Empty:
+                break
+            if job is None:
+                self.jobs.put(None)
+                break
+            batch.append(job)
+            rows += len(job[0])
+        return batch
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            batch = self._take_batch()
+            if not batch:
+                continue
+            try:
+                results = self._process([records for records, _ in batch])
+            except BaseException as exc:  # the requests see the error; the worker keeps going
+                for _, fut in batch:
+                    fut.set_exception(exc)
+                continue
+            for (_, fut), result in zip(batch, results):
+                fut.set_result(result)
+
+    def _process(self, requests: list[list[dict]]) -> list[list[dict]]:
+        flat = [r for records in requests for r in records]
+        started = time.perf_counter()
+        batch = reviews_from_records(flat, "api")
+        keys = batch.frame["_review_key"].to_list()
+        known = self.store.existing_keys(keys)
+        if self._analyzer is None and len(known) < len(set(keys)):
+            self._analyzer = self._analyzer_factory()
+        summary = ingest_batch(batch, self._analyzer, self.store, self.model_version,
+                               progress=False, policy=self.policy)
+        self.metrics.scored(batch.frame.height - len(known), time.perf_counter() - started)
+        if summary.result.alerts_queued and self.on_alerts:
+            self.on_alerts()
+        stored = {r["review_key"]: r for r in self.store.lookup(keys=keys).iter_rows(named=True)}
+        rejected_rows = set(batch.rejects["_row"].to_list())
+        out_all, row_key = [], dict(zip(batch.frame["_row"].to_list(), keys))
+        for i in range(len(flat)):
+            if i in rejected_rows:
+                out_all.append({"status": "rejected", "reason": "empty review text"})
+                continue
+            key = row_key[i]
+            row = stored.get(key, {})
+            out_all.append({
+                "status": "duplicate" if key in known else "stored",
+                "review_key": key, "review_id": row.get("review_id"),
+                "case_id": row.get("case_id"),
+                **{f: row.get(f) for f in SCORE_FIELDS_OUT},
+            })
+        # split the flat answers back per request
+        answers, pos = [], 0
+        for records in requests:
+            answers.append(out_all[pos:pos + len(records)])
+            pos += len(records)
+        return answers
+
+
+class AlertLoop:
+    """Escalates overdue cases and delivers alerts: at once when poked, else every `interval_s`."""
+
+    def __init__(self, store: Store, policy: CasePolicy, settings: AlertSettings,
+                 interval_s: float = 10.0):
+        self.store, self.policy, self.settings, self.interval_s = store, policy, settings, interval_s
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="alerts", daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def poke(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        self.thread.join(timeout=30)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.store.escalate_overdue(self.policy)
+                send_pending(self.store, self.settings)
+            except Exception:  # a database hiccup must not end the loop; next round retries
+                pass
+            self._wake.wait(self.interval_s)
+            self._wake.clear()
+
+
+def create_app(store: Store, analyzer: Callable[[], Analyzer], *, api_keys: dict[str, str],
+               model_version: str, policy: CasePolicy | None = None,
+               alert_settings: AlertSettings | None = None, alert_interval_s: float = 10.0):
+    """The FastAPI application; the analyzer factory is called on the first review to score."""
+    policy = policy or CasePolicy.from_env()
+    alert_settings = alert_settings or AlertSettings.from_env()
+    metrics = Metrics()
+    alerts = AlertLoop(store, policy, alert_settings, alert_interval_s)
+    worker = IntakeWorker(store, analyzer, model_version, policy, metrics, on_alerts=alerts.poke)
+
+    @asynccontextmanager
+    async def lifespan(_app):
+        worker.start()
+        alerts.start()
+        try:
+            yield
+        finally:
+            worker.stop()
+            alerts.stop()
+
+    app = FastAPI(title="review-monitor", version="1", lifespan=lifespan,
+                  description="Score, store and alert on reviews and complaints as they arrive.")
+
+    @app.middleware("http")
+    async def limits_and_metrics(request: Request, call_next):
+        length = request.headers.get("content-length")
+        if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
+            response = JSONResponse({"detail": f"request body over {MAX_BODY_BYTES} bytes; "
+                                               "send fewer reviews per request"}, status_code=413)
+        else:
+            response = await call_next(request)
+        route = request.scope.get("route")
+        metrics.request(getattr(route, "path", "unmatched"), response.status_code)
+        return response
+
+    def scope_of(request: Request) -> str:
+        header = request.headers.get("authorization", "")
+        token = header[7:] if header.lower().startswith("bearer ") else ""
+        scope = api_keys.get(token) if token else None
+        if scope is None:
+            raise HTTPException(401, "missing or unknown API key: send Authorization: Bearer <key>",
+                                headers={"WWW-Authenticate": "Bearer"})
+        return scope
+
+    def need(scope: str):
+        def check(have: str = Depends(scope_of)) -> str:
+            if scope == "write" and have != "write":
+                raise HTTPException(403, "this API key may only read")
+            return have
+        return check
+
+    @app.get("/healthz")
+    def healthz() -> dict:
+        return {"status": "ok"}
+
+    @app.get("/metrics", response_class=PlainTextResponse)
+    def metrics_text(_: str = Depends(need("read"))) -> str:
+        frame = store.alerts()
+        counts = dict(frame.group_by("status").len().iter_rows()) if frame.height else {}
+        return metrics.render(worker.jobs.qsize(), counts)
+
+    @app.post("/v1/reviews")
+    async def post_reviews(request: Request, _: str = Depends(need("write"))):
+        try:
+            body = json.loads(await request.body())
+        except (ValueError, UnicodeDecodeError):
+            raise HTTPException(400, "body is not valid JSON") from None
+        records = body if isinstance(body, list) else [body]
+        if not records or not all(isinstance(r, dict) for r in records):
+            raise HTTPException(422, "send one review object or a non-empty list of them")
+        if len(records) > MAX_REVIEWS_PER_REQUEST:
+            raise HTTPException(413, f"at most {MAX_REVIEWS_PER_REQUEST} reviews per request")
+        future = worker.submit(records)
+        try:
+            results = await anyio.to_thread.run_sync(future.result)
+        except IngestError as exc:
+            raise HTTPException(422, str(exc).replace("api: ", "")) from None
+        return {"reviews": results}
+
+    @app.get("/v1/reviews/{review_id}")
+    def get_review(review_id: str, _: str = Depends(need("read"))) -> dict:
+        frame = store.lookup(review_id=review_id)
+        if frame.is_empty():
+            raise HTTPException(404, f"no review with id {review_id}")
+        return _jsonable(frame.row(0, named=True))
+
+    @app.get("/v1/cases")
+    def get_cases(state: str | None = None, severity: int | None = None,
+                  product: str | None = None, _: str = Depends(need("read"))) -> dict:
+        frame = store.cases()
+        if state:
+            frame = frame.filter(frame["state"] == state)
+        if severity is not None:
+            frame = frame.filter(frame["severity"] == severity)
+        if product:
+            frame = frame.filter(frame["product_id"] == product)
+        return {"cases": [_jsonable(r) for r in frame.iter_rows(named=True)]}
+
+    @app.get("/v1/trends")
+    def get_trends(by: str = "product", freq: str = "1w", _: str = Depends(need("read"))) -> dict:
+        try:
+            frame = period_trends(store.reviews(), by=by, every=freq)
+        except ValueError as exc:
+            raise HTTPException(422, str(exc)) from None
+        return {"trends": [_jsonable(r) for r in frame.iter_rows(named=True)]}
+
+    app.state.worker, app.state.alerts, app.state.metrics = worker, alerts, metrics
+    return app
+
+
+def _jsonable(row: dict) -> dict[str, Any]:
+    return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in row.items()}
+
+
+def serve(host: str, port: int) -> None:
+    """Run the API with the CLI's settings (database, model, alert channels, API keys)."""
+    import uvicorn
+
+    from .cli import _load_analyzer, model_version
+    from .settings import Settings
+
+    keys = parse_api_keys(os.environ.get("MONITOR_API_KEYS"))
+    if not keys:
+        raise ValueError("set MONITOR_API_KEYS (e.g. 'k1:write,k2:read') before `monitor serve`")
+    app = create_app(Store(Settings.from_env().db_url), lambda: _load_analyzer(None),
+                     api_keys=keys, model_version=model_version())
+    uvicorn.run(app, host=host, port=port, log_level="info")

@@ -1,0 +1,107 @@
+"""The HTTP intake API with a stand-in analyzer: auth, scoring, idempotency, limits, alerts."""
+
+import json
+
+import pytest
+from fastapi.testclient import TestClient
+
+from monitor.alerts import AlertSettings
+from monitor.api import MAX_BODY_BYTES, create_app, parse_api_keys
+from monitor.cases import CasePolicy
+from monitor.store import Store
+
+W = {"Authorization": "Bearer wkey"}
+R = {"Authorization": "Bearer rkey"}
+
+
+@pytest.fixture
+def client(sqlite_url, fake_analyzer):
+    app = create_app(Store(sqlite_url), lambda: fake_analyzer,
+                     api_keys={"wkey": "write", "rkey": "read"}, model_version="t",
+                     policy=CasePolicy(), alert_settings=AlertSettings())
+    with TestClient(app) as c:
+        yield c
+
+
+def test_health_needs_no_key_but_everything_else_does(client):
+    assert client.get("/healthz").json() == {"status": "ok"}
+    assert client.get("/v1/cases").status_code == 401
+    assert client.get("/v1/cases", headers={"Authorization": "Bearer nope"}).status_code == 401
+    assert client.post("/v1/reviews", json={"text": "x"}, headers=R).status_code == 403
+
+
+def test_post_one_review_scores_stores_and_opens_a_case(client):
+    r = client.post("/v1/reviews", headers=W, json={"review_id": "a1", "asin": "P1",
+                                                    "review_body": "bad and broken", "stars": "1/5"})
+    assert r.status_code == 200
+    [res] = r.json()["reviews"]
+    assert res["status"] == "stored" and res["category"] == "damage" and res["severity"] == 2
+    assert res["case_id"] is not None and res["needs_response"] is True
+    got = client.get("/v1/reviews/a1", headers=R).json()
+    assert got["product_id"] == "P1" and got["rating"] == 1.0
+    cases = client.get("/v1/cases?severity=2&product=P1", headers=R).json()["cases"]
+    assert [c["case_id"] for c in cases] == [res["case_id"]]
+
+
+def test_batch_and_idempotency(client, fake_analyzer):
+    batch = [{"id": "b1", "text": "lovely"}, {"id": "b2", "text": "bad"}, {"id": "b3", "text": " "}]
+    first = client.post("/v1/reviews", headers=W, json=batch).json()["reviews"]
+    assert [x["status"] for x in first] == ["stored", "stored", "rejected"]
+    calls = fake_analyzer.calls
+    again = client.post("/v1/reviews", headers=W, json=batch[:2]).json()["reviews"]
+    assert [x["status"] for x in again] == ["duplicate", "duplicate"]
+    assert fake_analyzer.calls == calls  # nothing scored twice
+    assert again[1]["sentiment"] == "negative"
+
+
+def test_bad_requests_get_clear_4xx(client):
+    bad = client.post("/v1/reviews", headers={**W, "Content-Type": "application/json"},
+                      content=b"{not json")
+    assert bad.status_code == 400 and "not valid JSON" in bad.json()["detail"]
+    assert client.post("/v1/reviews", headers=W, json=[]).status_code == 422
+    assert client.post("/v1/reviews", headers=W, json=[1, 2]).status_code == 422
+    no_text = client.post("/v1/reviews", headers=W, json={"stars": 5})
+    assert no_text.status_code == 422 and "text" in no_text.json()["detail"]
+    big = client.post("/v1/reviews", headers={**W, "Content-Type": "application/json"},
+                      content=b"[" + b'{"text":"x"},' * (MAX_BODY_BYTES // 12) + b'{"text":"x"}]')
+    assert big.status_code == 413
+    assert client.get("/v1/reviews/none", headers=R).status_code == 404
+    assert client.get("/v1/trends?by=nope", headers=R).status_code == 422
+
+
+def test_metrics_and_trends(client):
+    client.post("/v1/reviews", headers=W, json={"id": "m1", "text": "bad", "date": "2026-03-02",
+                                                "product_id": "P"})
+    text = client.get("/metrics", headers=R).text
+    assert 'monitor_requests_total{path="/v1/reviews",status="200"} 1' in text
+    assert "monitor_scoring_seconds_count 1" in text and "monitor_reviews_scored_total 1" in text
+    trends = client.get("/v1/trends?by=product&freq=1w", headers=R).json()["trends"]
+    assert trends[0]["product_id"] == "P" and trends[0]["negative"] == 1
+    spec = client.get("/openapi.json").json()
+    assert "/v1/reviews" in spec["paths"]
+
+
+def test_severe_complaint_reaches_the_webhook_without_another_command(sqlite_url, fake_analyzer,
+                                                                      httpserver):
+    import time
+
+    httpserver.expect_oneshot_request("/hook", method="POST").respond_with_data("ok")
+    app = create_app(Store(sqlite_url), lambda: fake_analyzer, api_keys={"wkey": "write"},
+                     model_version="t", policy=CasePolicy(alert_channels=("webhook",)),
+                     alert_settings=AlertSettings(webhook_url=httpserver.url_for("/hook")),
+                     alert_interval_s=60)
+    with TestClient(app) as c:
+        t0 = time.monotonic()
+        c.post("/v1/reviews", headers=W, json={"id": "s1", "text": "bad and broken"})
+        while not httpserver.log and time.monotonic() - t0 < 10:
+            time.sleep(0.05)
+        assert httpserver.log, "the webhook got nothing within 10 s"
+        assert time.monotonic() - t0 < 2  # the alert loop is poked, not waiting 60 s
+    payload = json.loads(httpserver.log[0][0].get_data())
+    assert payload["review_id"] == "s1" and payload["severity"] == 2
+
+
+def test_api_keys_setting():
+    assert parse_api_keys("k1:write, k2:read") == {"k1": "write", "k2": "read"}
+    with pytest.raises(ValueError, match="MONITOR_API_KEYS"):
+        parse_api_keys("k1:admin")
