@@ -233,6 +233,47 @@ def serve(
     run_api(host, port)
 
 
+@app.command()
+@user_errors
+def watch(
+    folder: Path = typer.Argument(..., help="Folder that review files are dropped into"),
+    db: Optional[str] = typer.Option(None, help="SQLAlchemy URL"),
+    interval: float = typer.Option(5.0, help="Seconds between looks at the folder"),
+    once: bool = typer.Option(False, "--once", help="Process what is there now, then exit"),
+) -> None:
+    """Ingest files dropped into FOLDER; each moves to done/ or failed/ with a reason."""
+    import time
+
+    from .alerts import send_pending
+    from .cases import CasePolicy
+    from .store import Store
+    from .watch import process_folder
+
+    if not folder.is_dir():
+        raise ValueError(f"{folder} is not a folder")
+    store = Store(db or Settings.from_env().db_url)
+    policy = CasePolicy.from_env()
+    analyzer = None
+
+    def get_analyzer():
+        nonlocal analyzer
+        analyzer = analyzer or _load_analyzer(None)
+        return analyzer
+
+    while True:
+        res = process_folder(folder, store, get_analyzer, model_version(), policy,
+                             min_age_s=0.0 if once else 2.0)
+        for name in res.done:
+            typer.echo(f"done: {name}", err=True)
+        for name in res.failed:
+            typer.echo(f"failed: {name} (reason in failed/{name}.txt)", err=True)
+        if (res.done or res.failed) and policy.alert_channels:
+            send_pending(store)
+        if once:
+            break
+        time.sleep(interval)
+
+
 alerts_app = typer.Typer(no_args_is_help=True, help="Deliver and inspect the alert outbox.")
 app.add_typer(alerts_app, name="alerts")
 
