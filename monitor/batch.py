@@ -14,7 +14,7 @@ from typing import Callable, Protocol, Sequence
 import polars as pl
 
 from .cases import CasePolicy
-from .ingest import IngestError, ReviewBatch
+from .ingest import INTERNAL_COLUMNS, IngestError, ReviewBatch
 from .schema import SCORE_COLUMNS, SCORE_SCHEMA, ReviewScore
 from .store import AddResult, Store
 
@@ -64,7 +64,7 @@ def score_frame(batch: ReviewBatch, analyzer: Analyzer, *, progress: bool = True
 
 def public_columns(scored: pl.DataFrame) -> pl.DataFrame:
     """The user-facing output: input columns then score columns, internal ones dropped."""
-    return scored.select([c for c in scored.columns if not c.startswith("_")])
+    return scored.select([c for c in scored.columns if c not in INTERNAL_COLUMNS])
 
 
 def write_atomic(frame: pl.DataFrame, out: Path) -> None:

@@ -80,8 +80,10 @@ def _report_rejects(batches, rejects_path: Optional[Path]) -> None:
         return
     typer.echo(f"skipped {total} rows with empty review text", err=True)
     if rejects_path is not None:
+        from .ingest import INTERNAL_COLUMNS
+
         frame = pl.concat([b.rejects.select([c for c in b.rejects.columns
-                                             if not c.startswith("_") or c == "_reason"])
+                                             if c not in INTERNAL_COLUMNS or c == "_reason"])
                            .with_columns(pl.lit(b.source).alias("_source")) for b in batches
                            if b.rejects.height], how="diagonal_relaxed")
         write_atomic(frame.rename({"_reason": "reason", "_source": "source"}), rejects_path)

@@ -73,6 +73,12 @@ def normalize_language(value: str | None) -> str | None:
 LEGACY_ENCODINGS = ["gb18030", "shift_jis", "big5", "euc_kr", "cp1252", "latin_1"]
 
 
+# Columns the pipeline adds to every input; an input column with one of these names is kept
+# under "input<name>" so nothing the user sent is lost or overwritten.
+INTERNAL_COLUMNS = ("_row", "_text", "_review_id", "_product_id", "_rating", "_date", "_lang_given",
+                    "_marketplace", "_title", "_order_id", "_customer_id", "_review_key", "_reason")
+
+
 class IngestError(Exception):
     """A problem with an input file that the user can fix; the message says how."""
 
@@ -90,7 +96,7 @@ class ReviewBatch:
 
     @property
     def input_columns(self) -> list[str]:
-        return [c for c in self.frame.columns if not c.startswith("_")]
+        return [c for c in self.frame.columns if c not in INTERNAL_COLUMNS]
 
 
 def _norm_name(name: str) -> str:
@@ -153,9 +159,12 @@ def read_table(path: Path) -> tuple[pl.DataFrame, str]:
     if raw[:5] == b"%PDF-" or raw[:2] == b"PK":
         raise IngestError(f"{path}: looks like a PDF or Excel/ZIP file, not {kind.upper()}; "
                           "export it as CSV or JSONL")
-    if b"\x00" in raw[:4096] and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise IngestError(f"{path}: contains binary data, not {kind.upper()} text")
+    raw = _strip_stray_nuls(raw, path, kind)
     text, encoding = decode_bytes(raw, str(path))
+    sample = text[:20000]
+    controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\r\n")
+    if sample and controls / len(sample) > 0.02:
+        raise IngestError(f"{path}: contains binary data, not {kind.upper()} text")
     try:
         if kind in ("csv", "tsv"):
             sep = "\t" if kind == "tsv" else _sniff_separator(text)
@@ -176,6 +185,21 @@ def read_table(path: Path) -> tuple[pl.DataFrame, str]:
         first = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
         raise IngestError(f"{path}: cannot parse as {kind.upper()} ({first})") from None
     return df, encoding
+
+
+def _strip_stray_nuls(raw: bytes, path: Path, kind: str) -> bytes:
+    """UTF-16 without a BOM is recognised; a few stray NUL bytes (broken exporters) are removed;
+    many of them mean the file is binary, not text."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" not in raw:
+        return raw
+    head = raw[:4096]
+    if head[1::2].count(0) > 0.4 * len(head[1::2]):
+        return b"\xff\xfe" + raw  # UTF-16-LE text without its BOM
+    if head[0::2].count(0) > 0.4 * len(head[0::2]):
+        return b"\xfe\xff" + raw  # UTF-16-BE
+    if raw.count(0) > 0.01 * len(raw):
+        raise IngestError(f"{path}: contains binary data, not {kind.upper()} text")
+    return raw.replace(b"\x00", b"")
 
 
 def _sniff_separator(text: str) -> str:
@@ -297,6 +321,9 @@ def normalize_reviews(df: pl.DataFrame, source: str, *, text_column: str | None 
                       encoding: str = "utf-8") -> ReviewBatch:
     """A frame of any review export -> `ReviewBatch` (text found, keys made, fields parsed)."""
     path = source
+    clashes = {c: f"input{c}" for c in df.columns if c in INTERNAL_COLUMNS}
+    if clashes:
+        df = df.rename(clashes)
     if df.height == 0:
         raise IngestError(f"{path}: has a header but no review rows")
     if len(set(df.columns)) != len(df.columns):
