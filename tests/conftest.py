@@ -47,3 +47,28 @@ def analyzer():
 @pytest.fixture
 def sqlite_url(tmp_path):
     return f"sqlite:///{tmp_path / 'monitor.db'}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_db_url(request, tmp_path):
+    """The same test on embedded SQLite and on PostgreSQL (when `.ci/run` provides one)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'monitor.db'}"
+        return
+    pg = os.environ.get("MONITOR_TEST_PG_URL")
+    if not pg:
+        pytest.skip("MONITOR_TEST_PG_URL not set (.ci/run starts PostgreSQL and sets it)")
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    schema = f"t_{uuid.uuid4().hex[:10]}"  # a schema per test, dropped afterwards
+    engine = create_engine(pg)
+    with engine.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{pg}?options=-csearch_path%3D{schema}"
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        engine.dispose()

@@ -15,8 +15,8 @@ R = {"Authorization": "Bearer rkey"}
 
 
 @pytest.fixture
-def client(sqlite_url, fake_analyzer):
-    app = create_app(Store(sqlite_url), lambda: fake_analyzer,
+def client(any_db_url, fake_analyzer):
+    app = create_app(Store(any_db_url), lambda: fake_analyzer,
                      api_keys={"wkey": "write", "rkey": "read"}, model_version="t",
                      policy=CasePolicy(), alert_settings=AlertSettings())
     with TestClient(app) as c:
@@ -81,12 +81,12 @@ def test_metrics_and_trends(client):
     assert "/v1/reviews" in spec["paths"]
 
 
-def test_severe_complaint_reaches_the_webhook_without_another_command(sqlite_url, fake_analyzer,
+def test_severe_complaint_reaches_the_webhook_without_another_command(any_db_url, fake_analyzer,
                                                                       httpserver):
     import time
 
     httpserver.expect_oneshot_request("/hook", method="POST").respond_with_data("ok")
-    app = create_app(Store(sqlite_url), lambda: fake_analyzer, api_keys={"wkey": "write"},
+    app = create_app(Store(any_db_url), lambda: fake_analyzer, api_keys={"wkey": "write"},
                      model_version="t", policy=CasePolicy(alert_channels=("webhook",)),
                      alert_settings=AlertSettings(webhook_url=httpserver.url_for("/hook")),
                      alert_interval_s=60)

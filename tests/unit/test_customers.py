@@ -33,7 +33,7 @@ def test_order_file_without_amount_says_what_is_missing(tmp_path):
         read_orders(tmp_path / "o.csv")
 
 
-def test_vip_customers_come_first_within_a_severity_level(tmp_path, fake_analyzer, sqlite_url):
+def test_vip_customers_come_first_within_a_severity_level(tmp_path, fake_analyzer, any_db_url):
     import subprocess
     import sys
 
@@ -45,12 +45,12 @@ def test_vip_customers_come_first_within_a_severity_level(tmp_path, fake_analyze
                                     "n1,c-new,2026-10-30,bad and broken,1\n"
                                     "v1,c-vip,2026-10-01,bad and broken,1\n"
                                     "o1,c-new,2026-10-31,bad,2\n")
-    store = Store(sqlite_url)
+    store = Store(any_db_url)
     ingest_batch(read_reviews(tmp_path / "r.csv"), fake_analyzer, store, "t")
     assert store.response_queue()["review_id"].to_list() == ["n1", "v1", "o1"]  # newest first
     rows = [("c-vip", NOW - timedelta(days=20 * i), 150) for i in range(5)]
     proc = subprocess.run([sys.executable, "-m", "monitor.cli", "customers",
-                           str(orders_csv(tmp_path, rows)), "--db", sqlite_url],
+                           str(orders_csv(tmp_path, rows)), "--db", any_db_url],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0 and "1 vip" in proc.stderr, proc.stderr
     queue = store.response_queue()

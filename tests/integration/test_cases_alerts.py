@@ -31,8 +31,8 @@ def policy(*channels):
     return CasePolicy(alert_channels=channels, dashboard_url="http://dash.local")
 
 
-def test_cases_open_with_deadlines_by_severity(reviews, fake_analyzer, sqlite_url):
-    store = Store(sqlite_url)
+def test_cases_open_with_deadlines_by_severity(reviews, fake_analyzer, any_db_url):
+    store = Store(any_db_url)
     summary = ingest_batch(reviews, fake_analyzer, store, "t", policy=policy())
     assert (summary.result.cases_opened, summary.result.alerts_queued) == (2, 0)
     cases = store.cases()
@@ -66,9 +66,9 @@ def test_only_level_1_and_2_alert_and_positive_reviews_never_do():
     assert p.alerts_for(2, "positive") == ()
 
 
-def test_webhook_delivery_is_signed_and_carries_the_case(reviews, fake_analyzer, sqlite_url,
+def test_webhook_delivery_is_signed_and_carries_the_case(reviews, fake_analyzer, any_db_url,
                                                         httpserver):
-    store = Store(sqlite_url)
+    store = Store(any_db_url)
     ingest_batch(reviews, fake_analyzer, store, "t", policy=policy("webhook"))
     httpserver.expect_oneshot_request("/hook", method="POST").respond_with_data("ok")
     settings = AlertSettings(webhook_url=httpserver.url_for("/hook"), webhook_secret=SECRET)
@@ -87,9 +87,9 @@ def test_webhook_delivery_is_signed_and_carries_the_case(reviews, fake_analyzer,
     assert store.alerts()["status"].to_list() == ["delivered"]
 
 
-def test_receiver_down_then_up_delivers_exactly_once(reviews, fake_analyzer, sqlite_url,
+def test_receiver_down_then_up_delivers_exactly_once(reviews, fake_analyzer, any_db_url,
                                                       httpserver):
-    store = Store(sqlite_url)
+    store = Store(any_db_url)
     ingest_batch(reviews, fake_analyzer, store, "t", policy=policy("webhook"))
     settings = AlertSettings(webhook_url=httpserver.url_for("/hook"), backoff_s=60)
     t0 = datetime(2030, 1, 1)
@@ -106,8 +106,8 @@ def test_receiver_down_then_up_delivers_exactly_once(reviews, fake_analyzer, sql
 
 
 def test_unreachable_endpoint_goes_dead_after_max_attempts_without_leaking_the_url(
-        reviews, fake_analyzer, sqlite_url):
-    store = Store(sqlite_url)
+        reviews, fake_analyzer, any_db_url):
+    store = Store(any_db_url)
     ingest_batch(reviews, fake_analyzer, store, "t", policy=policy("webhook"))
     secret_url = "http://127.0.0.1:9/hooks/T0KEN-SECRET-PATH"
     settings = AlertSettings(webhook_url=secret_url, max_attempts=3, backoff_s=1, timeout_s=2)
@@ -119,8 +119,8 @@ def test_unreachable_endpoint_goes_dead_after_max_attempts_without_leaking_the_u
     assert "T0KEN" not in row["last_error"]
 
 
-def test_slack_message_has_no_customer_data(reviews, fake_analyzer, sqlite_url, httpserver):
-    store = Store(sqlite_url)
+def test_slack_message_has_no_customer_data(reviews, fake_analyzer, any_db_url, httpserver):
+    store = Store(any_db_url)
     ingest_batch(reviews, fake_analyzer, store, "t", policy=policy("slack"))
     httpserver.expect_oneshot_request("/slack").respond_with_data("ok")
     send_pending(store, AlertSettings(slack_url=httpserver.url_for("/slack")))
@@ -141,8 +141,8 @@ def test_time_left_labels(minutes, label):
     assert time_left(None, now) == ""
 
 
-def test_queue_carries_case_and_deadline(reviews, fake_analyzer, sqlite_url):
-    store = Store(sqlite_url)
+def test_queue_carries_case_and_deadline(reviews, fake_analyzer, any_db_url):
+    store = Store(any_db_url)
     ingest_batch(reviews, fake_analyzer, store, "t", policy=policy())
     queue = store.response_queue()
     assert queue["case_state"].to_list() == ["new", "new"]
@@ -173,9 +173,9 @@ def smtp_server():
         controller.stop()
 
 
-def test_email_alert_through_a_real_smtp_server(reviews, fake_analyzer, sqlite_url, smtp_server):
+def test_email_alert_through_a_real_smtp_server(reviews, fake_analyzer, any_db_url, smtp_server):
     controller, received = smtp_server
-    store = Store(sqlite_url)
+    store = Store(any_db_url)
     ingest_batch(reviews, fake_analyzer, store, "t", policy=policy("email"))
     settings = AlertSettings(smtp_url=f"smtp://127.0.0.1:{controller.port}", email_to="team@shop.example")
     assert send_pending(store, settings).delivered == 1
@@ -185,8 +185,8 @@ def test_email_alert_through_a_real_smtp_server(reviews, fake_analyzer, sqlite_u
     assert "broken" in msg.get_payload()
 
 
-def test_email_server_refusing_is_retried(reviews, fake_analyzer, sqlite_url):
-    store = Store(sqlite_url)
+def test_email_server_refusing_is_retried(reviews, fake_analyzer, any_db_url):
+    store = Store(any_db_url)
     ingest_batch(reviews, fake_analyzer, store, "t", policy=policy("email"))
     settings = AlertSettings(smtp_url="smtp://user:pw@127.0.0.1:9", email_to="t@x.example",
                              timeout_s=2)
@@ -195,10 +195,10 @@ def test_email_server_refusing_is_retried(reviews, fake_analyzer, sqlite_url):
     assert "SMTP" in err and "pw" not in err
 
 
-def test_case_transitions_are_audited_and_versioned(reviews, fake_analyzer, sqlite_url):
+def test_case_transitions_are_audited_and_versioned(reviews, fake_analyzer, any_db_url):
     from monitor.cases import ConcurrentEditError, TransitionError
 
-    store = Store(sqlite_url)
+    store = Store(any_db_url)
     ingest_batch(reviews, fake_analyzer, store, "t", policy=policy())
     case = store.cases().row(0, named=True)
     v2 = store.transition_case(case["case_id"], "acknowledged", actor="ana", expected_version=1)
@@ -220,10 +220,10 @@ def test_case_transitions_are_audited_and_versioned(reviews, fake_analyzer, sqli
 
 
 def test_resolving_a_case_plans_follow_ups_in_the_buyers_morning(tmp_path, fake_analyzer,
-                                                                  sqlite_url):
+                                                                  any_db_url):
     (tmp_path / "jp.csv").write_text("review_id,product_id,marketplace,text,rating\n"
                                      "j1,P1,amazon.co.jp,bad and broken,1\n")
-    store = Store(sqlite_url)
+    store = Store(any_db_url)
     ingest_batch(read_reviews(tmp_path / "jp.csv"), fake_analyzer, store, "t", policy=policy())
     case_id = store.cases()["case_id"][0]
     t = datetime(2026, 3, 1, 15, 0)  # 00:00 in Tokyo on 2 March
@@ -252,8 +252,8 @@ def test_contact_time_is_local_morning(market, lang, hour_utc):
     assert contact.hour == hour_utc and contact <= due
 
 
-def test_overdue_cases_escalate_once_and_severe_ones_alert(reviews, fake_analyzer, sqlite_url):
-    store = Store(sqlite_url)
+def test_overdue_cases_escalate_once_and_severe_ones_alert(reviews, fake_analyzer, any_db_url):
+    store = Store(any_db_url)
     p = policy("webhook")
     ingest_batch(reviews, fake_analyzer, store, "t", policy=p)
     opened = store.cases()["opened_at"][0]
@@ -274,7 +274,7 @@ def test_overdue_cases_escalate_once_and_severe_ones_alert(reviews, fake_analyze
 
 def test_escalating_buyers_are_routed_to_an_agent_who_speaks_their_language(tmp_path,
                                                                            fake_analyzer,
-                                                                           sqlite_url):
+                                                                           any_db_url):
     from monitor.cases import parse_agents
 
     (tmp_path / "e.csv").write_text(
@@ -284,7 +284,7 @@ def test_escalating_buyers_are_routed_to_an_agent_who_speaks_their_language(tmp_
         "e3,P1,ja,bad 苦情です,1\n"
         "e4,P1,fr,bad: je demande un remboursement,1\n"
         "e5,P1,en,bad but no escalation words,1\n")
-    store = Store(sqlite_url)
+    store = Store(any_db_url)
     p = CasePolicy(agents=parse_agents("ana=en,de; kenji=ja; yui=ja,zh"))
     ingest_batch(read_reviews(tmp_path / "e.csv"), fake_analyzer, store, "t", policy=p)
     by_lang = {}
@@ -307,8 +307,8 @@ def test_agents_setting_is_validated():
         parse_agents("just-a-name")
 
 
-def test_a_later_review_by_the_same_buyer_records_the_outcome(tmp_path, fake_analyzer, sqlite_url):
-    store = Store(sqlite_url)
+def test_a_later_review_by_the_same_buyer_records_the_outcome(tmp_path, fake_analyzer, any_db_url):
+    store = Store(any_db_url)
     (tmp_path / "a.csv").write_text("review_id,customer_id,product_id,marketplace,date,text,rating\n"
                                     "a1,c1,P1,amazon.de,2026-03-01,bad and broken,1\n"
                                     "a2,c2,P1,amazon.de,2026-03-01,bad,2\n")
