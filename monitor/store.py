@@ -192,10 +192,26 @@ class Store:
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         try:
-            Base.metadata.create_all(self.engine)
+            self._migrate()
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot open database {redact_url(url)}: "
                              f"{str(exc.orig if hasattr(exc, 'orig') else exc).splitlines()[0]}") from None
+
+    def _migrate(self) -> None:
+        """Bring the schema to the newest migration (monitor/migrations); a database made before
+        migrations existed is recognised as the baseline first."""
+        from alembic import command
+        from alembic.config import Config
+        from sqlalchemy import inspect
+
+        cfg = Config()
+        cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+        with self.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            tables = inspect(conn).get_table_names()
+            if "reviews" in tables and "alembic_version" not in tables:
+                command.stamp(cfg, "0001")
+            command.upgrade(cfg, "head")
 
     def existing_keys(self, keys: Iterable[str]) -> set[str]:
         keys = list(dict.fromkeys(keys))
