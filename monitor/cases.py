@@ -89,16 +89,27 @@ def escalation_terms(text: str) -> list[str]:
 
 
 def parse_agents(spec: str | None) -> dict[str, tuple[str, ...]]:
-    """`MONITOR_AGENTS` such as "ana=en,de;bo=ja,zh" -> {"ana": ("en", "de"), "bo": ("ja", "zh")}."""
+    """`MONITOR_AGENTS` such as "ana*=en,de;bo=ja,zh" -> {"ana*": ("en", "de"), "bo": ("ja", "zh")};
+    a trailing * marks a senior agent (level-1 cases go to seniors)."""
     agents: dict[str, tuple[str, ...]] = {}
     for part in (spec or "").split(";"):
         if not part.strip():
             continue
         name, sep, langs = part.partition("=")
-        if not sep or not name.strip():
-            raise ValueError(f"MONITOR_AGENTS: '{part.strip()}' should look like name=en,de")
+        if not sep or not name.strip().rstrip("*"):
+            raise ValueError(f"MONITOR_AGENTS: '{part.strip()}' should look like name=en,de "
+                             "(name*=... for a senior agent)")
         agents[name.strip()] = tuple(x.strip().lower() for x in langs.split(",") if x.strip())
     return agents
+
+
+# What an agent gathers before answering a counterfeit claim.
+COUNTERFEIT_EVIDENCE: dict[str, str] = {
+    "order_id": "order id confirmed",
+    "batch_lot": "batch / lot number from the buyer's item",
+    "channel_proof": "invoice or authorised-channel proof for that batch",
+    "photos": "photos requested from the buyer (logo, label, packaging)",
+}
 
 
 @dataclass(frozen=True)
@@ -109,6 +120,7 @@ class CasePolicy:
     alert_channels: tuple[str, ...] = ()
     dashboard_url: str = "http://127.0.0.1:8501"
     agents: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    brand_owner: str | None = None
 
     @classmethod
     def from_env(cls) -> "CasePolicy":
@@ -121,12 +133,25 @@ class CasePolicy:
         return cls(sla_hours=parse_sla_hours(env.get("MONITOR_SLA_HOURS")),
                    alert_channels=channels,
                    dashboard_url=env.get("MONITOR_DASHBOARD_URL", "http://127.0.0.1:8501"),
-                   agents=parse_agents(env.get("MONITOR_AGENTS")))
+                   agents=parse_agents(env.get("MONITOR_AGENTS")),
+                   brand_owner=env.get("MONITOR_BRAND_OWNER") or None)
 
-    def route(self, lang: str, open_cases: dict[str, int]) -> str | None:
-        """The agent who speaks `lang` with the fewest open cases; None if nobody speaks it."""
-        speakers = [a for a, langs in self.agents.items() if lang in langs]
-        return min(speakers, key=lambda a: (open_cases.get(a, 0), a)) if speakers else None
+    def route(self, lang: str, open_cases: dict[str, int], *, senior: bool = False) -> str | None:
+        """The agent who speaks `lang` with the fewest open cases; None if nobody speaks it.
+        With `senior`, only senior agents (name*), whatever their languages if none speaks it."""
+        pool = {a: langs for a, langs in self.agents.items() if a.endswith("*") or not senior}
+        speakers = [a for a, langs in pool.items() if lang in langs] or (list(pool) if senior else [])
+        best = min(speakers, key=lambda a: (open_cases.get(a.rstrip("*"), 0), a)) if speakers else None
+        return best.rstrip("*") if best else None
+
+    def owners(self, severity: int | None, lang: str, escalating: bool,
+               open_cases: dict[str, int]) -> tuple[str | None, str | None]:
+        """(assignee, co-owner) of a new case. Level 1 is owned by a senior agent and the brand
+        owner together; an escalating buyer gets an agent who speaks their language."""
+        if severity == 1:
+            return (self.route(lang, open_cases, senior=True) or self.route(lang, open_cases),
+                    self.brand_owner)
+        return (self.route(lang, open_cases) if escalating else None), None
 
     def due_at(self, severity: int | None, opened_at: datetime) -> datetime:
         key = str(severity) if severity in (1, 2, 3) else "other"

@@ -90,7 +90,9 @@ QUEUE_SCHEMA: dict[str, pl.DataType] = {
     "due_at": pl.Datetime("us"),
     "case_version": pl.Int64(),
     "assignee": pl.String(),
+    "co_owner": pl.String(),
     "escalation": pl.String(),
+    "evidence_checklist": pl.String(),
     "tier": pl.String(),
 }
 

@@ -84,6 +84,9 @@ class CaseRow(Base):
     due_at: Mapped[datetime] = mapped_column(DateTime, index=True)
     first_response_at: Mapped[datetime | None] = mapped_column(DateTime)
     assignee: Mapped[str | None] = mapped_column(String(100), index=True)
+    co_owner: Mapped[str | None] = mapped_column(String(100))  # level 1: the brand owner too
+    # counterfeit evidence gathered so far: comma-separated item names (see cases.py)
+    evidence_checklist: Mapped[str] = mapped_column(String(300), default="", server_default="")
     # outcome: the same buyer's next review of the same product, and whether the rating rose
     outcome_rating: Mapped[float | None] = mapped_column(Float)
     outcome_improved: Mapped[bool | None] = mapped_column(Boolean)
@@ -260,13 +263,14 @@ class Store:
                         if not r["needs_response"]:
                             continue
                         terms = escalation_terms(r.get("text") or "")
-                        # escalating buyers go to an agent who speaks their language
-                        assignee = policy.route(r["lang"], load) if terms else None
+                        assignee, co_owner = policy.owners(r["severity"], r["lang"], bool(terms),
+                                                           load)
                         if assignee:
                             load[assignee] = load.get(assignee, 0) + 1
                         case = CaseRow(review_key=key, state="new", category=r["category"],
                                        severity=r["severity"], product_id=r.get("product_id"),
                                        lang=r["lang"], opened_at=now, assignee=assignee,
+                                       co_owner=co_owner, evidence_checklist="",
                                        escalation=", ".join(dict.fromkeys(terms))[:300],
                                        due_at=policy.due_at(r["severity"], now), version=1)
                         s.add(case)
@@ -371,7 +375,8 @@ class Store:
         With `open_only`, cases already replied to, resolved or closed are left out."""
         q = (self._query(needs_response=True, product=product, category=category)
              .add_columns(CaseRow.id, CaseRow.state, CaseRow.due_at, CaseRow.version,
-                          CaseRow.assignee, CaseRow.escalation, CustomerRow.tier)
+                          CaseRow.assignee, CaseRow.co_owner, CaseRow.escalation,
+                          CaseRow.evidence_checklist, CustomerRow.tier)
              .outerjoin(CaseRow, CaseRow.review_key == ReviewRow.review_key)
              .outerjoin(CustomerRow, CustomerRow.customer_id == ReviewRow.customer_id))
         if open_only:
@@ -389,7 +394,8 @@ class Store:
         """Stored reviews with their scores and case, by review key or by the given review id."""
         q = (self._query()
              .add_columns(CaseRow.id, CaseRow.state, CaseRow.due_at, CaseRow.version,
-                          CaseRow.assignee, CaseRow.escalation, CustomerRow.tier)
+                          CaseRow.assignee, CaseRow.co_owner, CaseRow.escalation,
+                          CaseRow.evidence_checklist, CustomerRow.tier)
              .outerjoin(CaseRow, CaseRow.review_key == ReviewRow.review_key)
              .outerjoin(CustomerRow, CustomerRow.customer_id == ReviewRow.customer_id))
         if keys is not None:
@@ -499,6 +505,30 @@ class Store:
             if row.done_at is None:
                 row.done_at, row.done_by, row.note = now, actor, note
 
+    def record_evidence(self, case_id: int, items: Sequence[str], *, actor: str,
+                        expected_version: int, now: datetime | None = None) -> int:
+        """Save which counterfeit-evidence items are gathered (version-checked, audited)."""
+        from sqlalchemy import update
+
+        from .cases import COUNTERFEIT_EVIDENCE, ConcurrentEditError
+
+        unknown = [i for i in items if i not in COUNTERFEIT_EVIDENCE]
+        if unknown:
+            raise ValueError(f"unknown evidence item(s): {', '.join(unknown)}")
+        now = now or datetime.now(timezone.utc).replace(tzinfo=None)
+        value = ",".join(i for i in COUNTERFEIT_EVIDENCE if i in items)
+        with Session(self.engine) as s, s.begin():
+            case = s.get(CaseRow, case_id)
+            done = s.execute(update(CaseRow).where(CaseRow.id == case_id,
+                                                   CaseRow.version == expected_version)
+                             .values(evidence_checklist=value, version=expected_version + 1))
+            if done.rowcount != 1:
+                raise ConcurrentEditError(f"case {case_id} was changed by someone else; reload it "
+                                          "and try again")
+            s.add(CaseEventRow(case_id=case_id, at=now, actor=actor, from_state=case.state,
+                               to_state=case.state, note=f"evidence: {value or 'none'}"))
+        return expected_version + 1
+
     def case_events(self, case_id: int) -> pl.DataFrame:
         """The audit trail of one case, oldest first."""
         cols = [CaseEventRow.at, CaseEventRow.actor, CaseEventRow.from_state,
@@ -550,7 +580,8 @@ class Store:
         """Open and closed cases with their deadlines, most urgent first."""
         cols = [CaseRow.id, CaseRow.review_key, CaseRow.state, CaseRow.category, CaseRow.severity,
                 CaseRow.product_id, CaseRow.lang, CaseRow.opened_at, CaseRow.due_at,
-                CaseRow.first_response_at, CaseRow.assignee, CaseRow.escalation, CaseRow.version]
+                CaseRow.first_response_at, CaseRow.assignee, CaseRow.co_owner, CaseRow.escalation,
+                CaseRow.evidence_checklist, CaseRow.version]
         with self.engine.connect() as conn:
             rows = conn.execute(select(*cols).order_by(CaseRow.due_at)).all()
         return pl.DataFrame([tuple(r) for r in rows], orient="row", schema={
@@ -558,7 +589,8 @@ class Store:
             "category": pl.String, "severity": pl.Int64, "product_id": pl.String,
             "lang": pl.String, "opened_at": pl.Datetime("us"), "due_at": pl.Datetime("us"),
             "first_response_at": pl.Datetime("us"), "assignee": pl.String,
-            "escalation": pl.String, "version": pl.Int64})
+            "co_owner": pl.String, "escalation": pl.String, "evidence_checklist": pl.String,
+            "version": pl.Int64})
 
     def save_customer_tiers(self, tiers: pl.DataFrame) -> int:
         """Insert or replace the tiers of the customers in `tiers` (one transaction)."""

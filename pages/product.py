@@ -16,7 +16,11 @@ page_gate()
 url = settings().db_url
 products = get_store(url).products()
 if not products:
-    empty_store_message()
+    if get_store(url).count():
+        st.info("The stored reviews carry no product id, so there is nothing to drill into. "
+                "Give the file a product_id / asin / sku column to compare products.")
+    else:
+        empty_store_message()
     st.stop()
 product = st.selectbox("Product", products)
 reviews = load_reviews(url, (product,))

@@ -8,7 +8,8 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from monitor.cases import TRANSITIONS, ConcurrentEditError, TransitionError, time_left
+from monitor.cases import (COUNTERFEIT_EVIDENCE, TRANSITIONS, ConcurrentEditError, TransitionError,
+                           time_left)
 from monitor.export import to_csv_bytes
 from monitor.replies import check_reply, draft_reply
 from monitor.settings import Settings, redact_url
@@ -63,6 +64,11 @@ def render_case_actions(review: dict) -> None:
         return
     target = cols[1].selectbox("Move to", allowed, key=f"to-{review['case_id']}")
     note = cols[2].text_input("Note", key=f"note-{review['case_id']}")
+    if review["co_owner"] or review["assignee"]:
+        owners = " and ".join(x for x in (review["assignee"], review["co_owner"]) if x)
+        cols[0].caption(f"owned by {owners}")
+    if review["category"] == "counterfeit":
+        render_counterfeit_evidence(review)
     if cols[3].button("Apply", key=f"apply-{review['case_id']}"):
         actor = st.session_state.get("agent_name") or "dashboard"
         try:
@@ -85,10 +91,11 @@ def main() -> None:
     try:
         store = get_store(settings.db_url)
         products_all = store.products()
+        stored = store.count()
     except StoreError as exc:
         st.error(f"Cannot open the review database: {exc}")
         return
-    if not products_all:
+    if not stored:
         empty_store_message()
         return
 
@@ -153,6 +160,24 @@ def main() -> None:
     weekly = negative_share(reviews, every="1w")
     render_weekly(weekly)
     render_alerts(settings.db_url)
+
+
+def render_counterfeit_evidence(review: dict) -> None:
+    """What the agent must gather before answering a counterfeit claim, saved on the case."""
+    have = set(filter(None, (review["evidence_checklist"] or "").split(",")))
+    with st.expander("Counterfeit claim: evidence checklist", expanded=True):
+        picked = [item for item, label in COUNTERFEIT_EVIDENCE.items()
+                  if st.checkbox(label, value=item in have, key=f"ev-{review['case_id']}-{item}")]
+        if st.button("Save evidence", key=f"ev-save-{review['case_id']}"):
+            try:
+                get_store(Settings.from_env().db_url).record_evidence(
+                    review["case_id"], picked, actor=st.session_state.get("agent_name") or
+                    "dashboard", expected_version=review["case_version"])
+            except ConcurrentEditError as exc:
+                st.warning(str(exc))
+            else:
+                load_queue.clear()
+                st.rerun()
 
 
 def render_follow_ups(url: str, now: datetime) -> None:

@@ -323,3 +323,39 @@ def test_a_later_review_by_the_same_buyer_records_the_outcome(tmp_path, fake_ana
     assert rates.rows() == [("damage", "amazon.de", 1, 1.0), ("other", "amazon.de", 1, 0.0)]
     damage = cases.filter(pl.col("category") == "damage")["case_id"][0]
     assert store.case_events(damage)["note"][-1] == "buyer reviewed again: 1★ → 4★"
+
+
+def test_level_1_is_owned_by_a_senior_agent_and_the_brand_owner(tmp_path, fake_analyzer,
+                                                                any_db_url):
+    from monitor.cases import parse_agents
+
+    class Counterfeit:
+        def score(self, texts, **kw):
+            out = fake_analyzer.score(texts, **kw)
+            from dataclasses import replace
+            return [replace(s, category="counterfeit", severity=1, evidence="fake") for s in out]
+
+    (tmp_path / "f.csv").write_text("review_id,lang,text,rating\nf1,fr,bad fake,1\n")
+    store = Store(any_db_url)
+    p = CasePolicy(agents=parse_agents("ana=fr;sen*=de,en"), brand_owner="lee")
+    ingest_batch(read_reviews(tmp_path / "f.csv"), Counterfeit(), store, "t", policy=p)
+    case = store.cases().row(0, named=True)
+    # no senior speaks French: a senior agent still owns it, with the brand owner
+    assert (case["assignee"], case["co_owner"]) == ("sen", "lee")
+    assert case["due_at"] - case["opened_at"] == timedelta(hours=1)
+
+
+def test_counterfeit_evidence_checklist_is_saved_and_audited(tmp_path, fake_analyzer, any_db_url):
+    from monitor.cases import ConcurrentEditError
+
+    (tmp_path / "f.csv").write_text("review_id,text,rating\nf1,bad and broken,1\n")
+    store = Store(any_db_url)
+    ingest_batch(read_reviews(tmp_path / "f.csv"), fake_analyzer, store, "t", policy=policy())
+    case_id = store.cases()["case_id"][0]
+    v = store.record_evidence(case_id, ["photos", "order_id"], actor="ana", expected_version=1)
+    assert store.cases()["evidence_checklist"][0] == "order_id,photos"
+    assert store.case_events(case_id)["note"][-1] == "evidence: order_id,photos"
+    with pytest.raises(ConcurrentEditError):
+        store.record_evidence(case_id, ["batch_lot"], actor="bo", expected_version=1)
+    with pytest.raises(ValueError, match="unknown evidence"):
+        store.record_evidence(case_id, ["dna-test"], actor="bo", expected_version=v)

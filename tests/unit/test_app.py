@@ -103,6 +103,37 @@ def test_follow_ups_listed_and_marked_done(stored):
     assert store.follow_ups().filter(pl.col("status") == "done").height == 1
 
 
+def test_counterfeit_evidence_checklist_on_the_dashboard(tmp_path, sqlite_url, monkeypatch,
+                                                        fake_analyzer):
+    from dataclasses import replace
+
+    class Counterfeit:
+        def score(self, texts, **kw):
+            return [replace(s, category="counterfeit", severity=1, evidence="fake")
+                    for s in fake_analyzer.score(texts, **kw)]
+
+    (tmp_path / "f.csv").write_text("review_id,text,rating\nf1,bad fake bag,1\n")
+    store = Store(sqlite_url)
+    ingest_batch(read_reviews(tmp_path / "f.csv"), Counterfeit(), store, "t", policy=CasePolicy())
+    monkeypatch.setenv("MONITOR_DB_URL", sqlite_url)
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    case_id = store.cases()["case_id"][0]
+    at.checkbox(key=f"ev-{case_id}-photos").check().run()
+    at.button(key=f"ev-save-{case_id}").click().run()
+    assert store.cases()["evidence_checklist"][0] == "photos"
+
+
+def test_reviews_without_product_ids_still_show(tmp_path, sqlite_url, monkeypatch, fake_analyzer):
+    (tmp_path / "n.csv").write_text("text,rating\nbad and broken,1\n")
+    ingest_batch(read_reviews(tmp_path / "n.csv"), fake_analyzer, Store(sqlite_url), "t",
+                 policy=CasePolicy())
+    monkeypatch.setenv("MONITOR_DB_URL", sqlite_url)
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert list(at.dataframe[0].value["category"]) == ["damage"]
+    at.switch_page("pages/product.py").run()
+    assert "no product id" in at.info[0].value
+
+
 def test_product_filter_narrows_the_queue(stored):
     at = AppTest.from_file(APP, default_timeout=60).run()
     at.sidebar.multiselect[0].select("P2").run()
