@@ -71,6 +71,11 @@ def sign(body: bytes, secret: str) -> str:
 
 def slack_message(payload: dict) -> dict:
     """Slack text for a case alert: no customer or order data, only what the team needs."""
+    if payload.get("event") == "spike":
+        return {"text": f"*Complaint spike* on {payload.get('product_id')}: "
+                        f"{payload.get('count')} {payload.get('category')} complaints on "
+                        f"{payload.get('day')} ({payload.get('last_7d')} in 7 days, rule "
+                        f"{payload.get('rule')}) - <{payload.get('link')}|open product>"}
     level = SEVERITY_LABEL.get(payload.get("severity"), payload.get("category"))
     evidence = (payload.get("evidence") or "")[:200]
     return {"text": f"*{level}* on {payload.get('product_id') or 'unknown product'} "
@@ -110,7 +115,8 @@ def send_email(settings: AlertSettings, payload: dict, idempotency_key: str) -> 
 
     url = urlsplit(settings.smtp_url)
     msg = EmailMessage()
-    level = SEVERITY_LABEL.get(payload.get("severity"), payload.get("category"))
+    level = ("Complaint spike" if payload.get("event") == "spike"
+             else SEVERITY_LABEL.get(payload.get("severity"), payload.get("category")))
     msg["Subject"] = f"[review-monitor] {level}: {payload.get('product_id') or 'unknown product'}"
     msg["From"] = settings.email_from
     msg["To"] = settings.email_to

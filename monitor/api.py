@@ -221,6 +221,7 @@ class AlertLoop:
         while not self._stop.is_set():
             try:
                 self.store.escalate_overdue(self.policy)
+                self.store.queue_spike_alerts(self.policy)
                 send_pending(self.store, self.settings)
             except Exception:  # a database hiccup must not end the loop; next round retries
                 pass

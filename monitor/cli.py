@@ -304,6 +304,9 @@ def alerts_send(
         escalated = store.escalate_overdue(policy)
         if escalated:
             typer.echo(f"cases: {escalated} escalated (first-response deadline passed)", err=True)
+        spikes = store.queue_spike_alerts(policy)
+        if spikes:
+            typer.echo(f"spikes: {spikes} alerts queued", err=True)
         s = send_pending(store, settings)
         typer.echo(f"alerts: {s.delivered} delivered, {s.retrying} to retry, {s.dead} dead",
                    err=True)

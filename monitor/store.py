@@ -474,6 +474,39 @@ class Store:
                                    attempts=0, next_attempt_at=now, last_error="", created_at=now))
         return count
 
+    def queue_spike_alerts(self, policy: "CasePolicy", *, now: datetime | None = None,
+                           recent_days: int = 2) -> int:
+        """Queue one alert per channel for each complaint spike of the last `recent_days` days
+        (older history never alerts); a spike already queued is not queued again."""
+        import json
+        from datetime import timedelta
+
+        from .trends import detect_spikes
+
+        if not policy.alert_channels:
+            return 0
+        now = now or datetime.now(timezone.utc).replace(tzinfo=None)
+        window = self.reviews(since=now - timedelta(days=recent_days + 8))
+        spikes = detect_spikes(window).filter(pl.col("day") >= now - timedelta(days=recent_days))
+        queued = 0
+        with Session(self.engine) as s, s.begin():
+            for sp in spikes.iter_rows(named=True):
+                for channel in policy.alert_channels:
+                    key = (f"spike-{sp['product_id']}-{sp['category']}-{sp['day']:%Y%m%d}-"
+                           f"{channel}")[:100]
+                    if s.scalar(select(AlertRow.id).where(AlertRow.idempotency_key == key)):
+                        continue
+                    body = {"event": "spike", "product_id": sp["product_id"],
+                            "category": sp["category"], "day": f"{sp['day']:%Y-%m-%d}",
+                            "count": sp["count"], "trailing_mean": sp["trailing_mean"],
+                            "last_7d": sp["last_7d"], "rule": sp["rule"],
+                            "link": f"{policy.dashboard_url.rstrip('/')}/product"}
+                    s.add(AlertRow(idempotency_key=key, case_id=None, channel=channel,
+                                   payload=json.dumps(body), status="pending", attempts=0,
+                                   next_attempt_at=now, last_error="", created_at=now))
+                    queued += 1
+        return queued
+
     def follow_ups(self, now: datetime | None = None) -> pl.DataFrame:
         """Follow-up tasks with their status: done, overdue, due (contact time reached), planned."""
         now = now or datetime.now(timezone.utc).replace(tzinfo=None)

@@ -359,3 +359,22 @@ def test_counterfeit_evidence_checklist_is_saved_and_audited(tmp_path, fake_anal
         store.record_evidence(case_id, ["batch_lot"], actor="bo", expected_version=1)
     with pytest.raises(ValueError, match="unknown evidence"):
         store.record_evidence(case_id, ["dna-test"], actor="bo", expected_version=v)
+
+
+def test_spikes_raise_alerts_once(tmp_path, fake_analyzer, any_db_url, httpserver):
+    day = datetime(2026, 3, 10, 12)
+    rows = ["review_id,product_id,date,text,rating"]
+    rows += [f"s{i},K1,{(day - timedelta(hours=i)):%Y-%m-%dT%H:%M:%S},bad and broken,1"
+             for i in range(4)]
+    rows += ["old1,K1,2026-01-02,bad and broken,1"]  # history: never alerts
+    (tmp_path / "s.csv").write_text("\n".join(rows) + "\n")
+    store = Store(any_db_url)
+    ingest_batch(read_reviews(tmp_path / "s.csv"), fake_analyzer, store, "t", policy=policy())
+    p = policy("slack")
+    assert store.queue_spike_alerts(p, now=day + timedelta(hours=1)) == 1
+    assert store.queue_spike_alerts(p, now=day + timedelta(hours=2)) == 0
+    httpserver.expect_oneshot_request("/slack").respond_with_data("ok")
+    send_pending(store, AlertSettings(slack_url=httpserver.url_for("/slack")),
+                 now=day + timedelta(hours=2))
+    text = json.loads(httpserver.log[0][0].get_data())["text"]
+    assert "Complaint spike" in text and "K1" in text and "damage" in text
