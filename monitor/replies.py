@@ -9,8 +9,10 @@ must not contain.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 DEFAULT_LANG = "en"
 CATEGORIES = ("counterfeit", "damage", "delay", "other")
@@ -195,9 +197,36 @@ class ReplyDraft:
     category: str
 
 
-def draft_reply(category: str, lang: str | None, *, contact: str) -> ReplyDraft:
-    """A public reply for a complaint of `category`, in the buyer's language when we have it."""
+def load_templates(path: str | Path | None) -> dict[str, dict[str, str]]:
+    """The seller's own templates (JSON), over the built-in ones.
+
+    Format: {"<lang>": {"<category>": "<full reply with {contact}>", ...}, ...}, categories as in
+    CATEGORIES. A reply given here replaces the built-in one for that language and category; the
+    checklist still applies to it.
+    """
+    if not path:
+        return {}
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"MONITOR_REPLY_TEMPLATES {path}: cannot read it as JSON "
+                         f"({type(exc).__name__})") from None
+    if not isinstance(data, dict) or not all(
+            isinstance(v, dict) and all(isinstance(t, str) for t in v.values())
+            for v in data.values()):
+        raise ValueError(f"MONITOR_REPLY_TEMPLATES {path}: expected "
+                         '{"lang": {"category": "reply text"}}')
+    return data
+
+
+def draft_reply(category: str, lang: str | None, *, contact: str,
+                custom: dict[str, dict[str, str]] | None = None) -> ReplyDraft:
+    """A public reply for a complaint of `category`, in the buyer's language when we have it;
+    the seller's own template (`custom`, see `load_templates`) wins over the built-in one."""
     cat = category if category in CATEGORIES else "other"
+    own = (custom or {}).get(lang or "", {}).get(cat)
+    if own:
+        return ReplyDraft(text=own.replace("{contact}", contact), lang=lang, category=cat)
     code = lang if lang in TEMPLATES else DEFAULT_LANG
     ack, fix = TEMPLATES[code][cat]
     sep = "" if code in ("ja", "zh") else " "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timezone
 
 import altair as alt
@@ -11,7 +12,7 @@ import streamlit as st
 from monitor.cases import (COUNTERFEIT_EVIDENCE, TRANSITIONS, ConcurrentEditError, TransitionError,
                            time_left)
 from monitor.export import to_csv_bytes
-from monitor.replies import check_reply, draft_reply
+from monitor.replies import check_reply, draft_reply, load_templates
 from monitor.settings import Settings, redact_url
 from monitor.store import StoreError
 from monitor.trends import detect_spikes, negative_share
@@ -36,7 +37,12 @@ def render_reply(queue: pl.DataFrame, contact: str) -> None:
             st.caption("Evidence")
             st.code(review["evidence"], language=None, wrap_lines=True)
     with right:
-        draft = draft_reply(review["category"], review["lang"], contact=contact)
+        try:
+            custom = load_templates(os.environ.get("MONITOR_REPLY_TEMPLATES"))
+        except ValueError as exc:
+            st.warning(str(exc))
+            custom = {}
+        draft = draft_reply(review["category"], review["lang"], contact=contact, custom=custom)
         text = st.text_area("Public reply", draft.text, height=180,
                             key=f"reply-{review['review_key']}")
         check = check_reply(text, contact=contact)

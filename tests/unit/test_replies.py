@@ -38,3 +38,18 @@ def test_forbidden_content_is_reported(text, problem):
     check = check_reply(text, contact=CONTACT)
     assert any(problem in p for p in check.problems)
     assert not check.complete
+
+
+def test_sellers_own_templates_win_and_are_still_checked(tmp_path):
+    from monitor.replies import load_templates
+
+    path = tmp_path / "t.json"
+    path.write_text('{"sv": {"damage": "Förlåt! Vi skickar en ersättning. Kontakta {contact}."}}')
+    custom = load_templates(path)
+    draft = draft_reply("damage", "sv", contact=CONTACT, custom=custom)
+    assert draft.lang == "sv" and draft.text.endswith(f"Kontakta {CONTACT}.")
+    assert draft_reply("delay", "sv", contact=CONTACT, custom=custom).lang == "en"  # not given
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"en": ["not", "a", "mapping"]}')
+    with pytest.raises(ValueError, match="MONITOR_REPLY_TEMPLATES"):
+        load_templates(bad)
