@@ -120,6 +120,11 @@ class IntakeWorker:
         self.jobs.put(None)
         self.thread.join(timeout=30)
 
+    def _get_analyzer(self) -> Analyzer:
+        if self._analyzer is None:
+            self._analyzer = self._analyzer_factory()
+        return self._analyzer
+
     def submit(self, records: list[dict]) -> Future:
         fut: Future = Future()
         self.jobs.put((records, fut))
@@ -166,9 +171,7 @@ class IntakeWorker:
         batch = reviews_from_records(flat, "api")
         keys = batch.frame["_review_key"].to_list()
         known = self.store.existing_keys(keys)
-        if self._analyzer is None and len(known) < len(set(keys)):
-            self._analyzer = self._analyzer_factory()
-        summary = ingest_batch(batch, self._analyzer, self.store, self.model_version,
+        summary = ingest_batch(batch, self._get_analyzer, self.store, self.model_version,
                                progress=False, policy=self.policy)
         self.metrics.scored(batch.frame.height - len(known), time.perf_counter() - started)
         if summary.result.alerts_queued and self.on_alerts:

@@ -170,19 +170,31 @@ def store_rows(scored: pl.DataFrame, source: str) -> list[dict]:
     return rows
 
 
-def ingest_batch(batch: ReviewBatch, analyzer: Analyzer, store: Store, model_version: str, *,
-                 progress: bool = True, policy: CasePolicy | None = None) -> IngestSummary:
+def ingest_batch(batch: ReviewBatch, analyzer: Analyzer | Callable[[], Analyzer], store: Store,
+                 model_version: str, *, progress: bool = True,
+                 policy: CasePolicy | None = None) -> IngestSummary:
     """Score the rows of `batch` the store does not hold yet, and store them in one transaction
-    (with their cases and alerts when a case `policy` is given)."""
-    known = store.existing_keys(batch.frame["_review_key"].to_list())
-    fresh = batch.frame.filter(~pl.col("_review_key").is_in(list(known)))
-    fresh = fresh.unique(subset="_review_key", keep="first", maintain_order=True)
-    if fresh.height:
-        scored = score_frame(ReviewBatch(fresh, batch.rejects, batch.source, batch.text_column,
+    (with their cases and alerts when a case `policy` is given). A stored review that comes back
+    with another text or rating (the buyer edited it) is re-scored and updated, and its case
+    records the outcome. `analyzer` may be a factory, called only if something needs scoring."""
+    keys = batch.frame["_review_key"].to_list()
+    stored = store.stored_content(keys)
+    frame = batch.frame.unique(subset="_review_key", keep="last", maintain_order=True)
+    is_new = ~pl.col("_review_key").is_in(list(stored))
+    edited_keys = [r["_review_key"] for r in frame.filter(~is_new).iter_rows(named=True)
+                   if stored[r["_review_key"]] != (r["_text"], r["_rating"])]
+    todo = frame.filter(is_new | pl.col("_review_key").is_in(edited_keys))
+    result = AddResult(0, batch.frame.height)
+    if todo.height:
+        if not hasattr(analyzer, "score"):
+            analyzer = analyzer()
+        scored = score_frame(ReviewBatch(todo, batch.rejects, batch.source, batch.text_column,
                                          batch.columns, batch.encoding), analyzer, progress=progress)
-        result = store.add_scored(store_rows(scored, batch.source), model_version, policy)
-        result = AddResult(result.added, batch.frame.height - result.added,
-                           result.cases_opened, result.alerts_queued)
-    else:
-        result = AddResult(0, batch.frame.height)
+        rows = store_rows(scored, batch.source)
+        edits = [r for r in rows if r["review_key"] in stored]
+        added = store.add_scored([r for r in rows if r["review_key"] not in stored],
+                                 model_version, policy)
+        updated = store.update_edited(edits, model_version) if edits else 0
+        result = AddResult(added.added, batch.frame.height - added.added - updated,
+                           added.cases_opened, added.alerts_queued, updated)
     return IngestSummary(rows=batch.frame.height, rejected=batch.rejects.height, result=result)

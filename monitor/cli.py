@@ -142,15 +142,20 @@ def ingest(
     url = db or settings.db_url
     store = Store(url)
     batches = _read_all(inputs, text_column)
-    analyzer = None
+    loaded = []
     version = model_version()
+
+    def analyzer():
+        # the model loads only if some row is new or edited; a re-run of the same file is instant
+        if not loaded:
+            loaded.append(_load_analyzer(device))
+        return loaded[0]
+
     for batch in batches:
-        known = store.existing_keys(batch.frame["_review_key"].to_list())
-        if analyzer is None and len(known) < batch.frame.height:
-            analyzer = _load_analyzer(device)
         summary = ingest_batch(batch, analyzer, store, version, progress=not quiet, policy=policy)
         r = summary.result
-        typer.echo(f"{batch.source}: {r.added} added, {r.already_stored} already stored, "
+        edited = f", {r.updated} edited" if r.updated else ""
+        typer.echo(f"{batch.source}: {r.added} added{edited}, {r.already_stored} already stored, "
                    f"{summary.rejected} rejected (empty text); {r.cases_opened} cases opened, "
                    f"{r.alerts_queued} alerts queued", err=True)
     typer.echo(f"{store.count()} reviews in {redact_url(url)}", err=True)

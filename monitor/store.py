@@ -166,6 +166,7 @@ class AddResult:
     already_stored: int
     cases_opened: int = 0
     alerts_queued: int = 0
+    updated: int = 0  # stored reviews the buyer edited (new text or rating), re-scored
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
@@ -199,6 +200,43 @@ class Store:
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot open database {redact_url(url)}: "
                              f"{str(exc.orig if hasattr(exc, 'orig') else exc).splitlines()[0]}") from None
+
+    def stored_content(self, keys: Iterable[str]) -> dict[str, tuple[str, float | None]]:
+        """(text, rating) of the stored reviews among `keys`, to tell unchanged from edited."""
+        keys = list(dict.fromkeys(keys))
+        found: dict[str, tuple[str, float | None]] = {}
+        with Session(self.engine) as s:
+            for i in range(0, len(keys), 500):
+                rows = s.execute(select(ReviewRow.review_key, ReviewRow.text, ReviewRow.rating)
+                                 .where(ReviewRow.review_key.in_(keys[i:i + 500])))
+                found.update({k: (t, r) for k, t, r in rows})
+        return found
+
+    def update_edited(self, rows: Sequence[dict], model_version: str) -> int:
+        """Store new text/rating and scores of edited reviews; a rating change is the case's
+        outcome ("buyer edited the review: 1★ → 4★")."""
+        now = datetime.now(timezone.utc).replace(tzinfo=None)
+        with Session(self.engine) as s, s.begin():
+            for r in rows:
+                review = s.get(ReviewRow, r["review_key"])
+                before = review.rating
+                review.text, review.rating, review.title = r["text"], r["rating"], r.get("title")
+                score = s.get(ScoreRow, r["review_key"])
+                for f in SCORE_FIELDS:
+                    setattr(score, f, r[f])
+                score.model_version, score.scored_at = model_version, now
+                case = s.scalar(select(CaseRow).where(CaseRow.review_key == r["review_key"]))
+                if case is None:
+                    continue
+                note = "buyer edited the review"
+                if before is not None and r["rating"] is not None and r["rating"] != before:
+                    case.outcome_rating = r["rating"]
+                    case.outcome_improved = r["rating"] > before
+                    case.outcome_review_key = r["review_key"]
+                    note += f": {before:g}★ → {r['rating']:g}★"
+                s.add(CaseEventRow(case_id=case.id, at=now, actor="monitor", from_state=case.state,
+                                   to_state=case.state, note=note))
+        return len(rows)
 
     def _migrate(self) -> None:
         """Bring the schema to the newest migration (monitor/migrations); a database made before

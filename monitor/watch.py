@@ -48,17 +48,20 @@ def process_folder(folder: Path, store: Store, analyzer: Callable[[], Analyzer],
     """Ingest every settled review file in `folder` once; move it to done/ or failed/."""
     result = WatchResult([], [])
     loaded: list[Analyzer] = []
+
+    def get_analyzer() -> Analyzer:
+        if not loaded:
+            loaded.append(analyzer())
+        return loaded[0]
+
     for path in sorted(p for p in folder.iterdir() if p.is_file()):
         if path.name.startswith(".") or path.suffix.lower() not in SUPPORTED or \
                 path.name.endswith(".txt") or not _settled(path, min_age_s):
             continue
         try:
             batch = read_reviews(path)
-            if not loaded and len(store.existing_keys(batch.frame["_review_key"].to_list())) \
-                    < batch.frame.height:
-                loaded.append(analyzer())
-            summary = ingest_batch(batch, loaded[0] if loaded else None, store, model_version,
-                                   progress=False, policy=policy)
+            summary = ingest_batch(batch, get_analyzer, store, model_version, progress=False,
+                                   policy=policy)
         except IngestError as exc:
             _move(path, folder / "failed", f"failed: {exc}")
             result.failed.append(path.name)

@@ -378,3 +378,24 @@ def test_spikes_raise_alerts_once(tmp_path, fake_analyzer, any_db_url, httpserve
                  now=day + timedelta(hours=2))
     text = json.loads(httpserver.log[0][0].get_data())["text"]
     assert "Complaint spike" in text and "K1" in text and "damage" in text
+
+
+def test_an_edited_review_is_rescored_and_records_the_outcome(tmp_path, fake_analyzer, any_db_url):
+    store = Store(any_db_url)
+    (tmp_path / "v1.csv").write_text("review_id,product_id,marketplace,text,rating\n"
+                                     "e1,P1,amazon.fr,bad and broken,1\n")
+    ingest_batch(read_reviews(tmp_path / "v1.csv"), fake_analyzer, store, "t", policy=policy())
+    (tmp_path / "v2.csv").write_text("review_id,product_id,marketplace,text,rating\n"
+                                     "e1,P1,amazon.fr,replaced quickly - lovely now,4\n")
+    summary = ingest_batch(read_reviews(tmp_path / "v2.csv"), fake_analyzer, store, "t",
+                           policy=policy())
+    assert (summary.result.added, summary.result.updated, summary.result.already_stored) == (0, 1, 0)
+    row = store.lookup(review_id="e1").row(0, named=True)
+    assert (row["text"], row["rating"], row["sentiment"]) == ("replaced quickly - lovely now", 4.0,
+                                                              "positive")
+    assert store.outcome_rates().rows() == [("damage", "amazon.fr", 1, 1.0)]
+    case_id = store.cases()["case_id"][0]
+    assert store.case_events(case_id)["note"][-1] == "buyer edited the review: 1★ → 4★"
+    # the same edit again changes nothing
+    again = ingest_batch(read_reviews(tmp_path / "v2.csv"), fake_analyzer, store, "t")
+    assert (again.result.updated, again.result.already_stored) == (0, 1)
