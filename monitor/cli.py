@@ -313,12 +313,23 @@ def alerts_send(
         if spikes:
             typer.echo(f"spikes: {spikes} alerts queued", err=True)
         s = send_pending(store, settings)
-        typer.echo(f"alerts: {s.delivered} delivered, {s.retrying} to retry, {s.dead} dead",
-                   err=True)
+        if not loop or s.delivered or s.retrying or s.dead:  # a quiet loop prints nothing
+            typer.echo(f"alerts: {s.delivered} delivered, {s.retrying} to retry, {s.dead} dead",
+                       err=True)
         done += 1
         if not loop or (rounds and done >= rounds):
             break
         time.sleep(interval)
+
+
+@app.command("serve-alerts")
+@user_errors
+def serve_alerts(
+    db: Optional[str] = typer.Option(None, help="SQLAlchemy URL"),
+    interval: float = typer.Option(10.0, help="Seconds between rounds"),
+) -> None:
+    """Background alert loop: escalate overdue cases, queue spike alerts, deliver; until stopped."""
+    alerts_send(db=db, loop=True, interval=interval, rounds=0)
 
 
 @alerts_app.command("list")
