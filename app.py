@@ -5,9 +5,11 @@
 
 import streamlit as st
 
+from monitor.settings import load_config_file
 from pages.common import login_gate
 
 st.set_page_config(page_title="review-monitor", layout="wide")
+load_config_file()
 if login_gate(notice=False) is None:  # each page repeats the check and shows the notice
     st.stop()
 navigation = st.navigation([

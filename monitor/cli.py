@@ -358,6 +358,13 @@ def bench(
 
 
 def main() -> None:
+    from .settings import load_config_file
+
+    try:
+        load_config_file()
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise SystemExit(2) from None
     app()
 
 

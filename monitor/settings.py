@@ -58,3 +58,34 @@ def redact_url(url: str) -> str:
         return make_url(url).render_as_string(hide_password=True)
     except Exception:
         return "<unparseable database URL>"
+
+
+def load_config_file(path: str | Path | None = None) -> list[str]:
+    """Fill unset MONITOR_* variables from a TOML file; the environment always wins.
+
+    The file is MONITOR_CONFIG, else ./monitor.toml when present. Keys are the variable names
+    without the prefix, in any case: `db_url = "sqlite:///..."`, `webhook_url = "..."`, and may
+    sit at the top level or under a [monitor] table. Returns the variables it set.
+    """
+    import os
+    import tomllib
+
+    path = Path(path or os.environ.get("MONITOR_CONFIG") or "monitor.toml")
+    if not path.exists():
+        if os.environ.get("MONITOR_CONFIG"):
+            raise ValueError(f"MONITOR_CONFIG {path}: file not found")
+        return []
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ValueError(f"{path}: not valid TOML ({str(exc).splitlines()[0]})") from None
+    table = data.get("monitor", data)
+    applied = []
+    for key, value in table.items():
+        if isinstance(value, dict):
+            continue
+        name = "MONITOR_" + key.upper()
+        if name not in os.environ:
+            os.environ[name] = str(value).lower() if isinstance(value, bool) else str(value)
+            applied.append(name)
+    return applied

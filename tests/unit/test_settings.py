@@ -1,0 +1,37 @@
+import os
+import subprocess
+import sys
+
+import pytest
+
+from monitor.settings import Settings, load_config_file
+
+
+def test_toml_fills_unset_variables_and_the_environment_wins(tmp_path, monkeypatch):
+    cfg = tmp_path / "monitor.toml"
+    cfg.write_text('[monitor]\ndb_url = "sqlite:///from-file.db"\nsupport_contact = "a@b.example"\n'
+                   'sla_hours = "1=0.5"\n')
+    monkeypatch.delenv("MONITOR_DB_URL", raising=False)
+    monkeypatch.delenv("MONITOR_SLA_HOURS", raising=False)
+    monkeypatch.setenv("MONITOR_SUPPORT_CONTACT", "env@wins.example")
+    applied = load_config_file(cfg)
+    assert sorted(applied) == ["MONITOR_DB_URL", "MONITOR_SLA_HOURS"]
+    s = Settings.from_env()
+    assert s.db_url == "sqlite:///from-file.db" and s.support_contact == "env@wins.example"
+    for name in applied:
+        monkeypatch.delenv(name)
+
+
+def test_bad_config_file_is_a_one_line_error(tmp_path):
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text("db_url = [unclosed")
+    proc = subprocess.run([sys.executable, "-m", "monitor.cli", "queue"], capture_output=True,
+                          text=True, timeout=60, env={**os.environ, "MONITOR_CONFIG": str(cfg)})
+    assert proc.returncode == 2 and proc.stderr.startswith("error: ")
+    assert len(proc.stderr.strip().splitlines()) == 1
+    with pytest.raises(ValueError, match="file not found"):
+        os.environ["MONITOR_CONFIG"] = str(tmp_path / "missing.toml")
+        try:
+            load_config_file()
+        finally:
+            del os.environ["MONITOR_CONFIG"]
