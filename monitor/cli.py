@@ -343,6 +343,37 @@ def alerts_list(db: Optional[str] = typer.Option(None, help="SQLAlchemy URL")) -
 
 @app.command()
 @user_errors
+def train(
+    from_ratings: Path = typer.Option(..., "--from-ratings",
+                                      help="Your own reviews with a star rating column"),
+    out: Optional[Path] = typer.Option(None, help="Save the adapted star model here (use it "
+                                                  "with MONITOR_STAR_MODEL=FILE)"),
+    holdout: float = typer.Option(0.2, help="Share of reviews kept aside to measure"),
+    text_column: Optional[str] = typer.Option(None, help="Column holding the review text"),
+) -> None:
+    """Fit the star head on your own rated reviews; prints before/after on held-out reviews."""
+    from .ingest import read_reviews
+    from .scoring.adapt import adapt_head
+
+    if out is not None and out.suffix != ".safetensors":
+        raise ValueError("--out must end in .safetensors")
+    if not 0.05 <= holdout <= 0.5:
+        raise ValueError("--holdout must be between 0.05 and 0.5")
+    batch = read_reviews(from_ratings, text_column=text_column)
+    rated = batch.frame.filter(batch.frame["_rating"].is_not_null())
+    if rated.is_empty():
+        raise ValueError(f"{from_ratings}: no usable star ratings (a rating / stars column, 1-5)")
+    report = adapt_head(_load_analyzer(None), rated["_text"].to_list(),
+                        rated["_rating"].to_list(), holdout=holdout, out=out)
+    for line in report.lines():
+        typer.echo(line)
+    if out is not None:
+        typer.echo(f"saved -> {out}; score with it: MONITOR_STAR_MODEL={out} monitor score ...",
+                   err=True)
+
+
+@app.command()
+@user_errors
 def bench(
     rows: int = typer.Option(1000, help="Reviews to score"),
     naive_rows: int = typer.Option(200, help="Reviews for the naive one-at-a-time baseline"),

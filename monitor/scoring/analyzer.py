@@ -85,9 +85,12 @@ def create_analyzer(settings: Settings | None = None, *, device: str | None = No
     The fine-tuned top (`tuned_top.safetensors`) is used when present; the linear head
     (`sentiment_head.npz`) is the fallback.
     """
+    import os
+
     settings = settings or Settings.from_env()
     head_path = head_path or SENTIMENT_HEAD_FILE
-    tuned_path = tuned_path or TUNED_TOP_FILE
+    # a seller's adapted model (`monitor train --from-ratings --out FILE`) replaces the shipped one
+    tuned_path = tuned_path or Path(os.environ.get("MONITOR_STAR_MODEL") or TUNED_TOP_FILE)
     if not head_path.exists() and not tuned_path.exists():
         raise FileNotFoundError(
             f"no star model in {MODELS_DIR}: run `python models/finetune_top.py` "
@@ -105,4 +108,8 @@ def create_analyzer(settings: Settings | None = None, *, device: str | None = No
 
 def model_files() -> list[Path]:
     """The trained files the analyzer would load, for versioning scores."""
-    return [p for p in (TUNED_TOP_FILE, SENTIMENT_HEAD_FILE) if p.exists()][:1]
+    import os
+
+    custom = os.environ.get("MONITOR_STAR_MODEL")
+    candidates = ([Path(custom)] if custom else []) + [TUNED_TOP_FILE, SENTIMENT_HEAD_FILE]
+    return [p for p in candidates if p.exists()][:1]

@@ -76,10 +76,14 @@ class TunedTop(nn.Module):
         self.head = nn.Linear(hidden, n_labels)
         self.temperature = temperature
 
-    def logits(self, h: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    def pooled(self, h: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """The retrained layers' mean-pooled output: the features the star head reads."""
         for layer in self.layers:
             h = layer(h, mask)
-        return self.head(mean_pool(h, mask))
+        return mean_pool(h, mask)
+
+    def logits(self, h: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        return self.head(self.pooled(h, mask))
 
     def star_probabilities(self, h: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         return torch.softmax(self.logits(h, mask).float() / self.temperature, dim=-1)

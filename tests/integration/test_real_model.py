@@ -212,3 +212,30 @@ def test_cli_score_csv_output_neutralises_formulas(tmp_path):
     row = pl.read_csv(out).row(0, named=True)
     assert row["text"].startswith("'=HYPERLINK")
     assert row["category"] == "damage"
+
+
+def test_train_from_ratings_reports_and_saves_a_usable_model(tmp_path):
+    import os
+
+    src = pl.read_csv(ROOT / "data" / "sample_reviews.csv", infer_schema=False).head(150)
+    src.write_csv(tmp_path / "rated.csv")
+    out = tmp_path / "mine.safetensors"
+    proc = subprocess.run([sys.executable, "-m", "monitor.cli", "train", "--from-ratings",
+                           str(tmp_path / "rated.csv"), "--out", str(out)],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert "before" in proc.stdout and "macro_f1_3class" in proc.stdout and out.exists()
+    scored = tmp_path / "s.csv"
+    env = {**os.environ, "MONITOR_STAR_MODEL": str(out)}
+    proc = subprocess.run([sys.executable, "-m", "monitor.cli", "score", str(tmp_path / "rated.csv"),
+                           "--out", str(scored), "-q"], env=env, capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    assert pl.read_csv(scored).height == 150
+
+
+def test_train_needs_enough_ratings(tmp_path):
+    (tmp_path / "few.csv").write_text("text,rating\ngood,5\nbad,1\n")
+    proc = subprocess.run([sys.executable, "-m", "monitor.cli", "train", "--from-ratings",
+                           str(tmp_path / "few.csv")], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 2 and "at least 50 rated reviews" in proc.stderr
