@@ -427,6 +427,24 @@ class Store:
              .limit(limit))
         return self._frame(q, QUEUE_SCHEMA)
 
+    def queue_counts(self, *, product: Sequence[str] | None = None,
+                     category: Sequence[str] | None = None, open_only: bool = True
+                     ) -> dict[int | None, int]:
+        """How many reviews need a response, per severity level (None = no level), however many
+        the queue view shows."""
+        q = (select(ScoreRow.severity, func.count())
+             .select_from(ReviewRow).join(ScoreRow, ScoreRow.review_key == ReviewRow.review_key)
+             .outerjoin(CaseRow, CaseRow.review_key == ReviewRow.review_key)
+             .where(ScoreRow.needs_response.is_(True)))
+        if open_only:
+            q = q.where(CaseRow.state.is_(None) | CaseRow.state.in_(OPEN_STATES))
+        if product:
+            q = q.where(ReviewRow.product_id.in_(list(product)))
+        if category:
+            q = q.where(ScoreRow.category.in_(list(category)))
+        with self.engine.connect() as conn:
+            return dict(conn.execute(q.group_by(ScoreRow.severity)).all())
+
     def lookup(self, *, keys: Sequence[str] | None = None,
                review_id: str | None = None) -> pl.DataFrame:
         """Stored reviews with their scores and case, by review key or by the given review id."""

@@ -27,6 +27,11 @@ def load_queue(url: str, products: tuple[str, ...], categories: tuple[str, ...])
 
 
 @st.cache_data(ttl=30, show_spinner=False)
+def load_counts(url: str, products: tuple[str, ...], categories: tuple[str, ...]) -> dict:
+    return get_store(url).queue_counts(product=products or None, category=categories or None)
+
+
+@st.cache_data(ttl=30, show_spinner=False)
 def load_reviews(url: str, products: tuple[str, ...] = ()) -> pl.DataFrame:
     return get_store(url).reviews(product=products or None)
 

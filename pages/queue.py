@@ -18,7 +18,7 @@ from monitor.store import StoreError
 from monitor.trends import detect_spikes, negative_share
 from monitor.auth import can
 from pages.common import (CATEGORIES, SEVERITY_NAMES, empty_store_message, get_store, load_alerts,
-                          load_queue, load_reviews, page_gate, role)
+                          load_counts, load_queue, load_reviews, page_gate, role)
 
 def render_reply(queue: pl.DataFrame, contact: str) -> None:
     """The chosen review (as plain text), its evidence, an editable reply draft and its checklist."""
@@ -87,6 +87,7 @@ def render_case_actions(review: dict) -> None:
             st.error(str(exc))
         else:
             load_queue.clear()
+            load_counts.clear()
             st.rerun()
 
 
@@ -115,11 +116,13 @@ def main() -> None:
 
     queue = load_queue(settings.db_url, products, categories)
     now = datetime.now(timezone.utc).replace(tzinfo=None)
-    counts = {lvl: queue.filter(pl.col("severity") == lvl).height for lvl in (1, 2, 3)}
+    counts = load_counts(settings.db_url, products, categories)
     cols = st.columns(4)
-    cols[0].metric("Need a response", queue.height)
+    cols[0].metric("Need a response", sum(counts.values()))
     for col, lvl in zip(cols[1:], (1, 2, 3)):
-        col.metric(SEVERITY_NAMES[lvl], counts[lvl])
+        col.metric(SEVERITY_NAMES[lvl], counts.get(lvl, 0))
+    if queue.height < sum(counts.values()):
+        st.caption(f"Showing the {queue.height} most urgent; narrow the filters to see others.")
 
     if queue.is_empty():
         st.success("Nothing needs a response for these filters.")
@@ -183,6 +186,7 @@ def render_counterfeit_evidence(review: dict) -> None:
                 st.warning(str(exc))
             else:
                 load_queue.clear()
+                load_counts.clear()
                 st.rerun()
 
 

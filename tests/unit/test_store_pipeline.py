@@ -190,3 +190,13 @@ def test_resume_refuses_parts_of_another_run(tmp_path, fake_analyzer):
         score_to_file([batch], fake_analyzer, out, resume=True, chunk_rows=16, progress=False)
     # without --resume a fresh run starts over
     assert score_to_file([batch], fake_analyzer, out, chunk_rows=16, progress=False) == 50
+
+
+def test_queue_counts_are_not_capped_by_the_view(tmp_path, fake_analyzer, sqlite_url):
+    rows = ["review_id,text"] + [f"q{i},bad and broken" for i in range(30)] + ["q99,bad"]
+    (tmp_path / "q.csv").write_text("\n".join(rows) + "\n")
+    store = Store(sqlite_url)
+    ingest_batch(read_reviews(tmp_path / "q.csv"), fake_analyzer, store, "t")
+    assert store.response_queue(limit=10).height == 10
+    assert store.queue_counts() == {2: 30, None: 1}
+    assert store.queue_counts(category=["other"]) == {None: 1}
