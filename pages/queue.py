@@ -62,7 +62,6 @@ def render_reply(queue: pl.DataFrame, contact: str) -> None:
 
 def render_case_actions(review: dict) -> None:
     """Move the case along its workflow; a stale version (someone else was faster) is refused."""
-    settings = Settings.from_env()
     allowed = TRANSITIONS[review["case_state"]]
     cols = st.columns([2, 2, 3, 1])
     cols[0].markdown(f"**Case {review['case_id']}** · {review['case_state']}")
@@ -76,19 +75,25 @@ def render_case_actions(review: dict) -> None:
     if review["category"] == "counterfeit":
         render_counterfeit_evidence(review)
     if cols[3].button("Apply", key=f"apply-{review['case_id']}"):
-        actor = st.session_state.get("agent_name") or "dashboard"
-        try:
-            get_store(settings.db_url).transition_case(
-                review["case_id"], target, actor=actor, expected_version=review["case_version"],
-                note=note)
-        except ConcurrentEditError as exc:
-            st.warning(str(exc))
-        except TransitionError as exc:
-            st.error(str(exc))
-        else:
-            load_queue.clear()
-            load_counts.clear()
-            st.rerun()
+        change_case(lambda store, actor: store.transition_case(
+            review["case_id"], target, actor=actor, expected_version=review["case_version"],
+            note=note))
+
+
+def change_case(change) -> None:
+    """Run one case change as the signed-in agent; a stale version or a move the workflow does
+    not allow is shown, anything else refreshes the queue."""
+    actor = st.session_state.get("agent_name") or "dashboard"
+    try:
+        change(get_store(Settings.from_env().db_url), actor)
+    except ConcurrentEditError as exc:
+        st.warning(str(exc))
+    except TransitionError as exc:
+        st.error(str(exc))
+    else:
+        load_queue.clear()
+        load_counts.clear()
+        st.rerun()
 
 
 def main() -> None:
@@ -178,16 +183,8 @@ def render_counterfeit_evidence(review: dict) -> None:
         picked = [item for item, label in COUNTERFEIT_EVIDENCE.items()
                   if st.checkbox(label, value=item in have, key=f"ev-{review['case_id']}-{item}")]
         if st.button("Save evidence", key=f"ev-save-{review['case_id']}"):
-            try:
-                get_store(Settings.from_env().db_url).record_evidence(
-                    review["case_id"], picked, actor=st.session_state.get("agent_name") or
-                    "dashboard", expected_version=review["case_version"])
-            except ConcurrentEditError as exc:
-                st.warning(str(exc))
-            else:
-                load_queue.clear()
-                load_counts.clear()
-                st.rerun()
+            change_case(lambda store, actor: store.record_evidence(
+                review["case_id"], picked, actor=actor, expected_version=review["case_version"]))
 
 
 def render_follow_ups(url: str, now: datetime) -> None:
