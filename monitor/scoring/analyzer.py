@@ -13,7 +13,7 @@ from ..settings import MODELS_DIR, Settings
 from .encoder import TextEncoder, quantize_int8
 from .sentiment import SENTIMENTS, SentimentHead, sentiment_probabilities
 from .severity import SeverityClassifier
-from .tuned import TunedTop
+from .tuned import EncoderLayer, TunedTop, mean_pool
 
 SENTIMENT_HEAD_FILE = MODELS_DIR / "sentiment_head.npz"
 TUNED_TOP_FILE = MODELS_DIR / "tuned_top.safetensors"
@@ -38,17 +38,60 @@ class ReviewAnalyzer:
         if tuned is not None and not encoder.quantized:
             tuned.to(encoder.device, dtype=next(encoder.model.parameters()).dtype)
 
-    def _embed_and_stars(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    def _embed_and_stars(self, texts: list[str]):
+        """Star probabilities, and the base embeddings (an array, or a function of row numbers
+        that computes them only for the rows severity asks for)."""
         if self.tuned is None:
             emb = self.encoder.embed(texts)
             return emb, self.head.star_probabilities(emb)
+        return self._split_pass(texts)
+
+    def _base_layers(self) -> list:
+        # the packaged layers as plain-torch modules (exact parity, tested), so the encoder can
+        # stop after the shared lower layers and finish the base embedding only where needed
+        if getattr(self, "_layers", None) is None:
+            dtype = next(self.encoder.model.parameters()).dtype
+            self._layers = [EncoderLayer.from_bert_layer(layer).eval().to(self.encoder.device,
+                                                                          dtype=dtype)
+                            for layer in self.encoder.model.encoder.layer]
+        return self._layers
+
+    def _split_pass(self, texts: list[str]):
+        import torch
+
+        enc, tuned, layers = self.encoder, self.tuned, self._base_layers()
         star_p = np.zeros((len(texts), 5), dtype=np.float64)
+        prepared = [enc.prepare(t) for t in texts]
+        order = sorted(range(len(texts)), key=lambda i: len(prepared[i]))
+        kept = []  # (row numbers, lower states, mask) per batch, for embeddings on demand
+        with torch.inference_mode():
+            for start in range(0, len(order), enc.batch_size):
+                idx = order[start:start + enc.batch_size]
+                batch = enc.tokenizer([prepared[i] for i in idx], padding=True, truncation=True,
+                                      max_length=enc.max_length, return_tensors="pt").to(enc.device)
+                mask = batch["attention_mask"]
+                h = enc.model.embeddings(input_ids=batch["input_ids"])
+                for layer in layers[:tuned.start]:
+                    h = layer(h, mask)
+                star_p[idx] = tuned.star_probabilities(h, mask).cpu().numpy()
+                kept.append((idx, h, mask))
 
-        def on_tap(idx, hidden, mask):
-            star_p[idx] = self.tuned.star_probabilities(hidden, mask).cpu().numpy()
+        def embed_rows(rows: list[int]) -> np.ndarray:
+            want = {r: j for j, r in enumerate(rows)}
+            out = np.zeros((len(rows), enc.dim), dtype=np.float32)
+            with torch.inference_mode():
+                for idx, h, mask in kept:
+                    pick = [k for k, i in enumerate(idx) if i in want]
+                    if not pick:
+                        continue
+                    hs, ms = h[pick], mask[pick]
+                    for layer in layers[tuned.start:]:
+                        hs = layer(hs, ms)
+                    pooled = torch.nn.functional.normalize(mean_pool(hs, ms).float(), dim=-1)
+                    out[[want[idx[k]] for k in pick]] = pooled.cpu().numpy()
+            return out
 
-        emb = self.encoder.embed(texts, tap_layer=self.tuned.start, on_tap=on_tap)
-        return emb, star_p
+        return embed_rows, star_p
 
     def score(self, texts: Sequence[str | None], *, ratings: Sequence[float | None] | None = None,
               langs: Sequence[str | None] | None = None) -> list[ReviewScore]:

@@ -181,12 +181,14 @@ class SeverityClassifier:
         sims = (self._embed(sentences) @ self._proto[category].T).max(axis=1)
         return sentences[int(sims.argmax())][:MAX_EVIDENCE_CHARS]
 
-    def assess(self, texts: Sequence[str], embeddings: np.ndarray, p_negative: np.ndarray,
-               p_positive: np.ndarray, ratings: Sequence[float | None] | None = None
-               ) -> list[SeverityResult]:
-        """One result per text; `embeddings` are the texts' e5 vectors from the same encoder."""
-        sims, generic = self.similarities(embeddings)
-        results = []
+    def assess(self, texts: Sequence[str], embeddings: np.ndarray | Callable[[list[int]], np.ndarray],
+               p_negative: np.ndarray, p_positive: np.ndarray,
+               ratings: Sequence[float | None] | None = None) -> list[SeverityResult]:
+        """One result per text. `embeddings` are the texts' e5 vectors from the same encoder, or
+        a function giving them for a list of row numbers: then only the reviews that reach the
+        embedding comparison (negative, no phrase) are embedded."""
+        results: list[SeverityResult | None] = []
+        pending: dict[int, tuple[str, bool]] = {}  # rows that need the embedding comparison
         for i, text in enumerate(texts):
             text = text or ""
             rating = ratings[i] if ratings is not None else None
@@ -197,22 +199,33 @@ class SeverityClassifier:
             # the parcel was dented on the way
             complaint_possible = (p_positive[i] < self.positive_gate or low_rating) and not happy
             matches = find_phrases(text) if complaint_possible else []
-            category, evidence, source = None, "", ""
-            for cat in RANKED:
-                hit = next((m for m in matches if m.category == cat), None)
-                if hit is not None:
-                    category, evidence, source = cat, evidence_span(text, hit.start, hit.end), "phrase"
-                    break
+            hit = next((m for cat in RANKED for m in matches if m.category == cat), None)
+            if hit is not None:
+                results.append(SeverityResult(hit.category, SEVERITY_LEVEL[hit.category],
+                                              evidence_span(text, hit.start, hit.end), "phrase"))
+                continue
             negative = p_negative[i] >= max(p_positive[i], 1 - p_negative[i] - p_positive[i])
-            if category is None and (negative or low_rating):
-                category = self._model_category(sims, generic, i)
-                if category is not None:
-                    evidence, source = self._closest_sentence(text, category), "model"
             # a mixed review that leans negative ("fine, but the strap came loose") is still a
             # complaint; it gets no severity, so it does not add to the response queue by itself
             leans_negative = p_negative[i] >= p_positive[i] and not happy
-            if category is None:
-                category = Category.OTHER if (negative or low_rating or leans_negative) \
-                    else Category.NONE
-            results.append(SeverityResult(category, SEVERITY_LEVEL[category], evidence, source))
+            fallback = negative or low_rating or leans_negative
+            if negative or low_rating:
+                pending[i] = (text, fallback)
+                results.append(None)
+            else:
+                cat = Category.OTHER if fallback else Category.NONE
+                results.append(SeverityResult(cat, SEVERITY_LEVEL[cat], "", ""))
+        if pending:
+            rows = list(pending)
+            emb = embeddings(rows) if callable(embeddings) else embeddings[rows]
+            sims, generic = self.similarities(emb)
+            for j, i in enumerate(rows):
+                text, fallback = pending[i]
+                cat = self._model_category(sims, generic, j)
+                if cat is not None:
+                    results[i] = SeverityResult(cat, SEVERITY_LEVEL[cat],
+                                                self._closest_sentence(text, cat), "model")
+                else:
+                    cat = Category.OTHER if fallback else Category.NONE
+                    results[i] = SeverityResult(cat, SEVERITY_LEVEL[cat], "", "")
         return results

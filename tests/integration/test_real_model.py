@@ -239,3 +239,20 @@ def test_train_needs_enough_ratings(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "monitor.cli", "train", "--from-ratings",
                            str(tmp_path / "few.csv")], capture_output=True, text=True, timeout=600)
     assert proc.returncode == 2 and "at least 50 rated reviews" in proc.stderr
+
+
+def test_split_pass_matches_one_full_encoder_pass(analyzer):
+    """Scoring stops the base encoder after the shared layers and finishes the base embedding
+    only where severity needs it: same stars and embeddings as one full pass."""
+    texts = POSITIVE[:3] + NEGATIVE[:3] + ["", "ok"]
+    embed_rows, star_p = analyzer._split_pass(texts)
+    full = analyzer.encoder.embed(texts)
+    assert np.allclose(embed_rows(list(range(len(texts)))), full, atol=1e-4)
+    assert np.allclose(embed_rows([4, 1]), full[[4, 1]], atol=1e-4)
+    tapped = np.zeros_like(star_p)
+
+    def on_tap(idx, hidden, mask):
+        tapped[idx] = analyzer.tuned.star_probabilities(hidden, mask).cpu().numpy()
+
+    analyzer.encoder.embed(texts, tap_layer=analyzer.tuned.start, on_tap=on_tap)
+    assert np.allclose(star_p, tapped, atol=1e-5)
