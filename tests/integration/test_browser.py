@@ -79,6 +79,11 @@ def test_dashboard_shows_the_queue_in_a_browser(dashboard, tmp_path):
             assert metric.inner_text().strip() == "2"
             # review text is never rendered as HTML: no <b> element came from a review
             assert page.locator("b", has_text="bold").count() == 0
-            page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
+            shot = tmp_path / "dashboard.png"
+            page.screenshot(path=str(shot), full_page=True)
+            from PIL import Image
+
+            colours = Image.open(shot).convert("RGB").getcolors(maxcolors=1_000_000)
+            assert colours is None or len(colours) > 50  # a rendered page, not a blank one
         finally:
             browser.close()
