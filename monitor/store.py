@@ -696,6 +696,10 @@ class Store:
                                   updated_at=now) for r in rows)
         return len(rows)
 
+    def newest_date(self) -> datetime | None:
+        with Session(self.engine) as s:
+            return s.scalar(select(func.max(ReviewRow.date)))
+
     def products(self) -> list[str]:
         with Session(self.engine) as s:
             return [p for p in s.scalars(select(ReviewRow.product_id).distinct()

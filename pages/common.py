@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import polars as pl
 import streamlit as st
 
@@ -32,8 +34,16 @@ def load_counts(url: str, products: tuple[str, ...], categories: tuple[str, ...]
 
 
 @st.cache_data(ttl=30, show_spinner=False)
-def load_reviews(url: str, products: tuple[str, ...] = ()) -> pl.DataFrame:
-    return get_store(url).reviews(product=products or None)
+def load_reviews(url: str, products: tuple[str, ...] = (), weeks: int | None = None
+                 ) -> pl.DataFrame:
+    """Scored reviews; with `weeks`, only those of the last `weeks` weeks of data (counted back
+    from the newest review, so an imported history still shows), which bounds what a chart reads."""
+    store = get_store(url)
+    since = None
+    if weeks is not None:
+        newest = store.newest_date()
+        since = newest - timedelta(weeks=weeks) if newest else None
+    return store.reviews(product=products or None, since=since)
 
 
 @st.cache_data(ttl=10, show_spinner=False)

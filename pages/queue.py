@@ -156,7 +156,7 @@ def main() -> None:
         render_reply(queue, settings.support_contact)
 
     render_follow_ups(settings.db_url, now)
-    reviews = load_reviews(settings.db_url, products)
+    reviews = load_reviews(settings.db_url, products, weeks=26)  # spikes and the weekly chart
     st.subheader("Complaint spikes")
     spikes = detect_spikes(reviews)
     if spikes.is_empty():
@@ -171,6 +171,7 @@ def main() -> None:
             "trailing_std": None, "last_7d": "last 7 days", "rule": "rule"})
 
     st.subheader("Weekly negative share per product")
+    st.caption("The last 26 weeks of reviews; the Overview page shows the whole history.")
     weekly = negative_share(reviews, every="1w")
     render_weekly(weekly)
     render_alerts(settings.db_url)

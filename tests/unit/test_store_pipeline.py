@@ -82,6 +82,8 @@ def test_unreachable_database_is_a_store_error(tmp_path):
 def test_weekly_negative_share(batch, fake_analyzer, sqlite_url):
     store = Store(sqlite_url)
     ingest_batch(batch, fake_analyzer, store, "test")
+    assert store.newest_date() == datetime(2026, 3, 11)
+    assert store.reviews(since=datetime(2026, 3, 10))["review_id"].to_list() == ["a3", "a4"]
     weekly = negative_share(store.reviews(), every="1w")
     p1 = weekly.filter(pl.col("product_id") == "P1")
     assert p1["period"].to_list() == [datetime(2026, 3, 2)]
