@@ -149,6 +149,19 @@ def score_to_file(batches: Sequence[ReviewBatch], analyzer: Analyzer | Callable[
     return frame.height
 
 
+def write_text_atomic(text: str, out: Path) -> None:
+    """Write a text file so that a crash leaves the old file or none, never half of one."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 @dataclass
 class IngestSummary:
     rows: int

@@ -212,6 +212,32 @@ def trends(
 
 @app.command()
 @user_errors
+def report(
+    product: str = typer.Option(..., help="Product id to report on"),
+    out: Path = typer.Option(..., "--out", "-o", help="Markdown file to write"),
+    days: Optional[int] = typer.Option(None, help="Only reviews of the last N days of data"),
+    db: Optional[str] = typer.Option(None, help="SQLAlchemy URL"),
+) -> None:
+    """Improvement report: a product's negative reviews grouped into themes (Markdown)."""
+    from datetime import timedelta
+
+    from .batch import write_text_atomic
+    from .store import Store
+    from .themes import improvement_report
+
+    store = Store(db or Settings.from_env().db_url)
+    if product not in store.products():
+        raise ValueError(f"no reviews for product '{product}'; `monitor trends` lists products")
+    newest = store.newest_date()
+    since = newest - timedelta(days=days) if days and newest else None
+    rep = improvement_report(store.reviews(product=[product], since=since),
+                             _load_analyzer(None).encoder.embed, product)
+    write_text_atomic(rep.markdown(), out)
+    typer.echo(f"{rep.negatives} negative reviews, {rep.themes.height} themes -> {out}", err=True)
+
+
+@app.command()
+@user_errors
 def customers(
     orders: Path = typer.Argument(..., help="Order file with customer_id, date and amount columns"),
     db: Optional[str] = typer.Option(None, help="SQLAlchemy URL"),

@@ -23,6 +23,14 @@ def get_store(url: str) -> Store:
     return Store(url)
 
 
+@st.cache_resource(show_spinner="Loading the model…")
+def get_analyzer():
+    """The scoring model, loaded once per dashboard process (only pages that embed need it)."""
+    from monitor.scoring import create_analyzer
+
+    return create_analyzer()
+
+
 @st.cache_data(ttl=30, show_spinner=False)
 def load_queue(url: str, products: tuple[str, ...], categories: tuple[str, ...]) -> pl.DataFrame:
     return get_store(url).response_queue(product=products or None, category=categories or None)

@@ -7,9 +7,11 @@ import polars as pl
 import streamlit as st
 
 from monitor.export import to_csv_bytes
+from monitor.themes import improvement_report
 from monitor.trends import mismatches, period_trends
 from monitor.auth import can
-from pages.common import empty_store_message, get_store, load_reviews, page_gate, role, settings
+from pages.common import (empty_store_message, get_analyzer, get_store, load_reviews, page_gate,
+                          role, settings)
 
 st.title("Product")
 page_gate()
@@ -60,6 +62,21 @@ for row in negatives.head(5).iter_rows(named=True):
     st.caption(f"{row['date']:%Y-%m-%d} · {row['marketplace'] or ''} · {row['lang']} · "
                f"{row['category']}" if row["date"] else f"{row['lang']} · {row['category']}")
     st.text(row["text"])  # buyer text as plain text, never Markdown or HTML
+
+st.subheader("Improvement themes")
+st.caption("Groups this product's negative reviews by meaning (any language) into themes with "
+           "counts, trend and examples: the basis of an improvement report to share.")
+if st.button("Find themes", key="themes"):
+    with st.spinner("Embedding the negative reviews…"):
+        st.session_state[f"themes-{product}"] = improvement_report(
+            reviews, get_analyzer().encoder.embed, product)
+report = st.session_state.get(f"themes-{product}")
+if report is not None:
+    st.dataframe(report.themes.drop("examples"), hide_index=True, width="stretch")
+    if can(role(), "export"):
+        st.download_button("Download the improvement report (Markdown)", report.markdown(),
+                           file_name=f"{product}-improvement-report.md", mime="text/markdown",
+                           key="export-report")
 
 if can(role(), "export"):
     st.download_button("Export this product's scored reviews (CSV)", to_csv_bytes(reviews),

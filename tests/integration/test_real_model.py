@@ -256,3 +256,27 @@ def test_split_pass_matches_one_full_encoder_pass(analyzer):
 
     analyzer.encoder.embed(texts, tap_layer=analyzer.tuned.start, on_tap=on_tap)
     assert np.allclose(star_p, tapped, atol=1e-5)
+
+
+def test_cli_improvement_report(tmp_path):
+    from monitor.batch import ingest_batch
+    from monitor.ingest import read_reviews
+    from monitor.scoring import create_analyzer
+    from monitor.store import Store
+
+    db = f"sqlite:///{tmp_path / 'm.db'}"
+    src = pl.read_csv(ROOT / "data" / "sample_reviews.csv", infer_schema=False)
+    src.filter(pl.col("product_id") == "KET-100").write_csv(tmp_path / "ket.csv")
+    ingest_batch(read_reviews(tmp_path / "ket.csv"), create_analyzer, Store(db), "t")
+    out = tmp_path / "report.md"
+    proc = subprocess.run([sys.executable, "-m", "monitor.cli", "report", "--product", "KET-100",
+                           "--out", str(out), "--db", db], capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    md = out.read_text()
+    assert md.startswith("# Improvement report: KET-100") and "## Theme 1" in md
+    assert "damage" in md
+    bad = subprocess.run([sys.executable, "-m", "monitor.cli", "report", "--product", "NOPE",
+                          "--out", str(out), "--db", db], capture_output=True, text=True,
+                         timeout=600)
+    assert bad.returncode == 2 and "no reviews for product 'NOPE'" in bad.stderr

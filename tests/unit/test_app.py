@@ -200,6 +200,28 @@ def test_login_and_roles_are_enforced(stored, monkeypatch):
     assert not at.get("download_button")
 
 
+def test_product_themes_button(stored, monkeypatch):
+    import types
+
+    import numpy as np
+
+    import monitor.scoring
+
+    def embed(texts):
+        v = np.random.default_rng(0).normal(size=(len(texts), 384))
+        return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+    fake = types.SimpleNamespace(encoder=types.SimpleNamespace(embed=embed))
+    monkeypatch.setattr(monitor.scoring, "create_analyzer", lambda: fake)
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page("pages/product.py").run()
+    at.button(key="themes").click().run()
+    assert not at.exception
+    table = next(d.value for d in at.dataframe if "theme" in d.value.columns)
+    assert int(table["reviews"].sum()) == 1  # P1 has one negative review
+    assert [b for b in at.get("download_button") if "improvement" in b.proto.label]
+
+
 def test_empty_store_says_what_to_do(sqlite_url, monkeypatch):
     monkeypatch.setenv("MONITOR_DB_URL", sqlite_url)
     at = AppTest.from_file(APP, default_timeout=60).run()

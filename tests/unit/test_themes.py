@@ -1,0 +1,51 @@
+from datetime import datetime, timedelta
+
+import numpy as np
+import polars as pl
+
+from monitor.themes import THEME_SCHEMA, ThemeReport, cluster, themes
+
+
+def blobs(seed=0):
+    rng = np.random.default_rng(seed)
+    centres = np.eye(384)[:3]
+    pts = np.concatenate([c + 0.05 * rng.normal(size=(n, 384)) for c, n in zip(centres, (8, 5, 3))])
+    return pts / np.linalg.norm(pts, axis=1, keepdims=True)
+
+
+def frame(n):
+    base = datetime(2026, 3, 1)
+    return pl.DataFrame({
+        "text": [f"review {i}" for i in range(n)],
+        "evidence": ["broken lid" if i < 8 else "" for i in range(n)],
+        "category": ["damage" if i < 8 else ("delay" if i < 13 else "other") for i in range(n)],
+        "date": [base + timedelta(days=i) for i in range(n)],
+    })
+
+
+def test_clusters_follow_meaning():
+    labels = cluster(blobs())
+    assert len(set(labels[:8])) == 1 and len(set(labels[8:13])) == 1 and len(set(labels)) == 3
+
+
+def test_themes_are_ranked_labelled_and_split_in_time():
+    t = themes(frame(16), blobs())
+    assert t.schema == pl.Schema(THEME_SCHEMA)
+    assert t["reviews"].to_list() == [8, 5, 3]
+    first = t.row(0, named=True)
+    assert first["label"] == "broken lid" and first["top_category"] == "damage"
+    assert first["first_half"] + first["second_half"] == 8 and len(first["examples"]) == 3
+
+
+def test_tiny_or_empty_sets():
+    assert themes(frame(0), np.zeros((0, 384))).is_empty()
+    assert themes(frame(3), blobs()[:3])["reviews"].to_list() == [3]
+
+
+def test_report_markdown_keeps_review_text_inert():
+    t = themes(frame(16), blobs())
+    t = t.with_columns(pl.lit("<script>x</script> [a](http://e)").alias("label"))
+    md = ThemeReport("P1", datetime(2026, 3, 1), datetime(2026, 3, 16), 16, t).markdown()
+    assert md.startswith("# Improvement report: P1") and "2026-03-01 to 2026-03-16" in md
+    assert "<script>" not in md and "](http" not in md
+    assert "What we changed" in md
