@@ -67,23 +67,25 @@ def public_columns(scored: pl.DataFrame) -> pl.DataFrame:
     return scored.select([c for c in scored.columns if c not in INTERNAL_COLUMNS])
 
 
-def write_atomic(frame: pl.DataFrame, out: Path) -> None:
-    """Write `frame` to `out` by extension; a crash leaves the old file or none, never half of one."""
-    fmt = output_format(out)
+def _replace_atomically(out: Path, write: Callable[[str], None]) -> None:
+    """Run `write(temp_path)` beside `out`, then rename it into place: a crash leaves the old
+    file or none, never half of one."""
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
     os.close(fd)
     try:
-        if fmt == "parquet":
-            frame.write_parquet(tmp)
-        elif fmt == "csv":
-            frame.write_csv(tmp)
-        else:
-            frame.write_ndjson(tmp)
+        write(tmp)
         os.replace(tmp, out)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_atomic(frame: pl.DataFrame, out: Path) -> None:
+    """Write `frame` to `out` by extension (.parquet, .csv, .jsonl), atomically."""
+    fmt = output_format(out)
+    writer = {"parquet": frame.write_parquet, "csv": frame.write_csv}.get(fmt, frame.write_ndjson)
+    _replace_atomically(out, writer)
 
 
 def _manifest(batches: Sequence[ReviewBatch], chunk_rows: int) -> dict:
@@ -150,16 +152,8 @@ def score_to_file(batches: Sequence[ReviewBatch], analyzer: Analyzer | Callable[
 
 
 def write_text_atomic(text: str, out: Path) -> None:
-    """Write a text file so that a crash leaves the old file or none, never half of one."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write a UTF-8 text file atomically."""
+    _replace_atomically(out, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
 
 
 @dataclass
