@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -15,7 +16,7 @@ import polars as pl
 
 from .cases import CasePolicy
 from .ingest import INTERNAL_COLUMNS, IngestError, ReviewBatch
-from .schema import SCORE_COLUMNS, SCORE_SCHEMA, ReviewScore
+from .schema import SCORE_COLUMNS, SCORE_SCHEMA, ReviewScore, needs_response
 from .store import AddResult, Store
 
 OUTPUT_FORMATS = {".parquet": "parquet", ".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
@@ -54,6 +55,11 @@ def score_frame(batch: ReviewBatch, analyzer: Analyzer, *, progress: bool = True
             bar.update(min(end, len(texts)) - start)
     if bar is not None:
         bar.close()
+    if "_channel" in frame.columns:  # a message to the seller waits for an answer
+        channels = frame["_channel"].to_list()
+        scores = [s if ch == "review" else dataclasses.replace(
+            s, needs_response=needs_response(s.sentiment, s.severity, r, ch))
+            for s, r, ch in zip(scores, ratings, channels)]
     scored = pl.DataFrame([s.as_dict() for s in scores], schema=SCORE_SCHEMA)
     # an input column that shares a score column's name is kept as input_<name>; `lang` is the
     # same notion, already used as the given language, so the scored one replaces it
@@ -170,6 +176,7 @@ def store_rows(scored: pl.DataFrame, source: str) -> list[dict]:
         rows.append({
             "review_key": r["_review_key"], "review_id": r["_review_id"],
             "product_id": r["_product_id"], "marketplace": r["_marketplace"],
+            "channel": r.get("_channel") or "review",
             "order_id": r["_order_id"], "customer_id": r["_customer_id"], "date": r["_date"],
             "rating": r["_rating"], "title": r["_title"], "text": r["_text"], "source": source,
             **{c: r[c] for c in SCORE_COLUMNS},

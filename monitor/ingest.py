@@ -41,6 +41,15 @@ COLUMN_ALIASES: dict[str, list[str]] = {
     "marketplace": ["marketplace", "market", "platform", "store", "channel_name", "site"],
     "order_id": ["order_id", "order", "orderid", "order id", "order_number"],
     "customer_id": ["customer_id", "customer", "user_id", "buyer_id", "reviewer_id", "customerid"],
+    "channel": ["channel", "message_type", "review_type", "source_type"],
+}
+# Names exports use for the channels of `schema.CHANNELS`.
+CHANNEL_NAMES = {
+    "review": "review", "reviews": "review", "rating": "review", "feedback": "review",
+    "complaint": "complaint", "complaints": "complaint", "ticket": "complaint",
+    "helpdesk": "complaint", "dispute": "complaint", "return": "complaint", "claim": "complaint",
+    "chat": "chat", "im": "chat", "message": "chat", "messenger": "chat", "whatsapp": "chat",
+    "email": "email", "e-mail": "email", "mail": "email",
 }
 # Language names seen in exports instead of ISO codes.
 LANGUAGE_NAMES = {
@@ -53,6 +62,13 @@ LANGUAGE_NAMES = {
     "swedish": "sv", "svenska": "sv", "hindi": "hi", "vietnamese": "vi", "thai": "th",
     "indonesian": "id", "czech": "cs", "greek": "el", "hebrew": "he", "ukrainian": "uk",
 }
+
+
+def normalize_channel(value: str | None) -> str:
+    """One of review | complaint | chat | email; anything unknown or missing is a review."""
+    return CHANNEL_NAMES.get(str(value).strip().lower(), "review") if value is not None else "review"
+
+
 _LANG_CODE = re.compile(r"^([a-z]{2,3})(?:[-_][a-z0-9]+)*$")
 
 
@@ -76,7 +92,8 @@ LEGACY_ENCODINGS = ["gb18030", "shift_jis", "big5", "euc_kr", "cp1252", "latin_1
 # Columns the pipeline adds to every input; an input column with one of these names is kept
 # under "input<name>" so nothing the user sent is lost or overwritten.
 INTERNAL_COLUMNS = ("_row", "_text", "_review_id", "_product_id", "_rating", "_date", "_lang_given",
-                    "_marketplace", "_title", "_order_id", "_customer_id", "_review_key", "_reason")
+                    "_marketplace", "_title", "_order_id", "_customer_id", "_channel", "_review_key",
+                    "_reason")
 
 
 class IngestError(Exception):
@@ -359,6 +376,7 @@ def normalize_reviews(df: pl.DataFrame, source: str, *, text_column: str | None 
         "_title": column("title"),
         "_order_id": column("order_id"),
         "_customer_id": column("customer_id"),
+        "_channel": [normalize_channel(x) for x in column("channel")],
         "_review_key": [review_key(i, p, t or "", d) for i, p, t, d in
                         zip(ids, products, texts, dates_raw)],
     }, schema_overrides={"_date": pl.Datetime("us"), "_rating": pl.Float64})

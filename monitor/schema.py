@@ -66,7 +66,11 @@ SCORE_COLUMNS = list(SCORE_SCHEMA)
 
 # Canonical names of the optional input columns the pipeline understands.
 CANONICAL_COLUMNS = ("review_id", "product_id", "rating", "date", "title", "lang", "marketplace",
-                     "order_id", "customer_id")
+                     "order_id", "customer_id", "channel")
+
+# Where a text came from: a public review, or a message sent to the seller (complaint form or
+# helpdesk ticket, chat, email). A message is someone waiting for an answer.
+CHANNELS = ("review", "complaint", "chat", "email")
 
 # The frame the store hands to trends and the dashboard.
 STORED_REVIEW_SCHEMA: dict[str, pl.DataType] = {
@@ -74,6 +78,7 @@ STORED_REVIEW_SCHEMA: dict[str, pl.DataType] = {
     "review_id": pl.String(),
     "product_id": pl.String(),
     "marketplace": pl.String(),
+    "channel": pl.String(),
     "date": pl.Datetime("us"),
     "rating": pl.Float64(),
     "title": pl.String(),
@@ -97,6 +102,10 @@ QUEUE_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
-def needs_response(sentiment: str, severity: int | None, rating: float | None) -> bool:
-    """A review needs a reply when it is negative, names a severe problem, or rates 2 stars or less."""
-    return sentiment == "negative" or severity is not None or (rating is not None and rating <= 2)
+def needs_response(sentiment: str, severity: int | None, rating: float | None,
+                   channel: str = "review") -> bool:
+    """A review needs a reply when it is negative, names a severe problem, or rates 2 stars or
+    less; a message sent to the seller (complaint, chat, email) needs one unless it is praise."""
+    if sentiment == "negative" or severity is not None or (rating is not None and rating <= 2):
+        return True
+    return channel != "review" and sentiment != "positive"

@@ -41,6 +41,7 @@ class ReviewRow(Base):
     review_id: Mapped[str | None] = mapped_column(String(200))
     product_id: Mapped[str | None] = mapped_column(String(200), index=True)
     marketplace: Mapped[str | None] = mapped_column(String(100))
+    channel: Mapped[str] = mapped_column(String(16), default="review", server_default="review")
     order_id: Mapped[str | None] = mapped_column(String(200))
     customer_id: Mapped[str | None] = mapped_column(String(200))
     date: Mapped[datetime | None] = mapped_column(DateTime, index=True)
@@ -154,8 +155,8 @@ class AlertRow(Base):
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
-REVIEW_FIELDS = ("review_id", "product_id", "marketplace", "order_id", "customer_id", "date",
-                 "rating", "title", "text", "source")
+REVIEW_FIELDS = ("review_id", "product_id", "marketplace", "channel", "order_id", "customer_id",
+                 "date", "rating", "title", "text", "source")
 SCORE_FIELDS = ("lang", "sentiment", "p_negative", "p_neutral", "p_positive", "stars_pred",
                 "confidence", "category", "severity", "evidence", "needs_response")
 
@@ -284,7 +285,8 @@ class Store:
             with Session(self.engine) as s, s.begin():
                 for key, r in fresh.items():
                     s.add(ReviewRow(review_key=key, ingested_at=now,
-                                    **{f: r.get(f) for f in REVIEW_FIELDS}))
+                                    **{**{f: r.get(f) for f in REVIEW_FIELDS},
+                                       "channel": r.get("channel") or "review"}))
                 s.flush()
                 for key, r in fresh.items():
                     s.add(ScoreRow(review_key=key, model_version=model_version, scored_at=now,
@@ -382,8 +384,8 @@ class Store:
     def _query(self, *, needs_response: bool | None = None, product: Sequence[str] | None = None,
                category: Sequence[str] | None = None, since: datetime | None = None):
         cols = [ReviewRow.review_key, ReviewRow.review_id, ReviewRow.product_id,
-                ReviewRow.marketplace, ReviewRow.date, ReviewRow.rating, ReviewRow.title,
-                ReviewRow.text] + [getattr(ScoreRow, f) for f in SCORE_FIELDS]
+                ReviewRow.marketplace, ReviewRow.channel, ReviewRow.date, ReviewRow.rating,
+                ReviewRow.title, ReviewRow.text] + [getattr(ScoreRow, f) for f in SCORE_FIELDS]
         q = select(*cols).join(ScoreRow, ScoreRow.review_key == ReviewRow.review_key)
         if needs_response is not None:
             q = q.where(ScoreRow.needs_response.is_(needs_response))

@@ -30,7 +30,7 @@ def render_reply(queue: pl.DataFrame, contact: str) -> None:
     review = rows[choice]
     left, right = st.columns(2)
     with left:
-        st.caption(f"{review['marketplace'] or ''} · {review['lang']} · "
+        st.caption(f"{review['channel']} · {review['marketplace'] or ''} · {review['lang']} · "
                    f"{review['rating'] or '?'}★ given · {review['stars_pred']:.1f}★ predicted")
         st.text(review["text"])  # buyer text is shown as text, never as Markdown or HTML
         if review["evidence"]:
@@ -137,7 +137,8 @@ def main() -> None:
             .alias("level"),
             pl.col("due_at").map_elements(lambda d: time_left(d, now), return_dtype=pl.String)
             .alias("respond"),
-            "category", "tier", "product_id", "marketplace", "lang", "rating", "assignee",
+            "category", "tier", "channel", "product_id", "marketplace", "lang", "rating",
+            "assignee",
             "escalation",
             pl.col("stars_pred").round(1), "date", "evidence", "text",
         )

@@ -6,6 +6,7 @@ import polars as pl
 import pytest
 
 from monitor.batch import ingest_batch, public_columns, score_frame, write_atomic
+from monitor.cases import CasePolicy
 from monitor.ingest import read_reviews
 from monitor.schema import QUEUE_SCHEMA, SCORE_COLUMNS
 from monitor.store import Store, StoreError
@@ -202,3 +203,29 @@ def test_queue_counts_are_not_capped_by_the_view(tmp_path, fake_analyzer, sqlite
     assert store.response_queue(limit=10).height == 10
     assert store.queue_counts() == {2: 30, None: 1}
     assert store.queue_counts(category=["other"]) == {None: 1}
+
+
+def test_a_complaint_channel_needs_an_answer_unless_it_is_praise(tmp_path, fake_analyzer,
+                                                                 sqlite_url):
+    from monitor.ingest import normalize_channel
+
+    assert [normalize_channel(v) for v in ("Ticket", " e-mail ", "WhatsApp", "weird", None)] == \
+        ["complaint", "email", "chat", "review", "review"]
+    src = tmp_path / "in.csv"
+    pl.DataFrame({"id": ["r", "c", "p"], "text": ["so so", "where is my parcel", "lovely"],
+                  "channel": ["review", "helpdesk", "email"]}).write_csv(src)
+    # the stand-in analyzer calls the first two texts positive; make them neutral
+    class Neutral(type(fake_analyzer)):
+        def score(self, texts, **kw):
+            import dataclasses
+            return [s if t == "lovely" else dataclasses.replace(s, sentiment="neutral",
+                                                                 needs_response=False)
+                    for t, s in zip(texts, super().score(texts, **kw))]
+
+    store = Store(sqlite_url)
+    ingest_batch(read_reviews(src), Neutral(), store, "t", progress=False, policy=CasePolicy())
+    got = {r["review_id"]: r for r in store.reviews().iter_rows(named=True)}
+    assert {k: v["channel"] for k, v in got.items()} == {"r": "review", "c": "complaint",
+                                                         "p": "email"}
+    assert {k: v["needs_response"] for k, v in got.items()} == {"r": False, "c": True, "p": False}
+    assert store.response_queue()["review_id"].to_list() == ["c"]
