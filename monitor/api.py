@@ -19,23 +19,109 @@ from concurrent.futures import Future
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any, Callable, Literal
 
 import anyio
-from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from .alerts import AlertSettings, send_pending
 from .batch import Analyzer, ingest_batch
-from .cases import CasePolicy
+from .cases import CASE_STATES, CasePolicy
 from .ingest import IngestError, reviews_from_records
 from .store import Store
-from .trends import period_trends
+from .trends import FREQUENCIES, GROUPINGS, period_trends
 
 MAX_BODY_BYTES = 2_000_000
 MAX_REVIEWS_PER_REQUEST = 1000
 SCORE_FIELDS_OUT = ("lang", "sentiment", "p_negative", "p_neutral", "p_positive", "stars_pred",
                     "confidence", "category", "severity", "evidence", "needs_response")
+
+
+class ReviewIn(BaseModel):
+    """One review or complaint. Any field name file ingest understands is accepted too (e.g.
+    review_body, stars, asin), and unknown fields are kept with the review."""
+
+    model_config = ConfigDict(extra="allow", strict=True)  # true/false is not a rating
+    id: str | None = Field(None, max_length=200, description="the marketplace's review id "
+                           "(alias review_id); the same id posted twice is stored once")
+    text: str | None = Field(None, description="the review or message (aliases: review_body, "
+                             "body, content, comment, message, ...); required")
+    product_id: str | None = Field(None, max_length=200, description="alias asin, sku")
+    rating: float | str | None = Field(None, description="stars as 4, '4/5', '★★★★☆' or '4,0'")
+    date: str | None = Field(None, description="ISO 8601 or a common export format")
+    title: str | None = None
+    lang: str | None = Field(None, description="ISO 639-1 code; detected when missing")
+    marketplace: str | None = Field(None, max_length=100)
+    order_id: str | None = Field(None, max_length=200)
+    customer_id: str | None = Field(None, max_length=200)
+    channel: Literal["review", "complaint", "chat", "email"] | None = Field(
+        None, description="where it came from; a complaint, chat or email needs an answer "
+        "unless it is praise")
+
+
+_REVIEW_SCHEMA = ReviewIn.model_json_schema()
+_REVIEW_SCHEMA["required"] = ["text"]  # or one of its aliases, which the schema cannot say
+REVIEWS_BODY_SCHEMA = {"anyOf": [_REVIEW_SCHEMA, {"type": "array", "items": _REVIEW_SCHEMA,
+                                                  "minItems": 1, "maxItems": 1000}]}
+_REVIEWS_ADAPTER = TypeAdapter(ReviewIn | list[ReviewIn])
+
+
+class ReviewResult(BaseModel):
+    """What happened to one posted review, with its scores when it was stored."""
+
+    status: Literal["stored", "duplicate", "rejected"]
+    reason: str | None = None
+    review_key: str | None = None
+    review_id: str | None = None
+    case_id: int | None = None
+    lang: str | None = None
+    sentiment: Literal["negative", "neutral", "positive"] | None = None
+    p_negative: float | None = None
+    p_neutral: float | None = None
+    p_positive: float | None = None
+    stars_pred: float | None = None
+    confidence: float | None = None
+    category: str | None = None
+    severity: int | None = None
+    evidence: str | None = None
+    needs_response: bool | None = None
+
+
+class ReviewsOut(BaseModel):
+    reviews: list[ReviewResult]
+
+
+class CasesOut(BaseModel):
+    cases: list[dict[str, Any]]
+
+
+class TrendsOut(BaseModel):
+    trends: list[dict[str, Any]]
+
+
+class ErrorOut(BaseModel):
+    detail: str
+
+
+ERRORS = {code: {"model": ErrorOut} for code in (400, 401, 403, 404, 413, 422)}
+CaseState = Literal[CASE_STATES]  # type: ignore[valid-type]
+Grouping = Literal[tuple(GROUPINGS)]  # type: ignore[valid-type]
+Frequency = Literal[tuple(FREQUENCIES)]  # type: ignore[valid-type]
+
+
+def only_query(*names: str) -> Callable[[Request], None]:
+    """A dependency that refuses query parameters the endpoint does not know: a misspelt filter
+    (`?sevrity=1`) would otherwise be ignored and answer with everything."""
+    def check(request: Request) -> None:
+        unknown = sorted(set(request.query_params) - set(names))
+        if unknown:
+            raise HTTPException(422, f"unknown query parameter {unknown[0]!r}; this endpoint "
+                                     f"takes {', '.join(names) or 'none'}")
+    return check
 
 
 def parse_api_keys(spec: str | None) -> dict[str, str]:
@@ -177,11 +263,12 @@ class IntakeWorker:
         if summary.result.alerts_queued and self.on_alerts:
             self.on_alerts()
         stored = {r["review_key"]: r for r in self.store.lookup(keys=keys).iter_rows(named=True)}
-        rejected_rows = set(batch.rejects["_row"].to_list())
+        rejected_rows = dict(zip(batch.rejects["_row"].to_list(),
+                                 batch.rejects["_reason"].to_list()))
         out_all, row_key = [], dict(zip(batch.frame["_row"].to_list(), keys))
         for i in range(len(flat)):
             if i in rejected_rows:
-                out_all.append({"status": "rejected", "reason": "empty review text"})
+                out_all.append({"status": "rejected", "reason": rejected_rows[i]})
                 continue
             key = row_key[i]
             row = stored.get(key, {})
@@ -255,6 +342,10 @@ def create_app(store: Store, analyzer: Callable[[], Analyzer], *, api_keys: dict
     app = FastAPI(title="review-monitor", version="1", lifespan=lifespan,
                   description="Score, store and alert on reviews and complaints as they arrive.")
 
+    @app.exception_handler(RequestValidationError)
+    async def one_line_validation_error(_request: Request, exc: RequestValidationError):
+        return JSONResponse({"detail": _one_line(exc.errors())}, status_code=422)
+
     @app.middleware("http")
     async def limits_and_metrics(request: Request, call_next):
         length = request.headers.get("content-length")
@@ -267,9 +358,10 @@ def create_app(store: Store, analyzer: Callable[[], Analyzer], *, api_keys: dict
         metrics.request(getattr(route, "path", "unmatched"), response.status_code)
         return response
 
-    def scope_of(request: Request) -> str:
-        header = request.headers.get("authorization", "")
-        token = header[7:] if header.lower().startswith("bearer ") else ""
+    bearer = HTTPBearer(auto_error=False, description="an API key from MONITOR_API_KEYS")
+
+    def scope_of(credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> str:
+        token = credentials.credentials if credentials else ""
         scope = api_keys.get(token) if token else None
         if scope is None:
             raise HTTPException(401, "missing or unknown API key: send Authorization: Bearer <key>",
@@ -283,18 +375,26 @@ def create_app(store: Store, analyzer: Callable[[], Analyzer], *, api_keys: dict
             return have
         return check
 
-    @app.get("/healthz")
+    @app.get("/healthz", dependencies=[Depends(only_query())], responses=ERRORS)
     def healthz() -> dict:
         return {"status": "ok"}
 
-    @app.get("/metrics", response_class=PlainTextResponse)
+    json_errors = {code: {"description": "error", "content": {
+        "application/json": {"schema": ErrorOut.model_json_schema()}}} for code in (401, 403)}
+
+    @app.get("/metrics", response_class=PlainTextResponse, responses=json_errors,
+             dependencies=[Depends(only_query())])
     def metrics_text(_: str = Depends(need("read"))) -> str:
         frame = store.alerts()
         counts = dict(frame.group_by("status").len().iter_rows()) if frame.height else {}
         return metrics.render(worker.jobs.qsize(), counts)
 
-    @app.post("/v1/reviews")
+    @app.post("/v1/reviews", response_model=ReviewsOut, responses=ERRORS,
+              dependencies=[Depends(only_query())], openapi_extra={
+        "requestBody": {"required": True, "content": {
+            "application/json": {"schema": REVIEWS_BODY_SCHEMA}}}})
     async def post_reviews(request: Request, _: str = Depends(need("write"))):
+        """Score, store and act on one review or a list of up to 1,000."""
         try:
             body = json.loads(await request.body())
         except (ValueError, UnicodeDecodeError):
@@ -302,6 +402,10 @@ def create_app(store: Store, analyzer: Callable[[], Analyzer], *, api_keys: dict
         records = body if isinstance(body, list) else [body]
         if not records or not all(isinstance(r, dict) for r in records):
             raise HTTPException(422, "send one review object or a non-empty list of them")
+        try:
+            _REVIEWS_ADAPTER.validate_python(body)
+        except ValidationError as exc:
+            raise HTTPException(422, _one_line(exc.errors())) from None
         if len(records) > MAX_REVIEWS_PER_REQUEST:
             raise HTTPException(413, f"at most {MAX_REVIEWS_PER_REQUEST} reviews per request")
         future = worker.submit(records)
@@ -311,15 +415,19 @@ def create_app(store: Store, analyzer: Callable[[], Analyzer], *, api_keys: dict
             raise HTTPException(422, str(exc).replace("api: ", "")) from None
         return {"reviews": results}
 
-    @app.get("/v1/reviews/{review_id}")
+    @app.get("/v1/reviews/{review_id}", response_model=dict[str, Any], responses=ERRORS,
+             dependencies=[Depends(only_query())])
     def get_review(review_id: str, _: str = Depends(need("read"))) -> dict:
         frame = store.lookup(review_id=review_id)
         if frame.is_empty():
             raise HTTPException(404, f"no review with id {review_id}")
         return _jsonable(frame.row(0, named=True))
 
-    @app.get("/v1/cases")
-    def get_cases(state: str | None = None, severity: int | None = None,
+    @app.get("/v1/cases", response_model=CasesOut, responses=ERRORS,
+             dependencies=[Depends(only_query("state", "severity", "product"))])
+    def get_cases(state: CaseState | None = None,
+                  severity: int | None = Query(None, ge=1, le=3, description="1 counterfeit, "
+                                                "2 damage, 3 delay"),
                   product: str | None = None, _: str = Depends(need("read"))) -> dict:
         frame = store.cases()
         if state:
@@ -330,8 +438,10 @@ def create_app(store: Store, analyzer: Callable[[], Analyzer], *, api_keys: dict
             frame = frame.filter(frame["product_id"] == product)
         return {"cases": [_jsonable(r) for r in frame.iter_rows(named=True)]}
 
-    @app.get("/v1/trends")
-    def get_trends(by: str = "product", freq: str = "1w", _: str = Depends(need("read"))) -> dict:
+    @app.get("/v1/trends", response_model=TrendsOut, responses=ERRORS,
+             dependencies=[Depends(only_query("by", "freq"))])
+    def get_trends(by: Grouping = "product", freq: Frequency = "1w",
+                   _: str = Depends(need("read"))) -> dict:
         try:
             frame = period_trends(store.reviews(), by=by, every=freq)
         except ValueError as exc:
@@ -340,6 +450,14 @@ def create_app(store: Store, analyzer: Callable[[], Analyzer], *, api_keys: dict
 
     app.state.worker, app.state.alerts, app.state.metrics = worker, alerts, metrics
     return app
+
+
+def _one_line(errors: list[dict]) -> str:
+    """Pydantic's error list as one line that says where and what: "[0].text: ..."."""
+    first = errors[0]
+    where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("body", "function-after"))
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return f"{where or 'request'}: {first.get('msg', 'invalid')}{more}"
 
 
 def _jsonable(row: dict) -> dict[str, Any]:

@@ -43,6 +43,9 @@ COLUMN_ALIASES: dict[str, list[str]] = {
     "customer_id": ["customer_id", "customer", "user_id", "buyer_id", "reviewer_id", "customerid"],
     "channel": ["channel", "message_type", "review_type", "source_type"],
 }
+# Longest identifiers the store keeps; a longer one is not an id but a broken row.
+ID_LIMITS = {"review_id": 200, "product_id": 200, "marketplace": 100, "order_id": 200,
+             "customer_id": 200}
 # Names exports use for the channels of `schema.CHANNELS`.
 CHANNEL_NAMES = {
     "review": "review", "reviews": "review", "rating": "review", "feedback": "review",
@@ -379,9 +382,18 @@ def normalize_reviews(df: pl.DataFrame, source: str, *, text_column: str | None 
         "_channel": [normalize_channel(x) for x in column("channel")],
         "_review_key": [review_key(i, p, t or "", d) for i, p, t, d in
                         zip(ids, products, texts, dates_raw)],
-    }, schema_overrides={"_date": pl.Datetime("us"), "_rating": pl.Float64})
+    }, schema_overrides={"_date": pl.Datetime("us"), "_rating": pl.Float64,
+                         **{c: pl.String for c in ("_text", "_review_id", "_product_id",
+                                                   "_lang_given", "_marketplace", "_title",
+                                                   "_order_id", "_customer_id")}})
     full = pl.concat([df, internal], how="horizontal")
-    usable = pl.col("_text").is_not_null() & (pl.col("_text").str.strip_chars() != "")
-    rejects = (full.filter(~usable).with_columns(pl.lit("empty review text").alias("_reason")))
-    return ReviewBatch(frame=full.filter(usable), rejects=rejects, source=source,
+    reason = pl.when(pl.col("_text").is_null() | (pl.col("_text").str.strip_chars() == "")) \
+        .then(pl.lit("empty review text"))
+    for field_name, limit in ID_LIMITS.items():  # what the store's columns hold
+        reason = reason.when(pl.col(f"_{field_name}").str.len_chars() > limit) \
+            .then(pl.lit(f"{field_name} longer than {limit} characters"))
+    full = full.with_columns(reason.otherwise(None).alias("_reason"))
+    usable = pl.col("_reason").is_null()
+    rejects = full.filter(~usable)
+    return ReviewBatch(frame=full.filter(usable).drop("_reason"), rejects=rejects, source=source,
                        text_column=text_col, columns=found, encoding=encoding)

@@ -67,6 +67,12 @@ def test_bad_requests_get_clear_4xx(client):
     assert big.status_code == 413
     assert client.get("/v1/reviews/none", headers=R).status_code == 404
     assert client.get("/v1/trends?by=nope", headers=R).status_code == 422
+    typo = client.get("/v1/cases?sevrity=1", headers=R)
+    assert typo.status_code == 422 and "unknown query parameter 'sevrity'" in typo.json()["detail"]
+    wrong_type = client.post("/v1/reviews", headers=W, json={"text": "x", "rating": True})
+    assert wrong_type.status_code == 422 and "rating" in wrong_type.json()["detail"]
+    too_long = client.post("/v1/reviews", headers=W, json={"id": "i" * 300, "text": "x"})
+    assert too_long.status_code == 422 and "id" in too_long.json()["detail"]
 
 
 def test_metrics_and_trends(client):

@@ -140,3 +140,13 @@ def test_normalize_language(value, code):
     from monitor.ingest import normalize_language
 
     assert normalize_language(value) == code
+
+
+def test_ids_too_long_for_the_store_are_rejected_with_a_reason():
+    from monitor.ingest import reviews_from_records
+
+    batch = reviews_from_records([{"id": "x" * 201, "text": "fine"}, {"id": "ok", "text": "fine"},
+                                  {"id": "m", "text": "fine", "marketplace": "m" * 101}], "api")
+    assert batch.frame["_review_id"].to_list() == ["ok"]
+    assert sorted(batch.rejects["_reason"].to_list()) == [
+        "marketplace longer than 100 characters", "review_id longer than 200 characters"]
