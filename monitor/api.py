@@ -327,7 +327,11 @@ def create_app(store: Store, analyzer: Callable[[], Analyzer], *, api_keys: dict
     alert_settings = alert_settings or AlertSettings.from_env()
     metrics = Metrics()
     alerts = AlertLoop(store, policy, alert_settings, alert_interval_s)
-    worker = IntakeWorker(store, analyzer, model_version, policy, metrics, on_alerts=alerts.poke)
+    # how long the worker waits for more requests to join a batch: longer fills batches under
+    # light load, shorter keeps the model busy when clients re-post as soon as they are answered
+    wait_s = float(os.environ.get("MONITOR_API_BATCH_WAIT_MS", "20")) / 1000
+    worker = IntakeWorker(store, analyzer, model_version, policy, metrics, wait_s=wait_s,
+                          on_alerts=alerts.poke)
 
     @asynccontextmanager
     async def lifespan(_app):

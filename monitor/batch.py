@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -82,9 +83,19 @@ def _replace_atomically(out: Path, write: Callable[[str], None]) -> None:
     try:
         write(tmp)
         os.replace(tmp, out)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        # polars and pyarrow wrap the OS's error (disk full, file too large) in their own
+        # exception types; give it back as the OSError it is, naming the file the user asked for
+        code = exc.errno if isinstance(exc, OSError) else _os_error_code(str(exc))
+        if code:
+            raise OSError(code, os.strerror(code), str(out)) from None
         raise
+
+
+def _os_error_code(message: str) -> int | None:
+    match = re.search(r"os error (\d+)|\[Errno (\d+)\]", message)
+    return int(match.group(1) or match.group(2)) if match else None
 
 
 def write_atomic(frame: pl.DataFrame, out: Path) -> None:

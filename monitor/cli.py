@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import functools
 import hashlib
 import os
@@ -38,6 +39,11 @@ def user_errors(fn: Callable) -> Callable:
             if os.environ.get("MONITOR_DEBUG"):
                 raise
             msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+                where = f" writing {exc.filename}" if exc.filename else ""
+                msg = (f"out of disk space{where} ({exc.strerror}); nothing was left "
+                       "half-written: free space, then rerun (`monitor score` with --resume "
+                       "keeps its finished chunks)")
             fail(msg)
         except KeyboardInterrupt:
             typer.echo("interrupted: nothing was left half-written (a `monitor score` run "

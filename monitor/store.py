@@ -6,6 +6,7 @@ touching what the buyer wrote. Every write is one transaction: a failed ingest l
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -28,6 +29,18 @@ OPEN_STATES = ("new", "acknowledged", "escalated")  # cases still waiting for a 
 
 class StoreError(Exception):
     """The database cannot be reached or written; the message says which and what to check."""
+
+
+def write_failure(url: str, exc: OperationalError) -> StoreError:
+    """A failed write as one line that says nothing was stored and what to do about it."""
+    reason = str(exc.orig).splitlines()[0]
+    hint = "fix that, then rerun (what is stored already is skipped)"
+    if "locked" in reason:
+        hint = ("another program is writing to it; wait for it to finish (or raise "
+                "MONITOR_DB_BUSY_TIMEOUT_S), then rerun")
+    elif "full" in reason or "I/O" in reason:
+        hint = "free disk space, then rerun (what is stored already is skipped)"
+    return StoreError(f"cannot write to {redact_url(url)}: {reason}; nothing was stored; {hint}")
 
 
 class Base(DeclarativeBase):
@@ -173,7 +186,9 @@ class AddResult:
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")  # readers (the dashboard) never block the writer
-    cur.execute("PRAGMA busy_timeout=10000")
+    # another writer (an agent, a second ingest) holds the lock for milliseconds; wait for it
+    wait_ms = int(float(os.environ.get("MONITOR_DB_BUSY_TIMEOUT_S", "10")) * 1000)
+    cur.execute(f"PRAGMA busy_timeout={wait_ms}")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
 
@@ -331,8 +346,7 @@ class Store:
                                            last_error="", created_at=now))
                             alerts += 1
         except OperationalError as exc:
-            raise StoreError(f"cannot write to {redact_url(self.url)}: "
-                             f"{str(exc.orig).splitlines()[0]}; nothing was stored") from None
+            raise write_failure(self.url, exc) from None
         return AddResult(added=len(fresh), already_stored=len(rows) - len(fresh),
                          cases_opened=cases, alerts_queued=alerts)
 

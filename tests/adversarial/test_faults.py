@@ -1,0 +1,131 @@
+"""Faults a real machine throws at the monitor: the disk fills up while writing, another program
+holds the database lock. Each ends in a one-line message and exit 2, nothing half-written or
+half-stored, and a rerun finishes the job with no row lost or duplicated.
+
+The CLI runs in a subprocess (real file system, real SQLite) with the stand-in analyzer, so the
+fault is the operating system's own: RLIMIT_FSIZE makes every write past the limit fail with
+EFBIG, the way a full disk fails it with ENOSPC.
+"""
+
+import hashlib
+import os
+import resource
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from monitor.store import Store
+
+TESTS = Path(__file__).resolve().parents[1]
+# `monitor` CLI with the keyword analyzer from conftest instead of the model
+RUNNER = textwrap.dedent(f"""
+    import sys
+    sys.path.insert(0, {str(TESTS)!r})
+    from conftest import KeywordAnalyzer
+    import monitor.cli as cli
+    cli._load_analyzer = lambda device=None: KeywordAnalyzer()
+    sys.argv = ["monitor"] + sys.argv[1:]
+    cli.main()
+""")
+
+
+def run_cli(*args, file_limit: int | None = None, env: dict | None = None):
+    def limit():
+        if file_limit is not None:
+            resource.setrlimit(resource.RLIMIT_FSIZE, (file_limit, file_limit))
+    return subprocess.run([sys.executable, "-c", RUNNER, *map(str, args)], capture_output=True,
+                          text=True, timeout=300, preexec_fn=limit,
+                          env={**os.environ, **(env or {})})
+
+
+def one_line_error(proc) -> str:
+    assert proc.returncode == 2, proc.stderr
+    lines = [x for x in proc.stderr.splitlines() if x.strip() and "%|" not in x]
+    assert len(lines) == 1 and lines[0].startswith("error: "), proc.stderr
+    assert "Traceback" not in proc.stderr
+    return lines[0]
+
+
+def reviews_file(path: Path, n: int, prefix: str = "r") -> Path:
+    pl.DataFrame({"id": [f"{prefix}{i}" for i in range(n)],
+                  "text": [("bad and broken " if i % 3 == 0 else "lovely ")
+                           + hashlib.sha256(f"{prefix}{i}".encode()).hexdigest() * 4
+                           for i in range(n)]}).write_csv(path)  # incompressible, like real text
+    return path
+
+
+def test_disk_full_while_scoring_keeps_the_old_output_and_resume_finishes(tmp_path):
+    out = tmp_path / "out.parquet"
+    small = reviews_file(tmp_path / "small.csv", 5, "s")
+    assert run_cli("score", small, "--out", out, "--quiet").returncode == 0
+    before = out.read_bytes()
+    big = reviews_file(tmp_path / "big.csv", 6000)
+    failed = run_cli("score", big, "--out", out, "--quiet", "--chunk-rows", "500",
+                     file_limit=200_000)
+    assert "out of disk space" in one_line_error(failed)
+    assert out.read_bytes() == before  # the previous result is untouched
+    assert not list(tmp_path.glob(".out.parquet.*"))  # no temp file left beside it
+    done_parts = len(list((tmp_path / "out.parquet.parts").glob("part-*.parquet")))
+    resumed = run_cli("score", big, "--out", out, "--quiet", "--chunk-rows", "500", "--resume")
+    assert resumed.returncode == 0, resumed.stderr
+    result = pl.read_parquet(out)
+    assert result.height == 6000 and result["id"].n_unique() == 6000
+    assert done_parts >= 0 and not (tmp_path / "out.parquet.parts").exists()
+
+
+def test_disk_full_while_ingesting_stores_nothing_then_a_rerun_stores_everything(tmp_path):
+    db = tmp_path / "monitor.db"
+    url = f"sqlite:///{db}"
+    Store(url)  # create the schema before the disk fills
+    src = reviews_file(tmp_path / "in.csv", 3000)
+    failed = run_cli("ingest", src, "--db", url, "--quiet",
+                     file_limit=db.stat().st_size + 64_000)
+    assert "nothing was stored" in one_line_error(failed)
+    store = Store(url)
+    assert store.count() == 0 and store.cases().height == 0
+    again = run_cli("ingest", src, "--db", url, "--quiet")
+    assert again.returncode == 0, again.stderr
+    assert store.count() == 3000
+    needing = pl.read_csv(src)["text"].str.contains("bad").sum()  # the stand-in's negatives
+    assert store.cases().height == needing  # one case per negative review, none twice
+
+
+def test_locked_database_waits_briefly_then_fails_clearly(tmp_path):
+    url = f"sqlite:///{tmp_path / 'monitor.db'}"
+    Store(url)
+    src = reviews_file(tmp_path / "in.csv", 50)
+    holder = sqlite3.connect(tmp_path / "monitor.db", isolation_level=None,
+                             check_same_thread=False)
+    holder.execute("BEGIN EXCLUSIVE")  # another program writing and not letting go
+    try:
+        locked = run_cli("ingest", src, "--db", url, "--quiet",
+                         env={"MONITOR_DB_BUSY_TIMEOUT_S": "1"})
+        message = one_line_error(locked)
+        assert "locked" in message and "nothing was stored" in message
+    finally:
+        holder.execute("ROLLBACK")
+    assert Store(url).count() == 0
+
+    # a lock held for a moment only delays the ingest, it does not fail it
+    holder.execute("BEGIN EXCLUSIVE")
+    threading.Timer(1.0, lambda: holder.execute("ROLLBACK")).start()
+    t0 = time.monotonic()
+    ok = run_cli("ingest", src, "--db", url, "--quiet", env={"MONITOR_DB_BUSY_TIMEOUT_S": "20"})
+    assert ok.returncode == 0, ok.stderr
+    assert Store(url).count() == 50 and time.monotonic() - t0 < 60
+    holder.close()
+
+
+def test_disk_full_on_a_first_csv_output_leaves_no_file(tmp_path):
+    src = reviews_file(tmp_path / "in.csv", 2000)
+    proc = run_cli("score", src, "--out", tmp_path / "o.csv", "--quiet", file_limit=40_000)
+    assert "out of disk space" in one_line_error(proc)
+    assert not (tmp_path / "o.csv").exists()
+    assert not list(tmp_path.glob(".o.csv.*"))
