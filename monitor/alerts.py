@@ -100,6 +100,9 @@ def post_json(url: str, body: bytes, headers: dict[str, str], timeout: float) ->
         raise DeliveryError(f"{_host(url)} answered HTTP {exc.code}") from None
     except (urllib.error.URLError, TimeoutError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
+        if isinstance(reason, TimeoutError):  # a slow receiver is not a missing one
+            raise DeliveryError(f"{_host(url)} timed out: no answer within {timeout:g} s") \
+                from None
         raise DeliveryError(f"{_host(url)} unreachable ({type(reason).__name__})") from None
 
 

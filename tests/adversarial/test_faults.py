@@ -29,8 +29,13 @@ RUNNER = textwrap.dedent(f"""
     import sys
     sys.path.insert(0, {str(TESTS)!r})
     from conftest import KeywordAnalyzer
+    import os, time
     import monitor.cli as cli
-    cli._load_analyzer = lambda device=None: KeywordAnalyzer()
+    class Slow(KeywordAnalyzer):  # MONITOR_TEST_SLOW_S: seconds per scoring call
+        def score(self, texts, **kw):
+            time.sleep(float(os.environ.get("MONITOR_TEST_SLOW_S", "0")))
+            return super().score(texts, **kw)
+    cli._load_analyzer = lambda device=None: Slow()
     sys.argv = ["monitor"] + sys.argv[1:]
     cli.main()
 """)
@@ -129,3 +134,55 @@ def test_disk_full_on_a_first_csv_output_leaves_no_file(tmp_path):
     assert "out of disk space" in one_line_error(proc)
     assert not (tmp_path / "o.csv").exists()
     assert not list(tmp_path.glob(".o.csv.*"))
+
+
+def test_a_slow_webhook_times_out_is_retried_and_delivered_once(tmp_path, fake_analyzer,
+                                                                 httpserver):
+    from datetime import datetime, timedelta
+
+    from werkzeug import Response
+
+    from monitor.alerts import AlertSettings, send_pending
+    from monitor.batch import ingest_batch
+    from monitor.cases import CasePolicy
+    from monitor.ingest import read_reviews
+
+    store = Store(f"sqlite:///{tmp_path / 'm.db'}")
+    ingest_batch(read_reviews(reviews_file(tmp_path / "in.csv", 1)), fake_analyzer, store, "t",
+                 progress=False, policy=CasePolicy(alert_channels=("webhook",)))
+    calls: list[str] = []
+
+    def handler(request):
+        calls.append(request.headers["X-Monitor-Idempotency-Key"])
+        if len(calls) == 1:
+            time.sleep(2)  # slower than the sender waits
+        return Response("ok", 200)
+
+    httpserver.expect_request("/hook").respond_with_handler(handler)
+    settings = AlertSettings(webhook_url=httpserver.url_for("/hook"), timeout_s=0.5, backoff_s=60)
+    t0 = datetime(2030, 1, 1)
+    assert send_pending(store, settings, now=t0).retrying == 1
+    row = store.alerts().row(0, named=True)
+    assert row["status"] == "pending" and "timed out" in row["last_error"]
+    time.sleep(2)  # the test receiver answers one request at a time
+    assert send_pending(store, settings, now=t0 + timedelta(seconds=61)).delivered == 1
+    assert send_pending(store, settings, now=t0 + timedelta(hours=1)).delivered == 0
+    assert len(calls) == 2 and len(set(calls)) == 1  # the repeat carries the same key
+
+
+def test_killed_mid_ingest_stores_all_or_nothing_and_a_rerun_completes(tmp_path):
+    url = f"sqlite:///{tmp_path / 'monitor.db'}"
+    Store(url)
+    src = reviews_file(tmp_path / "in.csv", 2000)
+    proc = subprocess.Popen([sys.executable, "-c", RUNNER, "ingest", str(src), "--db", url,
+                             "--quiet"], env={**os.environ, "MONITOR_TEST_SLOW_S": "0.05"},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(3)  # the model is scoring: nothing committed yet
+    proc.kill()
+    proc.wait(timeout=30)
+    store = Store(url)
+    assert store.count() in (0, 2000)  # one transaction: never a part of the file
+    again = run_cli("ingest", src, "--db", url, "--quiet")
+    assert again.returncode == 0, again.stderr
+    needing = pl.read_csv(src)["text"].str.contains("bad").sum()
+    assert store.count() == 2000 and store.cases().height == needing
