@@ -11,7 +11,7 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	# torch pinned in the same command: a bare torch would pull a multi-GB CUDA build
-	$(PY) -m pip install --quiet torch==2.13.0 -e '.[dev]'
+	$(PY) -m pip install --quiet torch==2.13.0 -e '.[dev,scale]'
 	touch $(STAMP)
 
 setup: $(STAMP)

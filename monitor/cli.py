@@ -108,6 +108,11 @@ def score(
                                                         "finished chunks (OUT.parts/)"),
     chunk_rows: int = typer.Option(2048, help="Rows per committed chunk"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar"),
+    engine: str = typer.Option("local", help="local, or ray (Ray Data; pip install -e "
+                                             "'.[scale]')"),
+    ray_address: Optional[str] = typer.Option(None, "--ray-address",
+                                              help="Ray cluster to use (default: start Ray "
+                                                   "on this machine)"),
 ) -> None:
     """Score review files and write them with sentiment, stars, category and severity columns."""
     from .batch import output_format, score_to_file
@@ -115,6 +120,17 @@ def score(
     output_format(out)
     if chunk_rows < 1:
         raise ValueError("--chunk-rows must be at least 1")
+    if engine not in ("local", "ray"):
+        raise ValueError(f"--engine {engine}: use local or ray")
+    if engine == "ray":
+        from .ray_engine import score_with_ray
+
+        if resume:
+            raise ValueError("--resume works with the local engine; a Ray run is rerun whole")
+        rows = score_with_ray(inputs, out, address=ray_address, text_column=text_column,
+                              device=device, block_rows=chunk_rows)
+        typer.echo(f"scored {rows} reviews on Ray -> {out}", err=True)
+        return
     batches = _read_all(inputs, text_column)
     rows = score_to_file(batches, lambda: _load_analyzer(device), out, resume=resume,
                          chunk_rows=chunk_rows, progress=not quiet)
