@@ -9,14 +9,15 @@ import re
 import shutil
 import sys
 import tempfile
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Protocol, Sequence
+from typing import Callable, Iterator, Protocol, Sequence
 
 import polars as pl
 
 from .cases import CasePolicy
-from .ingest import INTERNAL_COLUMNS, IngestError, ReviewBatch
+from .ingest import INTERNAL_COLUMNS, IngestError, ReviewBatch, iter_reviews
 from .schema import SCORE_COLUMNS, SCORE_SCHEMA, ReviewScore, needs_response
 from .store import AddResult, Store
 
@@ -105,28 +106,113 @@ def write_atomic(frame: pl.DataFrame, out: Path) -> None:
     _replace_atomically(out, writer)
 
 
-def _manifest(batches: Sequence[ReviewBatch], chunk_rows: int) -> dict:
+def _manifest(inputs: Sequence, chunk_rows: int, dedup: bool) -> dict:
     files = []
-    for b in batches:
-        st = Path(b.source).stat()
-        files.append({"path": str(Path(b.source).resolve()), "size": st.st_size,
-                      "mtime": int(st.st_mtime), "rows": b.frame.height})
-    return {"inputs": files, "chunk_rows": chunk_rows}
+    for item in inputs:
+        source = item.source if isinstance(item, ReviewBatch) else str(item)
+        entry: dict = {"path": str(Path(source).resolve())}
+        try:
+            st = Path(source).stat()
+            entry.update(size=st.st_size, mtime=int(st.st_mtime))
+        except OSError:
+            pass
+        if isinstance(item, ReviewBatch):
+            entry["rows"] = item.frame.height
+        files.append(entry)
+    return {"inputs": files, "chunk_rows": chunk_rows, "dedup": dedup}
 
 
-def score_to_file(batches: Sequence[ReviewBatch], analyzer: Analyzer | Callable[[], Analyzer],
-                  out: Path, *, resume: bool = False, chunk_rows: int = 2048,
-                  progress: bool = True) -> int:
-    """Score `batches` chunk by chunk into `OUT.parts/`, then assemble OUT atomically.
+def _chunks(item, chunk_rows: int, text_column: str | None) -> Iterator[ReviewBatch]:
+    if isinstance(item, ReviewBatch):
+        for start in range(0, max(item.frame.height, 1), chunk_rows):
+            yield ReviewBatch(item.frame.slice(start, chunk_rows),
+                              item.rejects if start == 0 else item.rejects.clear(), item.source,
+                              item.text_column, item.columns, item.encoding)
+    else:
+        yield from iter_reviews(item, chunk_rows=chunk_rows, text_column=text_column)
+
+
+@dataclass
+class ScoreSummary:
+    """What one `monitor score` run did."""
+
+    rows: int = 0  # rows written
+    read: int = 0  # usable input rows read
+    rejects: list[pl.DataFrame] = field(default_factory=list)  # unusable rows, with `_reason`
+    duplicates: int = 0  # rows repeating an earlier review key (scrapers repeat pages)
+    dropped: int = 0  # of those, left out of the output (--dedup)
+    seconds: float = 0.0
+
+    @property
+    def rejected(self) -> int:
+        return sum(r.height for r in self.rejects)
+
+    def reasons(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for r in self.rejects:
+            for reason, n in r.group_by("_reason").len().iter_rows():
+                counts[reason] = counts.get(reason, 0) + n
+        return counts
+
+    def line(self) -> str:
+        rate = self.read / self.seconds if self.seconds else 0.0
+        parts = [f"scored {self.read} reviews in {self.seconds:.1f} s ({rate:.0f}/s), "
+                 f"wrote {self.rows}"]
+        if self.rejected:
+            why = ", ".join(f"{n} {reason}" for reason, n in sorted(self.reasons().items()))
+            parts.append(f"skipped {self.rejected} unusable rows ({why})")
+        if self.duplicates:
+            parts.append(f"{self.duplicates} rows repeat an earlier review (same key)"
+                         + (", left out" if self.dropped else "; --dedup leaves them out"))
+        return "; ".join(parts)
+
+
+class Progress:
+    """A progress bar with rows/s and ETA on a terminal; a plain line every `every_s` seconds
+    otherwise (logs of a scheduled job)."""
+
+    def __init__(self, total: int | None, label: str, enabled: bool, every_s: float = 30.0):
+        self.enabled, self.total, self.label, self.every_s = enabled, total, label, every_s
+        self.done, self.started, self.last = 0, time.monotonic(), time.monotonic()
+        self.bar = None
+        if enabled and sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, unit="review", desc=label, file=sys.stderr)
+
+    def update(self, n: int) -> None:
+        self.done += n
+        if self.bar is not None:
+            self.bar.update(n)
+        elif self.enabled and time.monotonic() - self.last >= self.every_s:
+            self.last = time.monotonic()
+            rate = self.done / max(self.last - self.started, 1e-9)
+            eta = (f", about {(self.total - self.done) / rate:.0f} s left"
+                   if self.total and rate and self.total > self.done else "")
+            print(f"{self.label}: {self.done} reviews, {rate:.0f}/s{eta}", file=sys.stderr,
+                  flush=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def score_to_file(inputs: Sequence[ReviewBatch | Path | str],
+                  analyzer: Analyzer | Callable[[], Analyzer], out: Path, *,
+                  resume: bool = False, chunk_rows: int = 2048, progress: bool = True,
+                  dedup: bool = False, text_column: str | None = None) -> ScoreSummary:
+    """Score `inputs` (files, streamed chunk by chunk, or batches already read) into
+    `OUT.parts/`, then assemble OUT atomically, part by part, so memory stays flat.
 
     Each finished chunk is a committed Parquet part, so an interrupted run (Ctrl-C, kill, crash)
     continues with `resume=True` where it stopped and still ends with exactly one output row per
-    input row. `analyzer` may be a factory, called only if some chunk still needs scoring.
-    Returns the number of rows written.
+    input row. Rows repeating an earlier review key are counted, and left out with `dedup`.
+    `analyzer` may be a factory, called only if some chunk still needs scoring.
     """
     fmt = output_format(out)
+    started = time.monotonic()
     parts_dir = out.with_name(out.name + ".parts")
-    manifest = _manifest(batches, chunk_rows)
+    manifest = _manifest(inputs, chunk_rows, dedup)
     manifest_path = parts_dir / "manifest.json"
     if parts_dir.exists():
         if not resume:
@@ -136,36 +222,114 @@ def score_to_file(batches: Sequence[ReviewBatch], analyzer: Analyzer | Callable[
                               "size); delete it or run without --resume")
     parts_dir.mkdir(parents=True, exist_ok=True)
     manifest_path.write_text(json.dumps(manifest))
-    total = sum(b.frame.height for b in batches)
-    bar = None
-    if progress and total > CHUNK_ROWS:
-        from tqdm import tqdm
-
-        bar = tqdm(total=total, unit="review", desc=out.name, file=sys.stderr)
-    for bi, batch in enumerate(batches):
-        for ci, start in enumerate(range(0, batch.frame.height, chunk_rows)):
+    summary = ScoreSummary()
+    bar = Progress(sum(estimate_rows(i) or 0 for i in inputs) or None, out.name, progress)
+    seen: set[int] = set()  # 64 bits of each review key: ~60 bytes per distinct review
+    for bi, item in enumerate(inputs):
+        for ci, chunk in enumerate(_chunks(item, chunk_rows, text_column)):
+            if chunk.rejects.height:
+                summary.rejects.append(chunk.rejects.with_columns(
+                    pl.lit(chunk.source).alias("_source")))
+            keys = [int(k[:16], 16) for k in chunk.frame["_review_key"].to_list()]
+            first = []
+            for k in keys:
+                first.append(k not in seen)
+                seen.add(k)
+            repeats = first.count(False)
+            summary.duplicates += repeats
+            summary.read += chunk.frame.height
+            frame = chunk.frame
+            if dedup and repeats:
+                frame = frame.filter(pl.Series(first))
+                summary.dropped += repeats
             part = parts_dir / f"part-{bi:04d}-{ci:07d}.parquet"
-            chunk = batch.frame.slice(start, chunk_rows)
             if not part.exists():
                 if not hasattr(analyzer, "score"):
                     analyzer = analyzer()
-                sub = ReviewBatch(chunk, batch.rejects.clear(), batch.source, batch.text_column,
-                                  batch.columns, batch.encoding)
+                sub = ReviewBatch(frame, chunk.rejects.clear(), chunk.source, chunk.text_column,
+                                  chunk.columns, chunk.encoding)
                 write_atomic(public_columns(score_frame(sub, analyzer, progress=False)), part)
-            if bar is not None:
-                bar.update(chunk.height)
-    if bar is not None:
-        bar.close()
-    parts = sorted(parts_dir.glob("part-*.parquet"))
-    frame = (pl.concat([pl.read_parquet(p) for p in parts], how="diagonal_relaxed") if parts
-             else pl.DataFrame(schema=SCORE_SCHEMA))
-    if fmt == "csv":
+            bar.update(chunk.frame.height)
+    bar.close()
+    summary.rows = _assemble(sorted(parts_dir.glob("part-*.parquet")), out, fmt)
+    shutil.rmtree(parts_dir)
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+def estimate_rows(item) -> int | None:
+    """Rows in an input, exact for batches and Parquet, estimated from the first MB otherwise
+    (for the progress bar's ETA)."""
+    if isinstance(item, ReviewBatch):
+        return item.frame.height
+    path = Path(item)
+    try:
+        if path.suffix.lower() in (".parquet", ".pq"):
+            import pyarrow.parquet as pq
+
+            return pq.ParquetFile(path).metadata.num_rows
+        size = path.stat().st_size
+        with open(path, "rb") as f:
+            sample = f.read(1 << 20)
+    except Exception:  # the reader reports unreadable files properly
+        return None
+    lines = sample.count(b"\n")
+    return int(size / (len(sample) / lines)) if lines else None
+
+
+def _assemble(parts: list[Path], out: Path, fmt: str) -> int:
+    """Concatenate the parts into OUT one part at a time (atomically): columns in order of first
+    appearance, each with the type its parts agree on (text where they disagree)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    columns: dict[str, pa.DataType] = {}
+    for part in parts:
+        for f in pq.read_schema(part):
+            have = columns.get(f.name)
+            if have is None or pa.types.is_null(have):
+                columns[f.name] = f.type
+            elif not pa.types.is_null(f.type) and f.type != have:
+                columns[f.name] = pa.string()
+    schema = pa.schema([(name, pa.string() if pa.types.is_null(t) else t)
+                        for name, t in columns.items()])
+    if not parts:  # nothing usable in the input: an output with just the score columns
+        schema = pl.DataFrame(schema=SCORE_SCHEMA).to_arrow().schema
+
+    def aligned(part: Path) -> pa.Table:
+        table = pq.read_table(part)
+        arrays = [table[name].cast(schema.field(name).type) if name in table.column_names
+                  else pa.nulls(table.num_rows, schema.field(name).type) for name in schema.names]
+        return pa.Table.from_arrays(arrays, schema=schema)
+
+    rows = 0
+
+    def write(tmp: str) -> None:
+        nonlocal rows
+        if fmt == "parquet":
+            with pq.ParquetWriter(tmp, schema) as writer:
+                for part in parts:
+                    table = aligned(part)
+                    rows += table.num_rows
+                    writer.write_table(table)
+            if not parts:
+                pq.write_table(schema.empty_table(), tmp)
+            return
         from .export import neutralize_formulas
 
-        frame = neutralize_formulas(frame)  # CSV gets opened in spreadsheets
-    write_atomic(frame, out)
-    shutil.rmtree(parts_dir)
-    return frame.height
+        with open(tmp, "wb") as f:
+            if not parts and fmt == "csv":
+                pl.from_arrow(schema.empty_table()).write_csv(f)
+            for i, part in enumerate(parts):
+                frame = pl.from_arrow(aligned(part))
+                rows += frame.height
+                if fmt == "csv":  # CSV gets opened in spreadsheets
+                    neutralize_formulas(frame).write_csv(f, include_header=i == 0)
+                else:
+                    frame.write_ndjson(f)
+
+    _replace_atomically(out, write)
+    return rows
 
 
 def write_text_atomic(text: str, out: Path) -> None:

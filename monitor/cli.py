@@ -76,24 +76,21 @@ def _read_all(inputs: list[Path], text_column: Optional[str]):
     return [read_reviews(p, text_column=text_column) for p in inputs]
 
 
-def _report_rejects(batches, rejects_path: Optional[Path]) -> None:
+def _report_rejects(frames: list, rejects_path: Optional[Path]) -> None:
+    """Say how many rows were unusable and why; write them to `rejects_path` if given."""
     import polars as pl
 
     from .batch import write_atomic
+    from .ingest import INTERNAL_COLUMNS
 
-    total = sum(b.rejects.height for b in batches)
-    if not total:
+    frames = [f for f in frames if f.height]
+    if not frames or rejects_path is None:
         return
-    typer.echo(f"skipped {total} rows with empty review text", err=True)
-    if rejects_path is not None:
-        from .ingest import INTERNAL_COLUMNS
-
-        frame = pl.concat([b.rejects.select([c for c in b.rejects.columns
-                                             if c not in INTERNAL_COLUMNS or c == "_reason"])
-                           .with_columns(pl.lit(b.source).alias("_source")) for b in batches
-                           if b.rejects.height], how="diagonal_relaxed")
-        write_atomic(frame.rename({"_reason": "reason", "_source": "source"}), rejects_path)
-        typer.echo(f"rejected rows written to {rejects_path}", err=True)
+    keep = set(INTERNAL_COLUMNS) - {"_reason", "_source"}
+    frame = pl.concat([f.select([c for c in f.columns if c not in keep]) for f in frames],
+                      how="diagonal_relaxed")
+    write_atomic(frame.rename({"_reason": "reason", "_source": "source"}), rejects_path)
+    typer.echo(f"{frame.height} rejected rows written to {rejects_path}", err=True)
 
 
 @app.command()
@@ -108,6 +105,10 @@ def score(
                                                         "finished chunks (OUT.parts/)"),
     chunk_rows: int = typer.Option(2048, help="Rows per committed chunk"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar"),
+    dedup: bool = typer.Option(False, "--dedup", help="Leave out rows that repeat an earlier "
+                                                      "review (same id, or product+text+date)"),
+    threads: Optional[int] = typer.Option(None, help="CPU threads for the model (default: "
+                                                     "all cores)"),
     engine: str = typer.Option("local", help="local, or ray (Ray Data; pip install -e "
                                              "'.[scale]')"),
     ray_address: Optional[str] = typer.Option(None, "--ray-address",
@@ -131,11 +132,19 @@ def score(
                               device=device, block_rows=chunk_rows)
         typer.echo(f"scored {rows} reviews on Ray -> {out}", err=True)
         return
-    batches = _read_all(inputs, text_column)
-    rows = score_to_file(batches, lambda: _load_analyzer(device), out, resume=resume,
-                         chunk_rows=chunk_rows, progress=not quiet)
-    _report_rejects(batches, rejects)
-    typer.echo(f"scored {rows} reviews -> {out}", err=True)
+    from .ingest import iter_reviews
+
+    for path in inputs:  # every file's header and text column checked before the model loads
+        next(iter_reviews(path, chunk_rows=chunk_rows, text_column=text_column), None)
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+    summary = score_to_file(inputs, lambda: _load_analyzer(device), out, resume=resume,
+                            chunk_rows=chunk_rows, progress=not quiet, dedup=dedup,
+                            text_column=text_column)
+    _report_rejects(summary.rejects, rejects)
+    typer.echo(f"{summary.line()} -> {out}", err=True)
 
 
 @app.command()
@@ -178,7 +187,7 @@ def ingest(
         r = summary.result
         edited = f", {r.updated} edited" if r.updated else ""
         typer.echo(f"{batch.source}: {r.added} added{edited}, {r.already_stored} already stored, "
-                   f"{summary.rejected} rejected (empty text); {r.cases_opened} cases opened, "
+                   f"{summary.rejected} rejected; {r.cases_opened} cases opened, "
                    f"{r.alerts_queued} alerts queued", err=True)
     typer.echo(f"{store.count()} reviews in {redact_url(url)}", err=True)
     if send and policy.alert_channels:

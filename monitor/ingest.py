@@ -7,14 +7,17 @@ Rows that cannot be used (no text) are set aside with a reason instead of being 
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import io
 import json
+import os
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Iterator
 
 import polars as pl
 
@@ -397,3 +400,122 @@ def normalize_reviews(df: pl.DataFrame, source: str, *, text_column: str | None 
     rejects = full.filter(~usable)
     return ReviewBatch(frame=full.filter(usable).drop("_reason"), rejects=rejects, source=source,
                        text_column=text_col, columns=found, encoding=encoding)
+
+
+# Files at least this big are streamed chunk by chunk (flat memory); smaller ones are read whole,
+# which allows a few more repairs (mixed encodings in one file, a stray BOM in the middle).
+STREAM_MIN_BYTES = int(float(os.environ.get("MONITOR_STREAM_MIN_MB", "64")) * 2**20)
+_SAMPLE_BYTES = 1 << 20
+
+
+def iter_reviews(path: str | Path, *, chunk_rows: int = 2048,
+                 text_column: str | None = None) -> Iterator[ReviewBatch]:
+    """One file as `ReviewBatch` chunks of at most `chunk_rows` rows, in file order.
+
+    CSV, TSV, JSONL and Parquet files of `STREAM_MIN_BYTES` or more are streamed, so memory does
+    not grow with the file; smaller files and JSON arrays are read whole and sliced. `_row`
+    counts rows from the start of the file either way; each chunk carries its own rejects."""
+    path = Path(path)
+    kind = SUPPORTED.get(path.suffix.lower())
+    if kind == "json" or kind is None or not path.is_file() \
+            or path.stat().st_size < STREAM_MIN_BYTES:
+        batch = read_reviews(path, text_column)  # also every fix-it error for a bad path
+        for start in range(0, max(batch.frame.height, 1), chunk_rows):
+            yield ReviewBatch(batch.frame.slice(start, chunk_rows),
+                              batch.rejects if start == 0 else batch.rejects.clear(),
+                              batch.source, batch.text_column, batch.columns, batch.encoding)
+        return
+    offset = 0
+    frames, encoding = _stream_frames(path, kind, chunk_rows)
+    for raw in frames:
+        if raw.height == 0:
+            continue
+        batch = normalize_reviews(raw, str(path), text_column=text_column, encoding=encoding)
+        shift = pl.col("_row") + offset
+        yield ReviewBatch(batch.frame.with_columns(shift), batch.rejects.with_columns(shift),
+                          batch.source, batch.text_column, batch.columns, batch.encoding)
+        offset += raw.height
+    if offset == 0:
+        raise IngestError(f"{path}: has a header but no review rows")
+
+
+def _stream_frames(path: Path, kind: str, chunk_rows: int) -> tuple[Iterator[pl.DataFrame], str]:
+    """Raw input frames of `chunk_rows` rows, and the text encoding used."""
+    if kind == "parquet":
+        import pyarrow.parquet as pq
+
+        try:
+            reader = pq.ParquetFile(path)
+        except Exception as exc:
+            raise IngestError(f"{path}: not a readable Parquet file ({type(exc).__name__})") \
+                from None
+        return (pl.from_arrow(b) for b in reader.iter_batches(batch_size=chunk_rows)), "binary"
+    with open(path, "rb") as f:
+        sample = f.read(_SAMPLE_BYTES)
+    if sample[:5] == b"%PDF-" or sample[:2] == b"PK":
+        raise IngestError(f"{path}: looks like a PDF or Excel/ZIP file, not {kind.upper()}; "
+                          "export it as CSV or JSONL")
+    if not sample.strip():
+        raise IngestError(f"{path}: the file is empty; export the reviews again")
+    whole_lines = sample[:sample.rfind(b"\n") + 1] or sample  # no character cut in half
+    text, encoding = decode_bytes(_strip_stray_nuls(whole_lines, path, kind), str(path))
+    controls = sum(1 for ch in text[:20000] if ord(ch) < 32 and ch not in "\t\r\n")
+    if text and controls / min(len(text), 20000) > 0.02:
+        raise IngestError(f"{path}: contains binary data, not {kind.upper()} text")
+    stream_encoding = "utf-16" if encoding == "utf-16" else encoding
+    if kind == "jsonl":
+        return _jsonl_frames(path, stream_encoding, chunk_rows), encoding
+    sep = "\t" if kind == "tsv" else _sniff_separator(text)
+    return _csv_frames(path, stream_encoding, sep, chunk_rows), encoding
+
+
+def _lines(path: Path, encoding: str) -> Iterator[str]:
+    with open(path, encoding=encoding, errors="replace", newline="") as f:
+        for line in f:
+            yield line.replace("\x00", "")  # stray NULs from broken exporters
+
+
+def _csv_frames(path: Path, encoding: str, sep: str, chunk_rows: int) -> Iterator[pl.DataFrame]:
+    reader = csv.reader(_lines(path, encoding), delimiter=sep)
+    try:
+        header = next(reader)
+    except StopIteration:
+        return
+    if len(set(header)) != len(header):
+        raise IngestError(f"{path}: duplicate column names; rename them so each is unique")
+    width = len(header)
+
+    def frame(rows: list[list[str]]) -> pl.DataFrame:
+        rows = [(r + [""] * width)[:width] for r in rows]  # ragged lines, as the whole-file read
+        return pl.DataFrame({name: [r[i] or None for r in rows] for i, name in enumerate(header)},
+                            schema={name: pl.String for name in header})
+
+    rows: list[list[str]] = []
+    try:
+        for row in reader:
+            if not row:
+                continue
+            rows.append(row)
+            if len(rows) == chunk_rows:
+                yield frame(rows)
+                rows = []
+    except csv.Error as exc:
+        raise IngestError(f"{path}: cannot parse as CSV (line {reader.line_num}: {exc})") from None
+    if rows:
+        yield frame(rows)
+
+
+def _jsonl_frames(path: Path, encoding: str, chunk_rows: int) -> Iterator[pl.DataFrame]:
+    records: list[dict] = []
+    for n, line in enumerate(_lines(path, encoding), 1):
+        if not line.strip():
+            continue
+        try:
+            records.append(_flatten(json.loads(line)))
+        except ValueError as exc:
+            raise IngestError(f"{path}: cannot parse as JSONL (line {n}: {exc})") from None
+        if len(records) == chunk_rows:
+            yield pl.from_dicts(records, infer_schema_length=None)
+            records = []
+    if records:
+        yield pl.from_dicts(records, infer_schema_length=None)

@@ -175,7 +175,7 @@ def test_interrupted_score_resumes_to_the_same_output(tmp_path, fake_analyzer):
     assert not out.exists()
     assert len(list((tmp_path / "out.parquet.parts").glob("part-*.parquet"))) == 3
     counting = Interrupting(fake_analyzer, 99)
-    rows = score_to_file([batch], counting, out, resume=True, chunk_rows=8, progress=False)
+    rows = score_to_file([batch], counting, out, resume=True, chunk_rows=8, progress=False).rows
     assert rows == 50 and counting.left == 99 - 4  # only the 4 missing chunks were scored
     assert pl.read_parquet(out).equals(pl.read_parquet(clean))
     assert not (tmp_path / "out.parquet.parts").exists()
@@ -192,7 +192,7 @@ def test_resume_refuses_parts_of_another_run(tmp_path, fake_analyzer):
     with pytest.raises(IngestError, match="different run"):
         score_to_file([batch], fake_analyzer, out, resume=True, chunk_rows=16, progress=False)
     # without --resume a fresh run starts over
-    assert score_to_file([batch], fake_analyzer, out, chunk_rows=16, progress=False) == 50
+    assert score_to_file([batch], fake_analyzer, out, chunk_rows=16, progress=False).rows == 50
 
 
 def test_queue_counts_are_not_capped_by_the_view(tmp_path, fake_analyzer, sqlite_url):
