@@ -87,6 +87,17 @@ STORED_REVIEW_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
+# What trends, KPIs and charts read: one row per stored review, without its text, so a million
+# of them fit in a few tens of MB (`Store.facts`).
+FACTS_SCHEMA: dict[str, pl.DataType] = {
+    "review_key": pl.String(), "product_id": pl.String(), "marketplace": pl.String(),
+    "channel": pl.String(), "date": pl.Datetime("us"), "rating": pl.Float64(),
+    "lang": pl.String(), "sentiment": pl.String(), "stars_pred": pl.Float64(),
+    "confidence": pl.Float64(), "category": pl.String(), "severity": pl.Int8(),
+    "needs_response": pl.Boolean(), "scored_at": pl.Datetime("us"),
+}
+
+
 # The response queue: stored reviews plus their case.
 QUEUE_SCHEMA: dict[str, pl.DataType] = {
     **STORED_REVIEW_SCHEMA,

@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Sequence
 
 import polars as pl
-from sqlalchemy import (Boolean, DateTime, Float, ForeignKey, Integer, String, Text,
+from sqlalchemy import (Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text,
                         UniqueConstraint, case, create_engine, event, func, select)
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from .schema import QUEUE_SCHEMA, STORED_REVIEW_SCHEMA
+from .schema import FACTS_SCHEMA, QUEUE_SCHEMA, STORED_REVIEW_SCHEMA
 from .settings import redact_url
 
 if TYPE_CHECKING:
@@ -63,6 +63,8 @@ class ReviewRow(Base):
     text: Mapped[str] = mapped_column(Text)
     source: Mapped[str | None] = mapped_column(String(500))
     ingested_at: Mapped[datetime] = mapped_column(DateTime)
+    # a buyer's later review of the same product is looked up on every ingest (case outcomes)
+    __table_args__ = (Index("ix_reviews_customer_product", "customer_id", "product_id"),)
 
 
 class ScoreRow(Base):
@@ -81,7 +83,7 @@ class ScoreRow(Base):
     evidence: Mapped[str] = mapped_column(Text)
     needs_response: Mapped[bool] = mapped_column(Boolean, index=True)
     model_version: Mapped[str] = mapped_column(String(40))
-    scored_at: Mapped[datetime] = mapped_column(DateTime)
+    scored_at: Mapped[datetime] = mapped_column(DateTime, index=True)  # facts refresh from here
 
 
 class CaseRow(Base):
@@ -711,6 +713,80 @@ class Store:
                                   spend_12m=r["spend_12m"] or 0.0, last_order=r["last_order"],
                                   updated_at=now) for r in rows)
         return len(rows)
+
+    # Rows scored within this window before a snapshot's newest row are read again on refresh:
+    # an ingest that started before the snapshot may commit after it.
+    FACTS_OVERLAP = timedelta(hours=1)
+
+    def facts(self, *, since: datetime | None = None,
+              product: Sequence[str] | None = None) -> pl.DataFrame:
+        """Every stored review without its text (`FACTS_SCHEMA`), for trends and charts.
+
+        Reading a million joined rows out of SQL takes seconds, so the frame is kept as a
+        Parquet snapshot beside the database (or in the cache folder for a server database) and
+        refreshed with only the rows scored since; a snapshot that does not add up to the
+        store's count is rebuilt. The snapshot is a cache: deleting it loses nothing."""
+        path = self._facts_path()
+        total = self.count()
+        snapshot = None
+        if path is not None and path.exists():
+            try:
+                snapshot = pl.read_parquet(path)
+            except Exception:  # a damaged cache is rebuilt
+                snapshot = None
+        changed = snapshot is None
+        if snapshot is not None and snapshot.height and snapshot["scored_at"].max() is not None:
+            delta = self._read_facts(ScoreRow.scored_at
+                                     > snapshot["scored_at"].max() - self.FACTS_OVERLAP)
+            new = delta.join(snapshot.select("review_key", "scored_at"),
+                             on=["review_key", "scored_at"], how="anti")
+            if new.height:
+                changed = True
+                snapshot = pl.concat([snapshot.join(new.select("review_key"), on="review_key",
+                                                    how="anti"), new])
+        if snapshot is None or snapshot.height != total:
+            snapshot, changed = self._read_facts(), True
+        if changed and path is not None:
+            try:
+                from .batch import write_atomic
+
+                write_atomic(snapshot, path)
+            except OSError:  # a read-only folder only costs speed
+                pass
+        if since is not None:
+            snapshot = snapshot.filter(pl.col("date") >= since)
+        if product:
+            snapshot = snapshot.filter(pl.col("product_id").is_in(list(product)))
+        return snapshot
+
+    def _facts_path(self) -> Path | None:
+        if self.url.startswith("sqlite:///") and ":memory:" not in self.url:
+            db = Path(self.url.removeprefix("sqlite:///").split("?")[0])
+            return db.with_name(db.name + ".facts.parquet")
+        if self.url.startswith("sqlite"):
+            return None
+        import hashlib
+
+        from .settings import Settings
+
+        digest = hashlib.sha256(self.url.encode()).hexdigest()[:16]
+        return Settings.from_env().cache_dir / "facts" / f"{digest}.parquet"
+
+    def _read_facts(self, where=None) -> pl.DataFrame:
+        cols = [ReviewRow.review_key, ReviewRow.product_id, ReviewRow.marketplace,
+                ReviewRow.channel, ReviewRow.date, ReviewRow.rating, ScoreRow.lang,
+                ScoreRow.sentiment, ScoreRow.stars_pred, ScoreRow.confidence, ScoreRow.category,
+                ScoreRow.severity, ScoreRow.needs_response, ScoreRow.scored_at]
+        q = select(*cols).join(ScoreRow, ScoreRow.review_key == ReviewRow.review_key)
+        if where is not None:
+            q = q.where(where)
+        parts = []
+        with self.engine.connect() as conn:
+            result = conn.execute(q)
+            while rows := result.fetchmany(100_000):
+                parts.append(pl.DataFrame([tuple(r) for r in rows], schema=FACTS_SCHEMA,
+                                          orient="row"))
+        return pl.concat(parts) if parts else pl.DataFrame(schema=FACTS_SCHEMA)
 
     def newest_date(self) -> datetime | None:
         with Session(self.engine) as s:

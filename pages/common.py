@@ -54,6 +54,27 @@ def load_reviews(url: str, products: tuple[str, ...] = (), weeks: int | None = N
     return store.reviews(product=products or None, since=since)
 
 
+@st.cache_data(ttl=30, show_spinner="Reading the review history…")
+def load_facts(url: str, products: tuple[str, ...] = (), weeks: int | None = None
+               ) -> pl.DataFrame:
+    """Every stored review without its text, for KPIs, trends and spikes (`Store.facts`: a
+    snapshot refreshed with what changed, so a million reviews load in well under a second)."""
+    store = get_store(url)
+    since = None
+    if weeks is not None:
+        newest = store.newest_date()
+        since = newest - timedelta(weeks=weeks) if newest else None
+    return store.facts(product=products or None, since=since)
+
+
+def top_products(weekly: pl.DataFrame, n: int = 10) -> pl.DataFrame:
+    """The `n` products with the most negative reviews: a chart of thousands of lines says
+    nothing, and its data would take longer to send than the page."""
+    top = (weekly.group_by("product_id").agg(pl.col("negative").sum())
+           .sort(["negative", "product_id"], descending=[True, False]).head(n)["product_id"])
+    return weekly.filter(pl.col("product_id").is_in(top.implode()))
+
+
 @st.cache_data(ttl=10, show_spinner=False)
 def load_alerts(url: str) -> pl.DataFrame:
     return get_store(url).alerts()

@@ -7,11 +7,12 @@ import polars as pl
 import streamlit as st
 
 from monitor.trends import period_kpis, period_trends
-from pages.common import empty_store_message, get_store, load_reviews, page_gate, settings
+from pages.common import (empty_store_message, get_store, load_facts, page_gate, settings,
+                          top_products)
 
 st.title("Overview")
 page_gate()
-reviews = load_reviews(settings().db_url)
+reviews = load_facts(settings().db_url)
 if reviews.is_empty():
     empty_store_message()
     st.stop()
@@ -33,6 +34,9 @@ if kpis:
 
 weekly = period_trends(reviews, by="product", every="1w")
 st.subheader("Negative share per week")
+if weekly["product_id"].n_unique() > 10:
+    st.caption("The 10 products with the most negative reviews; the Product page shows any one.")
+    weekly = top_products(weekly)
 st.altair_chart(alt.Chart(weekly.to_pandas()).mark_line(point=True).encode(
     x=alt.X("period:T", title=None),
     y=alt.Y("negative_share:Q", title="negative share", axis=alt.Axis(format="%")),

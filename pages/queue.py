@@ -18,7 +18,8 @@ from monitor.store import StoreError
 from monitor.trends import detect_spikes, negative_share
 from monitor.auth import can
 from pages.common import (CATEGORIES, SEVERITY_NAMES, empty_store_message, get_store, load_alerts,
-                          load_counts, load_queue, load_reviews, page_gate, role)
+                          load_counts, load_facts, load_queue, page_gate, role,
+                          top_products)
 
 def render_reply(queue: pl.DataFrame, contact: str) -> None:
     """The chosen review (as plain text), its evidence, an editable reply draft and its checklist."""
@@ -157,7 +158,7 @@ def main() -> None:
         render_reply(queue, settings.support_contact)
 
     render_follow_ups(settings.db_url, now)
-    reviews = load_reviews(settings.db_url, products, weeks=26)  # spikes and the weekly chart
+    reviews = load_facts(settings.db_url, products, weeks=26)  # spikes and the weekly chart
     st.subheader("Complaint spikes")
     spikes = detect_spikes(reviews)
     if spikes.is_empty():
@@ -174,6 +175,10 @@ def main() -> None:
     st.subheader("Weekly negative share per product")
     st.caption("The last 26 weeks of reviews; the Overview page shows the whole history.")
     weekly = negative_share(reviews, every="1w")
+    if weekly["product_id"].n_unique() > 10:
+        st.caption("The 10 products with the most negative reviews; pick products in the "
+                   "sidebar to see others.")
+        weekly = top_products(weekly)
     render_weekly(weekly)
     render_alerts(settings.db_url)
 

@@ -229,3 +229,32 @@ def test_a_complaint_channel_needs_an_answer_unless_it_is_praise(tmp_path, fake_
                                                          "p": "email"}
     assert {k: v["needs_response"] for k, v in got.items()} == {"r": False, "c": True, "p": False}
     assert store.response_queue()["review_id"].to_list() == ["c"]
+
+
+def test_facts_snapshot_follows_new_and_edited_reviews(tmp_path, fake_analyzer):
+    from monitor.ingest import reviews_from_records
+    from monitor.schema import FACTS_SCHEMA
+
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    store = Store(url)
+    snapshot = tmp_path / "m.db.facts.parquet"
+
+    def ingest(records):
+        ingest_batch(reviews_from_records(records, "t"), fake_analyzer, store, "t", progress=False)
+
+    ingest([{"id": f"a{i}", "text": "lovely", "product_id": "P", "date": "2026-03-02"}
+            for i in range(5)])
+    first = store.facts()
+    assert first.schema == pl.Schema(FACTS_SCHEMA) and first.height == 5 and snapshot.exists()
+    ingest([{"id": "b1", "text": "bad", "product_id": "Q", "date": "2026-03-09"}])
+    ingest([{"id": "a0", "text": "bad now", "product_id": "P", "date": "2026-03-02"}])  # edited
+    facts = store.facts()
+    assert facts.height == 6 and facts["review_key"].n_unique() == 6
+    by_id = dict(zip(store.reviews()["review_key"], store.reviews()["sentiment"]))
+    assert dict(zip(facts["review_key"], facts["sentiment"])) == by_id
+    assert store.facts(product=["Q"])["product_id"].to_list() == ["Q"]
+    assert store.facts(since=datetime(2026, 3, 5)).height == 1
+    snapshot.write_bytes(b"not parquet")  # a damaged cache is rebuilt, nothing is lost
+    assert store.facts().height == 6
+    snapshot.unlink()
+    assert store.facts().height == 6 and snapshot.exists()
