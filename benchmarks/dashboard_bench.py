@@ -80,6 +80,55 @@ def time_page(page: str) -> tuple[float, bool]:
     return time.perf_counter() - t0, not at.exception
 
 
+def browser_first_view(db: Path) -> dict:
+    """`streamlit run app.py` on loopback and headless Chromium: seconds from opening the page to
+    the queue table showing (the first view), and to the last chart. Needs Debian's chromium."""
+    import shutil
+    import signal
+    import socket
+    import subprocess
+    import urllib.request
+
+    from playwright.sync_api import sync_playwright
+
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    if not os.path.exists(chromium):
+        return {"skipped": "no /usr/bin/chromium"}
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless=true",
+         "--server.address=127.0.0.1", f"--server.port={port}",
+         "--browser.gatherUsageStats=false", "--server.fileWatcherType=none"],
+        cwd=ROOT, env={**os.environ, "MONITOR_DB_URL": f"sqlite:///{db}"},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        for _ in range(120):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.5)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, args=[
+                "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+            page = browser.new_page()
+            t0 = time.perf_counter()
+            page.goto(f"http://127.0.0.1:{port}/")
+            page.wait_for_selector('[data-testid="stDataFrame"]', timeout=300_000)
+            first = time.perf_counter() - t0
+            page.get_by_text("Weekly negative share per product").wait_for(timeout=300_000)
+            page.wait_for_selector('[data-testid="stVegaLiteChart"]', timeout=300_000)
+            full = time.perf_counter() - t0
+            browser.close()
+        return {"queue_visible_s": round(first, 2), "page_complete_s": round(full, 2),
+                "target_met": first <= 2.0}
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--reviews", type=int, default=1_000_000)
@@ -112,6 +161,7 @@ def main(argv: list[str] | None = None) -> None:
         warm, _ = time_page(page)
         results["pages"][page] = {"cold_s": round(cold, 2), "warm_s": round(warm, 2),
                                   "rendered": ok, "target_met": ok and cold <= 2.0}
+    results["browser_cold_server"] = browser_first_view(args.db)
     print(json.dumps(results, indent=2))
 
 

@@ -256,9 +256,9 @@ class IntakeWorker:
         started = time.perf_counter()
         batch = reviews_from_records(flat, "api")
         keys = batch.frame["_review_key"].to_list()
-        known = self.store.existing_keys(keys)
         summary = ingest_batch(batch, self._get_analyzer, self.store, self.model_version,
                                progress=False, policy=self.policy)
+        known = summary.known
         self.metrics.scored(batch.frame.height - len(known), time.perf_counter() - started)
         if summary.result.alerts_queued and self.on_alerts:
             self.on_alerts()

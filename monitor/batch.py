@@ -342,6 +342,7 @@ class IngestSummary:
     rows: int
     rejected: int
     result: AddResult
+    known: frozenset[str] = frozenset()  # keys of the batch the store held before
 
 
 def store_rows(scored: pl.DataFrame, source: str) -> list[dict]:
@@ -386,4 +387,5 @@ def ingest_batch(batch: ReviewBatch, analyzer: Analyzer | Callable[[], Analyzer]
         updated = store.update_edited(edits, model_version) if edits else 0
         result = AddResult(added.added, batch.frame.height - added.added - updated,
                            added.cases_opened, added.alerts_queued, updated)
-    return IngestSummary(rows=batch.frame.height, rejected=batch.rejects.height, result=result)
+    return IngestSummary(rows=batch.frame.height, rejected=batch.rejects.height, result=result,
+                         known=frozenset(stored))

@@ -393,6 +393,11 @@ class Store:
                      pl.col("improved").mean().alias("improved_share"))
                 .sort("category", "marketplace"))
 
+    def is_empty(self) -> bool:
+        """No review stored yet (cheaper than counting a million)."""
+        with Session(self.engine) as s:
+            return s.scalar(select(ReviewRow.review_key).limit(1)) is None
+
     def count(self) -> int:
         with Session(self.engine) as s:
             return s.scalar(select(func.count()).select_from(ReviewRow)) or 0
@@ -714,9 +719,9 @@ class Store:
                                   updated_at=now) for r in rows)
         return len(rows)
 
-    # Rows scored within this window before a snapshot's newest row are read again on refresh:
-    # an ingest that started before the snapshot may commit after it.
-    FACTS_OVERLAP = timedelta(hours=1)
+    # Rows scored this long before a snapshot was taken are read again on refresh: an edit in
+    # flight then, or a little clock skew between machines. A missed insert shows in the count.
+    FACTS_OVERLAP = timedelta(minutes=2)
 
     def facts(self, *, since: datetime | None = None,
               product: Sequence[str] | None = None) -> pl.DataFrame:
@@ -724,33 +729,37 @@ class Store:
 
         Reading a million joined rows out of SQL takes seconds, so the frame is kept as a
         Parquet snapshot beside the database (or in the cache folder for a server database) and
-        refreshed with only the rows scored since; a snapshot that does not add up to the
-        store's count is rebuilt. The snapshot is a cache: deleting it loses nothing."""
+        refreshed with only the rows scored since it was taken; a snapshot that does not add up
+        to the store's count is rebuilt. The snapshot is a cache: deleting it loses nothing."""
+        import json
+
         path = self._facts_path()
+        meta_path = path.with_suffix(".json") if path is not None else None
         total = self.count()
+        taken = datetime.now(timezone.utc).replace(tzinfo=None)
         snapshot = None
-        if path is not None and path.exists():
-            try:
-                snapshot = pl.read_parquet(path)
-            except Exception:  # a damaged cache is rebuilt
-                snapshot = None
+        try:
+            as_of = datetime.fromisoformat(json.loads(meta_path.read_text())["as_of"])
+            snapshot = pl.read_parquet(path)
+        except Exception:  # no snapshot yet, or a damaged one: rebuilt below
+            snapshot = None
         changed = snapshot is None
-        if snapshot is not None and snapshot.height and snapshot["scored_at"].max() is not None:
-            delta = self._read_facts(ScoreRow.scored_at
-                                     > snapshot["scored_at"].max() - self.FACTS_OVERLAP)
-            new = delta.join(snapshot.select("review_key", "scored_at"),
-                             on=["review_key", "scored_at"], how="anti")
+        if snapshot is not None:
+            new = self._read_facts(ScoreRow.scored_at > as_of - self.FACTS_OVERLAP)
+            new = new.join(snapshot.select("review_key", "scored_at"),
+                           on=["review_key", "scored_at"], how="anti")
             if new.height:
                 changed = True
                 snapshot = pl.concat([snapshot.join(new.select("review_key"), on="review_key",
                                                     how="anti"), new])
         if snapshot is None or snapshot.height != total:
             snapshot, changed = self._read_facts(), True
-        if changed and path is not None:
+        if path is not None and changed:
             try:
-                from .batch import write_atomic
+                from .batch import write_atomic, write_text_atomic
 
                 write_atomic(snapshot, path)
+                write_text_atomic(json.dumps({"as_of": taken.isoformat()}), meta_path)
             except OSError:  # a read-only folder only costs speed
                 pass
         if since is not None:

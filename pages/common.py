@@ -54,6 +54,11 @@ def load_reviews(url: str, products: tuple[str, ...] = (), weeks: int | None = N
     return store.reviews(product=products or None, since=since)
 
 
+@st.cache_data(ttl=60, show_spinner=False)
+def load_products(url: str) -> list[str]:
+    return get_store(url).products()
+
+
 @st.cache_data(ttl=30, show_spinner="Reading the review history…")
 def load_facts(url: str, products: tuple[str, ...] = (), weeks: int | None = None
                ) -> pl.DataFrame:

@@ -18,7 +18,7 @@ from monitor.store import StoreError
 from monitor.trends import detect_spikes, negative_share
 from monitor.auth import can
 from pages.common import (CATEGORIES, SEVERITY_NAMES, empty_store_message, get_store, load_alerts,
-                          load_counts, load_facts, load_queue, page_gate, role,
+                          load_counts, load_facts, load_products, load_queue, page_gate, role,
                           top_products)
 
 def render_reply(queue: pl.DataFrame, contact: str) -> None:
@@ -103,8 +103,8 @@ def main() -> None:
     st.title("Needs response")
     try:
         store = get_store(settings.db_url)
-        products_all = store.products()
-        stored = store.count()
+        stored = not store.is_empty()
+        products_all = load_products(settings.db_url) if stored else []
     except StoreError as exc:
         st.error(f"Cannot open the review database: {exc}")
         return
