@@ -1,0 +1,64 @@
+"""Severity against the hand-labelled set (`models/severity_labels.csv`, rules in
+`models/SEVERITY_LABELS.md`): 4-class macro-F1 over counterfeit / damage / delay / other and
+counterfeit recall, overall and per stratum. The texts are read from the shared MARC train split
+by id (they are not in this repository); the labelled ids must stay out of any training.
+
+    .venv/bin/python models/eval_severity_labels.py [--shared ../shared/data/reviews]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import polars as pl
+from sklearn.metrics import classification_report, confusion_matrix, f1_score
+
+HERE = Path(__file__).resolve().parent
+CLASSES = ["counterfeit", "damage", "delay", "other"]
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--shared", type=Path, default=HERE.parent.parent / "shared" / "data" / "reviews")
+    args = ap.parse_args(argv)
+    labels = pl.read_csv(HERE / "severity_labels.csv")
+    texts = pl.read_csv(args.shared / "marc_train.csv").select("id", "stars", "text")
+    data = labels.join(texts, on="id", how="inner")
+    assert data.height == labels.height, "some labelled ids are missing from the shared split"
+    data = data.filter(pl.col("label") != "none")  # not a complaint: no category to compare
+
+    from monitor.scoring import create_analyzer
+
+    analyzer = create_analyzer(device="cpu")
+    scores = analyzer.score(data["text"].to_list(), ratings=data["stars"].cast(pl.Float64).to_list(),
+                            langs=data["lang"].to_list())
+    # a complaint the analyzer calls "none" (its text read as positive) is a miss of "other"
+    data = data.with_columns(pl.Series("predicted", [s.category if s.category != "none" else "other"
+                                                     for s in scores]))
+    report = {}
+    for name, part in [("all", data), *[(s, data.filter(pl.col("stratum") == s))
+                                        for s in ("random", "keyword")]]:
+        y, p = part["label"].to_list(), part["predicted"].to_list()
+        present = [c for c in CLASSES if c in y]
+        report[name] = {
+            "n": part.height, "counts": {c: y.count(c) for c in CLASSES},
+            "macro_f1": round(f1_score(y, p, labels=present, average="macro", zero_division=0), 3),
+            "per_class": {c: {k: round(v, 3) for k, v in r.items()} for c, r in
+                          classification_report(y, p, labels=present, output_dict=True,
+                                                zero_division=0).items() if c in present},
+            "confusion": {"labels": CLASSES,
+                          "matrix": confusion_matrix(y, p, labels=CLASSES).tolist()},
+        }
+    misses = data.filter(pl.col("label") != pl.col("predicted")).select("id", "label", "predicted")
+    report["errors"] = misses.to_dicts()  # ids only: the texts stay in the shared split
+    (HERE / "eval_severity_labels.json").write_text(json.dumps(report, indent=2))
+    for name in ("all", "random", "keyword"):
+        r = report[name]
+        print(name, r["n"], "macro-F1", r["macro_f1"],
+              {c: (v["precision"], v["recall"], v["f1-score"]) for c, v in r["per_class"].items()})
+
+
+if __name__ == "__main__":
+    main()
