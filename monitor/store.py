@@ -445,10 +445,18 @@ class Store:
         # most severe first; within a level, more valuable customers first; then newest
         tier_rank = case({"vip": 0, "growth": 1, "regular": 2, "dormant": 3},
                          value=CustomerRow.tier, else_=2)
-        q = (q.order_by(ScoreRow.severity.is_(None), ScoreRow.severity, tier_rank,
-                        ReviewRow.date.desc())
-             .limit(limit))
-        return self._frame(q, QUEUE_SCHEMA)
+        q = q.order_by(tier_rank, ReviewRow.date.desc())
+        # one level at a time, most severe first, until the view is full: a million-review store
+        # then sorts a level's few thousand rows, not every review that needs a response
+        parts, left = [], limit
+        for level in (1, 2, 3, None):
+            where = ScoreRow.severity.is_(None) if level is None else ScoreRow.severity == level
+            part = self._frame(q.where(where).limit(left), QUEUE_SCHEMA)
+            parts.append(part)
+            left -= part.height
+            if left <= 0:
+                break
+        return pl.concat(parts)
 
     def queue_counts(self, *, product: Sequence[str] | None = None,
                      category: Sequence[str] | None = None, open_only: bool = True
