@@ -150,7 +150,9 @@ class ScoreSummary:
     def reasons(self) -> dict[str, int]:
         counts: dict[str, int] = {}
         for r in self.rejects:
-            for reason, n in r.group_by("_reason").len().iter_rows():
+            kinds = r.select(pl.col("_reason").str.replace(r"^line \d+: ", "")
+                             .str.replace(r" \(.*\)$", ""))  # "not valid JSON", not each line
+            for reason, n in kinds.group_by("_reason").len().iter_rows():
                 counts[reason] = counts.get(reason, 0) + n
         return counts
 

@@ -161,8 +161,11 @@ def decode_bytes(raw: bytes, source: str) -> tuple[str, str]:
     return str(best), best.encoding
 
 
-def read_table(path: Path) -> tuple[pl.DataFrame, str]:
-    """Any supported file as a frame of its own columns, with the text encoding used."""
+def read_table(path: Path, bad_lines: list[dict] | None = None) -> tuple[pl.DataFrame, str]:
+    """Any supported file as a frame of its own columns, with the text encoding used.
+
+    JSONL lines that are not JSON objects are skipped and described in `bad_lines` (line,
+    reason, raw text) when it is given; a file with no good line at all is an error."""
     kind = SUPPORTED.get(path.suffix.lower())
     if kind is None:
         raise IngestError(f"{path}: unsupported file type '{path.suffix}'; use .csv, .tsv, .jsonl, "
@@ -194,8 +197,16 @@ def read_table(path: Path) -> tuple[pl.DataFrame, str]:
             df = pl.read_csv(io.StringIO(text), separator=sep, infer_schema=False,
                              truncate_ragged_lines=True)
         elif kind == "jsonl":
-            rows = [json.loads(line) for line in text.splitlines() if line.strip()]
-            df = pl.from_dicts([_flatten(r) for r in rows], infer_schema_length=None)
+            records, bad = _jsonl_records(text.splitlines(), 1)
+            if not records and bad:
+                raise IngestError(f"{path}: cannot parse as JSONL (line {bad[0]['line']}: "
+                                  f"{bad[0]['reason']})")
+            if bad_lines is not None:
+                bad_lines.extend(bad)
+            elif bad:
+                raise IngestError(f"{path}: cannot parse as JSONL (line {bad[0]['line']}: "
+                                  f"{bad[0]['reason']})")
+            df = pl.from_dicts(records, infer_schema_length=None)
         else:
             data = json.loads(text)
             if isinstance(data, dict):  # {"reviews": [...]} and similar wrappers
@@ -322,8 +333,38 @@ def _as_str(series: pl.Series) -> pl.Series:
 def read_reviews(path: str | Path, text_column: str | None = None) -> ReviewBatch:
     """Read one file into a `ReviewBatch`; raises `IngestError` with a fix-it message."""
     path = Path(path)
-    df, encoding = read_table(path)
-    return normalize_reviews(df, str(path), text_column=text_column, encoding=encoding)
+    bad: list[dict] = []
+    df, encoding = read_table(path, bad)
+    batch = normalize_reviews(df, str(path), text_column=text_column, encoding=encoding)
+    return with_bad_lines(batch, bad)
+
+
+def with_bad_lines(batch: ReviewBatch, bad: list[dict]) -> ReviewBatch:
+    """Add lines that could not be parsed to the batch's rejects, each with its reason."""
+    if not bad:
+        return batch
+    lines = pl.DataFrame({"_reason": [f"line {b['line']}: {b['reason']}" for b in bad],
+                          "raw_line": [b["raw"] for b in bad]})
+    rejects = pl.concat([batch.rejects, lines], how="diagonal_relaxed")
+    return ReviewBatch(batch.frame, rejects, batch.source, batch.text_column, batch.columns,
+                       batch.encoding)
+
+
+def _jsonl_records(lines, first_line: int) -> tuple[list[dict], list[dict]]:
+    """Flattened records of the JSON-object lines; the others as {line, reason, raw}."""
+    records, bad = [], []
+    for n, line in enumerate(lines, first_line):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+            if not isinstance(obj, dict):
+                raise ValueError("not a JSON object")
+            records.append(_flatten(obj))
+        except (ValueError, IngestError) as exc:
+            reason = str(exc).splitlines()[0][:120] or type(exc).__name__
+            bad.append({"line": n, "reason": f"not valid JSON ({reason})", "raw": line[:500]})
+    return records, bad
 
 
 def reviews_from_records(records: list[dict], source: str) -> ReviewBatch:
@@ -426,20 +467,31 @@ def iter_reviews(path: str | Path, *, chunk_rows: int = 2048,
                               batch.source, batch.text_column, batch.columns, batch.encoding)
         return
     offset = 0
-    frames, encoding = _stream_frames(path, kind, chunk_rows)
+    bad: list[dict] = []
+    frames, encoding = _stream_frames(path, kind, chunk_rows, bad)
     for raw in frames:
         if raw.height == 0:
             continue
         batch = normalize_reviews(raw, str(path), text_column=text_column, encoding=encoding)
         shift = pl.col("_row") + offset
-        yield ReviewBatch(batch.frame.with_columns(shift), batch.rejects.with_columns(shift),
-                          batch.source, batch.text_column, batch.columns, batch.encoding)
+        batch = ReviewBatch(batch.frame.with_columns(shift), batch.rejects.with_columns(shift),
+                            batch.source, batch.text_column, batch.columns, batch.encoding)
+        yield with_bad_lines(batch, bad)
+        bad.clear()
         offset += raw.height
     if offset == 0:
+        if bad:
+            raise IngestError(f"{path}: cannot parse as JSONL (line {bad[0]['line']}: "
+                              f"{bad[0]['reason']})")
         raise IngestError(f"{path}: has a header but no review rows")
+    if bad:  # bad lines after the last good one
+        last = ReviewBatch(batch.frame.clear(), batch.rejects.clear(), batch.source,
+                           batch.text_column, batch.columns, batch.encoding)
+        yield with_bad_lines(last, bad)
 
 
-def _stream_frames(path: Path, kind: str, chunk_rows: int) -> tuple[Iterator[pl.DataFrame], str]:
+def _stream_frames(path: Path, kind: str, chunk_rows: int,
+                   bad_lines: list[dict]) -> tuple[Iterator[pl.DataFrame], str]:
     """Raw input frames of `chunk_rows` rows, and the text encoding used."""
     if kind == "parquet":
         import pyarrow.parquet as pq
@@ -464,7 +516,7 @@ def _stream_frames(path: Path, kind: str, chunk_rows: int) -> tuple[Iterator[pl.
         raise IngestError(f"{path}: contains binary data, not {kind.upper()} text")
     stream_encoding = "utf-16" if encoding == "utf-16" else encoding
     if kind == "jsonl":
-        return _jsonl_frames(path, stream_encoding, chunk_rows), encoding
+        return _jsonl_frames(path, stream_encoding, chunk_rows, bad_lines), encoding
     sep = "\t" if kind == "tsv" else _sniff_separator(text)
     return _csv_frames(path, stream_encoding, sep, chunk_rows), encoding
 
@@ -476,6 +528,7 @@ def _lines(path: Path, encoding: str) -> Iterator[str]:
 
 
 def _csv_frames(path: Path, encoding: str, sep: str, chunk_rows: int) -> Iterator[pl.DataFrame]:
+    csv.field_size_limit(1 << 28)  # one review of megabytes is odd, not an error
     reader = csv.reader(_lines(path, encoding), delimiter=sep)
     try:
         header = next(reader)
@@ -505,17 +558,18 @@ def _csv_frames(path: Path, encoding: str, sep: str, chunk_rows: int) -> Iterato
         yield frame(rows)
 
 
-def _jsonl_frames(path: Path, encoding: str, chunk_rows: int) -> Iterator[pl.DataFrame]:
-    records: list[dict] = []
+def _jsonl_frames(path: Path, encoding: str, chunk_rows: int,
+                  bad_lines: list[dict]) -> Iterator[pl.DataFrame]:
+    lines: list[str] = []
+    first = 1
     for n, line in enumerate(_lines(path, encoding), 1):
-        if not line.strip():
-            continue
-        try:
-            records.append(_flatten(json.loads(line)))
-        except ValueError as exc:
-            raise IngestError(f"{path}: cannot parse as JSONL (line {n}: {exc})") from None
-        if len(records) == chunk_rows:
-            yield pl.from_dicts(records, infer_schema_length=None)
-            records = []
-    if records:
-        yield pl.from_dicts(records, infer_schema_length=None)
+        lines.append(line)
+        if len(lines) == chunk_rows:
+            records, bad = _jsonl_records(lines, first)
+            bad_lines.extend(bad)
+            yield pl.from_dicts(records, infer_schema_length=None) if records else pl.DataFrame()
+            lines, first = [], n + 1
+    if lines:
+        records, bad = _jsonl_records(lines, first)
+        bad_lines.extend(bad)
+        yield pl.from_dicts(records, infer_schema_length=None) if records else pl.DataFrame()

@@ -61,10 +61,28 @@ def test_streamed_csv_errors_are_one_fix_it_line(tmp_path, monkeypatch):
     header.write_text("id,text\n")
     with pytest.raises(ingest.IngestError, match="no review rows"):
         list(ingest.iter_reviews(header))
-    bad = tmp_path / "bad.jsonl"
-    bad.write_text('{"text": "ok"}\n{not json\n')
-    with pytest.raises(ingest.IngestError, match="line 2"):
-        list(ingest.iter_reviews(bad))
+    only_bad = tmp_path / "only_bad.jsonl"
+    only_bad.write_text('{not json\n[1, 2]\n')
+    with pytest.raises(ingest.IngestError, match="line 1"):
+        list(ingest.iter_reviews(only_bad))
+
+
+@pytest.mark.parametrize("streamed", [True, False])
+def test_bad_lines_inside_a_big_file_are_skipped_with_their_reason(tmp_path, fake_analyzer,
+                                                                  monkeypatch, streamed):
+    if streamed:
+        monkeypatch.setattr(ingest, "STREAM_MIN_BYTES", 0)
+    src = tmp_path / "scraped.jsonl"
+    lines = [json.dumps({"id": f"r{i}", "text": f"fine {i}"}) for i in range(100)]
+    lines[10], lines[57] = '{"id": "broken", "text": "cut off', "[1, 2, 3]"
+    src.write_text("\n".join(lines) + "\n")
+    summary = score_to_file([src], fake_analyzer, tmp_path / "out.csv", chunk_rows=16,
+                            progress=False)
+    assert summary.rows == 98
+    assert summary.reasons() == {"not valid JSON": 2}
+    reasons = sorted(r for f in summary.rejects for r in f["_reason"].to_list())
+    assert reasons[0].startswith("line 11: not valid JSON") and reasons[1].startswith("line 58")
+    assert "skipped 2 unusable rows (2 not valid JSON)" in summary.line()
 
 
 def test_repeated_reviews_are_counted_and_left_out_with_dedup(tmp_path, fake_analyzer):
