@@ -69,6 +69,7 @@ def score_with_ray(inputs: Sequence[Path], out: Path, *, address: str | None = N
 
     output_format(out)
     factory = analyzer_factory or _default_factory(device)
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # offline machines: no phoning home
     if not ray.is_initialized():
         try:
             if address:
