@@ -113,17 +113,27 @@ def browser_first_view(db: Path) -> dict:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=chromium, args=[
                 "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-            page = browser.new_page()
-            t0 = time.perf_counter()
-            page.goto(f"http://127.0.0.1:{port}/")
-            page.wait_for_selector('[data-testid="stDataFrame"]', timeout=300_000)
-            first = time.perf_counter() - t0
-            page.get_by_text("Weekly negative share per product").wait_for(timeout=300_000)
-            page.wait_for_selector('[data-testid="stVegaLiteChart"]', timeout=300_000)
-            full = time.perf_counter() - t0
+            def visit() -> tuple[float, float]:
+                page = browser.new_page()
+                t0 = time.perf_counter()
+                page.goto(f"http://127.0.0.1:{port}/")
+                page.wait_for_selector('[data-testid="stDataFrame"]', timeout=300_000)
+                first = time.perf_counter() - t0
+                page.get_by_text("Weekly negative share per product").wait_for(timeout=300_000)
+                page.wait_for_selector('[data-testid="stVegaLiteChart"]', timeout=300_000)
+                full = time.perf_counter() - t0
+                page.close()
+                return round(first, 2), round(full, 2)
+
+            cold_server = visit()
+            time.sleep(65)  # every cached query has expired (TTLs 30-60 s)
+            new_session = visit()
             browser.close()
-        return {"queue_visible_s": round(first, 2), "page_complete_s": round(full, 2),
-                "target_met": first <= 2.0}
+        return {"fresh_server": {"queue_visible_s": cold_server[0],
+                                 "page_complete_s": cold_server[1]},
+                "running_server_expired_caches": {"queue_visible_s": new_session[0],
+                                                  "page_complete_s": new_session[1]},
+                "target_met": new_session[0] <= 2.0}
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=30)
