@@ -122,13 +122,9 @@ def main() -> None:
 
     queue = load_queue(settings.db_url, products, categories)
     now = datetime.now(timezone.utc).replace(tzinfo=None)
-    counts = load_counts(settings.db_url, products, categories)
-    cols = st.columns(4)
-    cols[0].metric("Need a response", sum(counts.values()))
-    for col, lvl in zip(cols[1:], (1, 2, 3)):
-        col.metric(SEVERITY_NAMES[lvl], counts.get(lvl, 0))
-    if queue.height < sum(counts.values()):
-        st.caption(f"Showing the {queue.height} most urgent; narrow the filters to see others.")
+    # the totals sit above the queue but are counted after it is on screen: on a big store
+    # the agent sees the most urgent reviews first
+    totals = st.container()
 
     if queue.is_empty():
         st.success("Nothing needs a response for these filters.")
@@ -155,6 +151,16 @@ def main() -> None:
             st.download_button("Export the queue (CSV)",
                                to_csv_bytes(queue.drop("case_version")), key="export-queue",
                                file_name="needs-response.csv", mime="text/csv")
+    with totals:
+        counts = load_counts(settings.db_url, products, categories)
+        cols = st.columns(4)
+        cols[0].metric("Need a response", sum(counts.values()))
+        for col, lvl in zip(cols[1:], (1, 2, 3)):
+            col.metric(SEVERITY_NAMES[lvl], counts.get(lvl, 0))
+        if queue.height < sum(counts.values()):
+            st.caption(f"Showing the {queue.height} most urgent; narrow the filters to see "
+                       "others.")
+    if not queue.is_empty():
         render_reply(queue, settings.support_contact)
 
     render_follow_ups(settings.db_url, now)
