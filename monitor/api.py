@@ -447,7 +447,7 @@ def create_app(store: Store, analyzer: Callable[[], Analyzer], *, api_keys: dict
     def get_trends(by: Grouping = "product", freq: Frequency = "1w",
                    _: str = Depends(need("read"))) -> dict:
         try:
-            frame = period_trends(store.reviews(), by=by, every=freq)
+            frame = period_trends(store.facts(), by=by, every=freq, cases=store.cases())
         except ValueError as exc:
             raise HTTPException(422, str(exc)) from None
         return {"trends": [_jsonable(r) for r in frame.iter_rows(named=True)]}

@@ -226,14 +226,16 @@ def trends(
                                                                   "default: CSV on stdout"),
     db: Optional[str] = typer.Option(None, help="SQLAlchemy URL"),
 ) -> None:
-    """Aggregate stored reviews per group and period: volume, sentiment mix, stars, severities."""
+    """Aggregate stored reviews per group and period: volume, sentiment mix, stars, severities,
+    and the cases opened: response rate and median hours to first response."""
     from .batch import output_format, write_atomic
     from .store import Store
     from .trends import period_trends
 
     if out is not None:
         output_format(out)
-    frame = period_trends(Store(db or Settings.from_env().db_url).reviews(), by=by, every=freq)
+    store = Store(db or Settings.from_env().db_url)
+    frame = period_trends(store.facts(), by=by, every=freq, cases=store.cases())
     if out is None:
         typer.echo(frame.write_csv(), nl=False)
     else:

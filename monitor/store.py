@@ -696,14 +696,18 @@ class Store:
             "attempts": pl.Int64, "created_at": pl.Datetime("us"), "delivered_at": pl.Datetime("us"),
             "next_attempt_at": pl.Datetime("us"), "last_error": pl.String})
 
-    def cases(self) -> pl.DataFrame:
-        """Open and closed cases with their deadlines, most urgent first."""
+    def cases(self, *, since: datetime | None = None) -> pl.DataFrame:
+        """Open and closed cases with their deadlines, most urgent first; with `since`, only
+        those opened since then."""
         cols = [CaseRow.id, CaseRow.review_key, CaseRow.state, CaseRow.category, CaseRow.severity,
                 CaseRow.product_id, CaseRow.lang, CaseRow.opened_at, CaseRow.due_at,
                 CaseRow.first_response_at, CaseRow.assignee, CaseRow.co_owner, CaseRow.escalation,
                 CaseRow.evidence_checklist, CaseRow.version]
         with self.engine.connect() as conn:
-            rows = conn.execute(select(*cols).order_by(CaseRow.due_at)).all()
+            q = select(*cols).order_by(CaseRow.due_at)
+            if since is not None:
+                q = q.where(CaseRow.opened_at >= since)
+            rows = conn.execute(q).all()
         return pl.DataFrame([tuple(r) for r in rows], orient="row", schema={
             "case_id": pl.Int64, "review_key": pl.String, "state": pl.String,
             "category": pl.String, "severity": pl.Int64, "product_id": pl.String,

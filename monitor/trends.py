@@ -9,21 +9,60 @@ GROUPINGS = {"product": "product_id", "marketplace": "marketplace", "lang": "lan
              "category": "category"}
 
 
-def period_trends(reviews: pl.DataFrame | pl.LazyFrame, *, by: str = "product",
-                  every: str = "1w") -> pl.DataFrame:
-    """Per group (product, marketplace, lang or category) and period (1d, 1w, 1mo): volume,
-    sentiment mix, given and predicted star means, counts per severity level, share needing a reply.
-
-    Weekly periods start on Mondays (polars `truncate`); rows without a date are left out because
-    they cannot be placed on a timeline.
-    """
+def _grouping(by: str, every: str) -> str:
     if every not in FREQUENCIES:
         raise ValueError(f"unsupported period '{every}'; use one of {', '.join(FREQUENCIES)}")
     column = GROUPINGS.get(by, by)
     if column not in GROUPINGS.values():
         raise ValueError(f"unsupported grouping '{by}'; use one of {', '.join(GROUPINGS)}")
+    return column
+
+
+RESPONSE_SCHEMA = {"cases": pl.UInt32(), "answered": pl.UInt32(), "response_rate": pl.Float64(),
+                   "median_hours_to_first_response": pl.Float64()}
+
+
+def response_trends(cases: pl.DataFrame, reviews: pl.DataFrame | pl.LazyFrame | None = None, *,
+                    by: str = "product", every: str = "1w") -> pl.DataFrame:
+    """Per group and period in which cases were opened: cases, cases answered (a first
+    response recorded), response rate, and median hours from opening to first response.
+
+    `cases` is `Store.cases()`; grouping by marketplace needs the reviews (joined on
+    review_key), since a case does not carry its marketplace."""
+    column = _grouping(by, every)
+    lf = cases.lazy()
+    if column not in cases.columns:
+        if reviews is None:
+            raise ValueError(f"grouping cases by {by} needs the reviews")
+        lf = lf.join(reviews.lazy().select("review_key", column), on="review_key", how="left")
+    hours = (pl.col("first_response_at") - pl.col("opened_at")).dt.total_seconds() / 3600
+    return (lf.filter(pl.col("opened_at").is_not_null())
+            .with_columns(pl.col("opened_at").dt.truncate(every).alias("period"),
+                          hours.alias("_hours"))
+            .group_by(column, "period")
+            .agg(pl.len().alias("cases"),
+                 pl.col("first_response_at").is_not_null().sum().alias("answered"),
+                 pl.col("_hours").median().alias("median_hours_to_first_response"))
+            .with_columns((pl.col("answered") / pl.col("cases")).alias("response_rate"))
+            .select(column, "period", *RESPONSE_SCHEMA)
+            .cast({**RESPONSE_SCHEMA, "period": pl.Datetime("us")})
+            .sort(column, "period")
+            .collect())
+
+
+def period_trends(reviews: pl.DataFrame | pl.LazyFrame, *, by: str = "product",
+                  every: str = "1w", cases: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Per group (product, marketplace, lang or category) and period (1d, 1w, 1mo): volume,
+    sentiment mix, given and predicted star means, counts per severity level, share needing a reply;
+    with `cases` (`Store.cases()`), also the cases opened in the period, the response rate and
+    the median hours to first response (`response_trends`).
+
+    Weekly periods start on Mondays (polars `truncate`); rows without a date are left out because
+    they cannot be placed on a timeline.
+    """
+    column = _grouping(by, every)
     lf = reviews.lazy() if isinstance(reviews, pl.DataFrame) else reviews
-    return (
+    frame = (
         lf.filter(pl.col("date").is_not_null())
         .with_columns(pl.col("date").dt.truncate(every).alias("period"))
         .group_by(column, "period")
@@ -42,6 +81,11 @@ def period_trends(reviews: pl.DataFrame | pl.LazyFrame, *, by: str = "product",
         .sort(column, "period")
         .collect()
     )
+    if cases is None:
+        return frame
+    responses = response_trends(cases, reviews, by=by, every=every)
+    return (frame.join(responses, on=[column, "period"], how="left")
+            .with_columns(pl.col("cases", "answered").fill_null(0)))
 
 
 def negative_share(reviews: pl.DataFrame | pl.LazyFrame, *, by: str = "product_id",

@@ -72,6 +72,18 @@ def load_facts(url: str, products: tuple[str, ...] = (), weeks: int | None = Non
     return store.facts(product=products or None, since=since)
 
 
+@st.cache_data(ttl=30, show_spinner=False)
+def load_cases(url: str, weeks: int | None = None) -> pl.DataFrame:
+    """Cases, or those opened in the last `weeks` weeks of data (counted back from the newest
+    review, like `load_facts`)."""
+    store = get_store(url)
+    since = None
+    if weeks is not None:
+        newest = store.newest_date()
+        since = newest - timedelta(weeks=weeks) if newest else None
+    return store.cases(since=since)
+
+
 def top_products(weekly: pl.DataFrame, n: int = 10) -> pl.DataFrame:
     """The `n` products with the most negative reviews: a chart of thousands of lines says
     nothing, and its data would take longer to send than the page."""

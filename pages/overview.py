@@ -6,9 +6,9 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from monitor.trends import period_kpis, period_trends
-from pages.common import (empty_store_message, get_store, load_facts, page_gate, settings,
-                          top_products)
+from monitor.trends import period_kpis, period_trends, response_trends
+from pages.common import (empty_store_message, get_store, load_cases, load_facts, page_gate,
+                          settings, top_products)
 
 st.title("Overview")
 page_gate()
@@ -72,6 +72,28 @@ with right:
     st.dataframe(markets, hide_index=True, width="stretch", column_config={
         "negative_share": st.column_config.ProgressColumn("negative share", format="percent",
                                                           min_value=0.0, max_value=1.0)})
+
+st.subheader("Responses")
+cases = load_cases(settings().db_url, weeks=8)
+if cases.is_empty():
+    st.caption("No cases in the last 8 weeks of data: reviews that need a response open cases; "
+               "answering one records its first response time.")
+else:
+    answered = cases["first_response_at"].is_not_null()
+    hours = ((cases["first_response_at"] - cases["opened_at"]).dt.total_seconds() / 3600)
+    cols = st.columns(3)
+    cols[0].metric("Cases opened (8 weeks)", cases.height)
+    cols[1].metric("Response rate", f"{answered.mean():.0%}")
+    median = hours.median()
+    cols[2].metric("Median time to first response",
+                   "—" if median is None else f"{median:.1f} h")
+    weekly_responses = response_trends(cases, by="category", every="1w")
+    st.dataframe(weekly_responses, hide_index=True, width="stretch", column_config={
+        "period": st.column_config.DateColumn("week of"),
+        "response_rate": st.column_config.ProgressColumn("response rate", format="percent",
+                                                         min_value=0.0, max_value=1.0),
+        "median_hours_to_first_response": st.column_config.NumberColumn(
+            "median hours to first response", format="%.1f")})
 
 st.subheader("Resolution rate")
 outcomes = get_store(settings().db_url).outcome_rates()

@@ -18,8 +18,8 @@ from monitor.store import StoreError
 from monitor.trends import detect_spikes, negative_share
 from monitor.auth import can
 from pages.common import (CATEGORIES, SEVERITY_NAMES, empty_store_message, get_store, load_alerts,
-                          load_counts, load_facts, load_products, load_queue, page_gate, role,
-                          top_products)
+                          load_cases, load_counts, load_facts, load_products, load_queue, page_gate,
+                          role, top_products)
 
 def render_reply(queue: pl.DataFrame, contact: str) -> None:
     """The chosen review (as plain text), its evidence, an editable reply draft and its checklist."""
@@ -94,6 +94,7 @@ def change_case(change) -> None:
     else:
         load_queue.clear()
         load_counts.clear()
+        load_cases.clear()  # the Overview's response rate
         st.rerun()
 
 

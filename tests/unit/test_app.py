@@ -158,9 +158,24 @@ def test_overview_page(stored):
     assert at.title[0].value == "Overview"
     labels = [m.label for m in at.metric]
     assert labels == ["Reviews", "Negative share", "Predicted stars", "Need a response",
-                      "Severe complaints"]
+                      "Severe complaints", "Cases opened (8 weeks)", "Response rate",
+                      "Median time to first response"]
     assert len(at.get("vega_lite_chart")) == 2
     assert "Resolution rate" in [h.value for h in at.subheader]
+    assert {m.label: m.value for m in at.metric}["Response rate"] == "0%"
+
+    store = Store(stored)  # an agent answers one of the two cases
+    case = store.cases().row(0, named=True)
+    v = store.transition_case(case["case_id"], "acknowledged", actor="ann",
+                              expected_version=case["version"])
+    store.transition_case(case["case_id"], "replied", actor="ann", expected_version=v)
+    import streamlit as st
+
+    st.cache_data.clear()  # as after the cached minute has passed
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page("pages/overview.py").run()
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Response rate"] == "50%" and metrics["Median time to first response"] != "—"
 
 
 def test_product_page_with_mismatch_and_literal_text(stored):

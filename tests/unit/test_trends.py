@@ -78,3 +78,38 @@ def test_mismatches_flag_confident_contradictions_only():
                  (d, "negative", 2.0, True, None, 5.0, 0.5),    # unsure: not flagged
                  (d, "negative", 1.5, True, None, 1.0, 0.9)])   # agree
     assert mismatches(df)["rating"].to_list() == [5.0, 1.0]
+
+
+def test_response_rate_and_median_time_to_first_response():
+    from monitor.trends import period_trends, response_trends
+
+    mon = datetime(2026, 3, 2, 9)  # a Monday
+    cases = pl.DataFrame({
+        "review_key": ["a", "b", "c", "d"], "product_id": ["P", "P", "P", "Q"],
+        "category": ["damage"] * 4, "lang": ["en"] * 4,
+        "opened_at": [mon, mon + timedelta(days=1), mon + timedelta(days=2), mon],
+        "first_response_at": [mon + timedelta(hours=1), mon + timedelta(days=1, hours=3), None,
+                              None],
+    })
+    got = response_trends(cases, by="product", every="1w")
+    p = got.filter(pl.col("product_id") == "P").row(0, named=True)
+    assert (p["cases"], p["answered"]) == (3, 2)
+    assert abs(p["response_rate"] - 2 / 3) < 1e-9
+    assert p["median_hours_to_first_response"] == 2.0  # median of 1 h and 3 h
+    q = got.filter(pl.col("product_id") == "Q").row(0, named=True)
+    assert (q["cases"], q["answered"], q["median_hours_to_first_response"]) == (1, 0, None)
+
+    reviews = pl.DataFrame({
+        "review_key": ["a", "b", "c", "d", "e"], "product_id": ["P", "P", "P", "Q", "R"],
+        "marketplace": ["de", "de", "fr", "de", "de"], "lang": ["en"] * 5,
+        "category": ["damage"] * 4 + ["none"],
+        "date": [mon] * 5, "rating": [1.0] * 5, "sentiment": ["negative"] * 4 + ["positive"],
+        "stars_pred": [1.0] * 5, "severity": [2, 2, 2, 2, None], "needs_response": [True] * 4 + [False],
+    }, schema_overrides={"severity": pl.Int8})
+    weekly = period_trends(reviews, by="marketplace", every="1w", cases=cases)
+    de = weekly.filter(pl.col("marketplace") == "de").row(0, named=True)
+    assert (de["reviews"], de["cases"], de["answered"]) == (4, 3, 2)
+    assert de["median_hours_to_first_response"] == 2.0
+    by_product = period_trends(reviews, by="product", every="1w", cases=cases)
+    r = by_product.filter(pl.col("product_id") == "R").row(0, named=True)
+    assert (r["cases"], r["response_rate"]) == (0, None)  # no case: nothing to answer
