@@ -112,6 +112,17 @@ COUNTERFEIT_EVIDENCE: dict[str, str] = {
 }
 
 
+def _positive(env, name: str, default: str, kind):
+    try:
+        value = kind(env.get(name) or default)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise ValueError(f"{name} must be a positive {'whole ' if kind is int else ''}number, "
+                         f"e.g. {default}")
+    return value
+
+
 @dataclass(frozen=True)
 class CasePolicy:
     """Deadlines per severity and the alert channels configured for new severe cases."""
@@ -121,6 +132,8 @@ class CasePolicy:
     dashboard_url: str = "http://127.0.0.1:8501"
     agents: dict[str, tuple[str, ...]] = field(default_factory=dict)
     brand_owner: str | None = None
+    spike_k: float = 2.0  # standard deviations over the trailing 7-day mean (1.5 / 2 / 3)
+    spike_min_count: int = 3  # complaints in a day before a day can be a spike
 
     @classmethod
     def from_env(cls) -> "CasePolicy":
@@ -134,7 +147,9 @@ class CasePolicy:
                    alert_channels=channels,
                    dashboard_url=env.get("MONITOR_DASHBOARD_URL", "http://127.0.0.1:8501"),
                    agents=parse_agents(env.get("MONITOR_AGENTS")),
-                   brand_owner=env.get("MONITOR_BRAND_OWNER") or None)
+                   brand_owner=env.get("MONITOR_BRAND_OWNER") or None,
+                   spike_k=_positive(env, "MONITOR_SPIKE_K", "2", float),
+                   spike_min_count=_positive(env, "MONITOR_SPIKE_MIN_COUNT", "3", int))
 
     def route(self, lang: str, open_cases: dict[str, int], *, senior: bool = False) -> str | None:
         """The agent who speaks `lang` with the fewest open cases; None if nobody speaks it.

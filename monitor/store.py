@@ -573,8 +573,9 @@ class Store:
         if not policy.alert_channels:
             return 0
         now = now or datetime.now(timezone.utc).replace(tzinfo=None)
-        window = self.reviews(since=now - timedelta(days=recent_days + 8))
-        spikes = detect_spikes(window).filter(pl.col("day") >= now - timedelta(days=recent_days))
+        window = self.facts(since=now - timedelta(days=recent_days + 8))
+        spikes = (detect_spikes(window, k=policy.spike_k, min_count=policy.spike_min_count)
+                  .filter(pl.col("day") >= now - timedelta(days=recent_days)))
         queued = 0
         with Session(self.engine) as s, s.begin():
             for sp in spikes.iter_rows(named=True):

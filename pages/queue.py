@@ -9,8 +9,8 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from monitor.cases import (COUNTERFEIT_EVIDENCE, TRANSITIONS, ConcurrentEditError, TransitionError,
-                           time_left)
+from monitor.cases import (COUNTERFEIT_EVIDENCE, TRANSITIONS, CasePolicy, ConcurrentEditError,
+                           TransitionError, time_left)
 from monitor.export import to_csv_bytes
 from monitor.replies import check_reply, draft_reply, load_templates
 from monitor.settings import Settings, redact_url
@@ -167,12 +167,14 @@ def main() -> None:
     render_follow_ups(settings.db_url, now)
     reviews = load_facts(settings.db_url, products, weeks=26)  # spikes and the weekly chart
     st.subheader("Complaint spikes")
-    spikes = detect_spikes(reviews)
+    policy = CasePolicy.from_env()
+    spikes = detect_spikes(reviews, k=policy.spike_k, min_count=policy.spike_min_count)
     if spikes.is_empty():
         st.caption("No spikes: no product had a burst of complaints of one kind.")
     else:
         st.caption("A day is a spike when a product's complaints of one category exceed the "
-                   "previous 7 days' mean by 2 standard deviations (at least 3), or when 3 "
+                   f"previous 7 days' mean by {policy.spike_k:g} standard deviations (at least "
+                   f"{policy.spike_min_count}), or when 3 "
                    "counterfeit, damage or delay complaints arrive within 7 days.")
         st.dataframe(spikes.head(20), hide_index=True, width="stretch", column_config={
             "product_id": "product", "day": st.column_config.DateColumn("day"),

@@ -399,3 +399,13 @@ def test_an_edited_review_is_rescored_and_records_the_outcome(tmp_path, fake_ana
     # the same edit again changes nothing
     again = ingest_batch(read_reviews(tmp_path / "v2.csv"), fake_analyzer, store, "t")
     assert (again.result.updated, again.result.already_stored) == (0, 1)
+
+
+def test_spike_sensitivity_is_configurable_and_validated(monkeypatch):
+    monkeypatch.setenv("MONITOR_SPIKE_K", "1.5")
+    monkeypatch.setenv("MONITOR_SPIKE_MIN_COUNT", "5")
+    policy = CasePolicy.from_env()
+    assert (policy.spike_k, policy.spike_min_count) == (1.5, 5)
+    monkeypatch.setenv("MONITOR_SPIKE_K", "-1")
+    with pytest.raises(ValueError, match="MONITOR_SPIKE_K must be a positive number"):
+        CasePolicy.from_env()
