@@ -23,6 +23,7 @@ from .store import AddResult, Store
 
 OUTPUT_FORMATS = {".parquet": "parquet", ".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 CHUNK_ROWS = 256
+INGEST_CHUNK_ROWS = 5000  # rows stored per transaction by `monitor ingest`
 
 
 class Analyzer(Protocol):

@@ -69,13 +69,6 @@ def _load_analyzer(device: Optional[str]):
     return create_analyzer(device=device)
 
 
-def _read_all(inputs: list[Path], text_column: Optional[str]):
-    from .ingest import read_reviews
-
-    # read every file before loading the model, so a bad file fails in a second, not a minute
-    return [read_reviews(p, text_column=text_column) for p in inputs]
-
-
 def _report_rejects(frames: list, rejects_path: Optional[Path]) -> None:
     """Say how many rows were unusable and why; write them to `rejects_path` if given."""
     import polars as pl
@@ -172,7 +165,11 @@ def ingest(
     policy = CasePolicy.from_env()
     url = db or settings.db_url
     store = Store(url)
-    batches = _read_all(inputs, text_column)
+    from .batch import INGEST_CHUNK_ROWS, Progress, estimate_rows
+    from .ingest import iter_reviews
+
+    for path in inputs:  # every file's header and text column checked before the model loads
+        next(iter_reviews(path, chunk_rows=INGEST_CHUNK_ROWS, text_column=text_column), None)
     loaded = []
     version = model_version()
 
@@ -182,13 +179,23 @@ def ingest(
             loaded.append(_load_analyzer(device))
         return loaded[0]
 
-    for batch in batches:
-        summary = ingest_batch(batch, analyzer, store, version, progress=not quiet, policy=policy)
-        r = summary.result
-        edited = f", {r.updated} edited" if r.updated else ""
-        typer.echo(f"{batch.source}: {r.added} added{edited}, {r.already_stored} already stored, "
-                   f"{summary.rejected} rejected; {r.cases_opened} cases opened, "
-                   f"{r.alerts_queued} alerts queued", err=True)
+    for path in inputs:
+        # one transaction per chunk: a big file neither sits in memory nor holds the database's
+        # write lock for minutes; a rerun after a crash skips what is stored
+        added = edited = known = rejected = cases = alerts = 0
+        bar = Progress(estimate_rows(path), Path(path).name, not quiet)
+        for batch in iter_reviews(path, chunk_rows=INGEST_CHUNK_ROWS, text_column=text_column):
+            summary = ingest_batch(batch, analyzer, store, version, progress=False,
+                                   policy=policy)
+            r = summary.result
+            added, edited, known = added + r.added, edited + r.updated, known + r.already_stored
+            rejected += summary.rejected
+            cases, alerts = cases + r.cases_opened, alerts + r.alerts_queued
+            bar.update(batch.frame.height)
+        bar.close()
+        typer.echo(f"{path}: {added} added" + (f", {edited} edited" if edited else "")
+                   + f", {known} already stored, {rejected} rejected; {cases} cases opened, "
+                   f"{alerts} alerts queued", err=True)
     typer.echo(f"{store.count()} reviews in {redact_url(url)}", err=True)
     if send and policy.alert_channels:
         from .alerts import send_pending

@@ -36,6 +36,9 @@ RUNNER = textwrap.dedent(f"""
             time.sleep(float(os.environ.get("MONITOR_TEST_SLOW_S", "0")))
             return super().score(texts, **kw)
     cli._load_analyzer = lambda device=None: Slow()
+    import monitor.batch as batch  # MONITOR_TEST_INGEST_CHUNK: rows per ingest transaction
+    batch.INGEST_CHUNK_ROWS = int(os.environ.get("MONITOR_TEST_INGEST_CHUNK",
+                                                 batch.INGEST_CHUNK_ROWS))
     sys.argv = ["monitor"] + sys.argv[1:]
     cli.main()
 """)
@@ -170,7 +173,7 @@ def test_a_slow_webhook_times_out_is_retried_and_delivered_once(tmp_path, fake_a
     assert len(calls) == 2 and len(set(calls)) == 1  # the repeat carries the same key
 
 
-def test_killed_mid_ingest_stores_all_or_nothing_and_a_rerun_completes(tmp_path):
+def test_killed_mid_ingest_stores_whole_chunks_and_a_rerun_completes(tmp_path):
     url = f"sqlite:///{tmp_path / 'monitor.db'}"
     Store(url)
     src = reviews_file(tmp_path / "in.csv", 2000)
@@ -181,8 +184,31 @@ def test_killed_mid_ingest_stores_all_or_nothing_and_a_rerun_completes(tmp_path)
     proc.kill()
     proc.wait(timeout=30)
     store = Store(url)
-    assert store.count() in (0, 2000)  # one transaction: never a part of the file
+    assert store.count() in (0, 2000)  # one transaction per 5,000-row chunk: never a part of one
     again = run_cli("ingest", src, "--db", url, "--quiet")
     assert again.returncode == 0, again.stderr
     needing = pl.read_csv(src)["text"].str.contains("bad").sum()
     assert store.count() == 2000 and store.cases().height == needing
+
+
+def test_killed_mid_ingest_of_a_big_file_keeps_whole_chunks_and_a_rerun_completes(tmp_path):
+    url = f"sqlite:///{tmp_path / 'monitor.db'}"
+    Store(url)
+    src = reviews_file(tmp_path / "in.csv", 3000)
+    proc = subprocess.Popen([sys.executable, "-c", RUNNER, "ingest", str(src), "--db", url,
+                             "--quiet"], env={**os.environ, "MONITOR_TEST_SLOW_S": "0.5",
+                                              "MONITOR_TEST_INGEST_CHUNK": "500"},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    store = Store(url)
+    deadline = time.monotonic() + 120
+    while store.count() < 500 and time.monotonic() < deadline:  # some chunks are stored
+        time.sleep(0.2)
+    proc.kill()
+    proc.wait(timeout=30)
+    stored = store.count()
+    assert 500 <= stored < 3000 and stored % 500 == 0  # whole chunks, never half of one
+    again = run_cli("ingest", src, "--db", url, "--quiet")
+    assert again.returncode == 0, again.stderr
+    assert f"{stored} already stored" in again.stderr
+    needing = pl.read_csv(src)["text"].str.contains("bad").sum()
+    assert store.count() == 3000 and store.cases().height == needing
