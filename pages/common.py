@@ -41,16 +41,22 @@ def load_counts(url: str, products: tuple[str, ...], categories: tuple[str, ...]
     return get_store(url).queue_counts(product=products or None, category=categories or None)
 
 
+def weeks_back(store: Store, weeks: int | None):
+    """The start of the last `weeks` weeks of data, counted back from the newest review (so an
+    imported history still shows); None for all of it."""
+    if weeks is None:
+        return None
+    newest = store.newest_date()
+    return newest - timedelta(weeks=weeks) if newest else None
+
+
 @st.cache_data(ttl=30, show_spinner=False)
 def load_reviews(url: str, products: tuple[str, ...] = (), weeks: int | None = None
                  ) -> pl.DataFrame:
     """Scored reviews; with `weeks`, only those of the last `weeks` weeks of data (counted back
     from the newest review, so an imported history still shows), which bounds what a chart reads."""
     store = get_store(url)
-    since = None
-    if weeks is not None:
-        newest = store.newest_date()
-        since = newest - timedelta(weeks=weeks) if newest else None
+    since = weeks_back(store, weeks)
     return store.reviews(product=products or None, since=since)
 
 
@@ -65,10 +71,7 @@ def load_facts(url: str, products: tuple[str, ...] = (), weeks: int | None = Non
     """Every stored review without its text, for KPIs, trends and spikes (`Store.facts`: a
     snapshot refreshed with what changed, so a million reviews load in well under a second)."""
     store = get_store(url)
-    since = None
-    if weeks is not None:
-        newest = store.newest_date()
-        since = newest - timedelta(weeks=weeks) if newest else None
+    since = weeks_back(store, weeks)
     return store.facts(product=products or None, since=since)
 
 
@@ -77,10 +80,7 @@ def load_cases(url: str, weeks: int | None = None) -> pl.DataFrame:
     """Cases, or those opened in the last `weeks` weeks of data (counted back from the newest
     review, like `load_facts`)."""
     store = get_store(url)
-    since = None
-    if weeks is not None:
-        newest = store.newest_date()
-        since = newest - timedelta(weeks=weeks) if newest else None
+    since = weeks_back(store, weeks)
     return store.cases(since=since)
 
 
