@@ -329,7 +329,7 @@ def create_app(store: Store, analyzer: Callable[[], Analyzer], *, api_keys: dict
     alerts = AlertLoop(store, policy, alert_settings, alert_interval_s)
     # how long the worker waits for more requests to join a batch: longer fills batches under
     # light load, shorter keeps the model busy when clients re-post as soon as they are answered
-    wait_s = float(os.environ.get("MONITOR_API_BATCH_WAIT_MS", "20")) / 1000
+    wait_s = float(os.environ.get("MONITOR_API_BATCH_WAIT_MS", "10")) / 1000
     worker = IntakeWorker(store, analyzer, model_version, policy, metrics, wait_s=wait_s,
                           on_alerts=alerts.poke)
 
