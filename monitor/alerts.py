@@ -37,6 +37,7 @@ class AlertSettings:
     email_from: str = "review-monitor@localhost"
     timeout_s: float = 10.0
     max_attempts: int = 8
+    personal_data: bool = False  # e-mails, phones, order ids in Slack / e-mail alert text
     backoff_s: float = 30.0
     backoff_cap_s: float = 3600.0
 
@@ -50,7 +51,9 @@ class AlertSettings:
                    email_to=env.get("MONITOR_ALERT_EMAIL_TO") or None,
                    email_from=env.get("MONITOR_ALERT_EMAIL_FROM", "review-monitor@localhost"),
                    timeout_s=float(env.get("MONITOR_ALERT_TIMEOUT_S", "10")),
-                   max_attempts=int(env.get("MONITOR_ALERT_MAX_ATTEMPTS", "8")))
+                   max_attempts=int(env.get("MONITOR_ALERT_MAX_ATTEMPTS", "8")),
+                   personal_data=env.get("MONITOR_ALERT_PERSONAL_DATA", "0").lower()
+                   in ("1", "true", "yes"))
 
     def url_for(self, channel: str) -> str | None:
         return {"webhook": self.webhook_url, "slack": self.slack_url,
@@ -69,15 +72,21 @@ def sign(body: bytes, secret: str) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def slack_message(payload: dict) -> dict:
-    """Slack text for a case alert: no customer or order data, only what the team needs."""
+def slack_message(payload: dict, personal_data: bool = False) -> dict:
+    """Slack text for a case alert: no customer or order data, only what the team needs; the
+    buyer's own words lose e-mails, phone numbers and order ids unless `personal_data`."""
     if payload.get("event") == "spike":
         return {"text": f"*Complaint spike* on {payload.get('product_id')}: "
                         f"{payload.get('count')} {payload.get('category')} complaints on "
                         f"{payload.get('day')} ({payload.get('last_7d')} in 7 days, rule "
                         f"{payload.get('rule')}) - <{payload.get('link')}|open product>"}
     level = SEVERITY_LABEL.get(payload.get("severity"), payload.get("category"))
-    evidence = (payload.get("evidence") or "")[:200]
+    evidence = payload.get("evidence") or ""
+    if not personal_data:
+        from .replies import redact_personal_data
+
+        evidence = redact_personal_data(evidence)
+    evidence = evidence[:200]
     return {"text": f"*{level}* on {payload.get('product_id') or 'unknown product'} "
                     f"({payload.get('marketplace') or '-'}, {payload.get('language')}): "
                     f"\u201c{evidence}\u201d - respond by {payload.get('due_at')} - "
@@ -124,7 +133,12 @@ def send_email(settings: AlertSettings, payload: dict, idempotency_key: str) -> 
     msg["From"] = settings.email_from
     msg["To"] = settings.email_to
     msg["Message-ID"] = f"<{idempotency_key}@review-monitor>"  # lets mail systems drop repeats
-    msg.set_content(slack_message(payload)["text"].replace("*", "") + "\n\n"
+    text = slack_message(payload, settings.personal_data)["text"]
+    if not settings.personal_data and payload.get("evidence"):
+        from .replies import redact_personal_data
+
+        payload = {**payload, "evidence": redact_personal_data(payload["evidence"])}
+    msg.set_content(text.replace("*", "") + "\n\n"
                     + json.dumps(payload, ensure_ascii=False, indent=2))
     cls = smtplib.SMTP_SSL if url.scheme == "smtps" else smtplib.SMTP
     try:
@@ -154,7 +168,8 @@ def deliver_one(alert, settings: AlertSettings, post: Callable = post_json) -> N
         send_email(settings, payload, alert.idempotency_key)
         return
     if alert.channel == "slack":
-        body = json.dumps(slack_message(payload), ensure_ascii=False).encode()
+        body = json.dumps(slack_message(payload, settings.personal_data),
+                          ensure_ascii=False).encode()
         headers = {}
     else:
         body = json.dumps({**payload, "idempotency_key": alert.idempotency_key},

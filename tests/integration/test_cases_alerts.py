@@ -129,6 +129,19 @@ def test_slack_message_has_no_customer_data(reviews, fake_analyzer, any_db_url, 
     assert "O-" not in text and "customer" not in text.lower()
 
 
+def test_buyer_contact_details_stay_out_of_chat_alerts_unless_enabled():
+    from monitor.alerts import slack_message
+
+    payload = {"severity": 1, "product_id": "P9", "language": "en", "case_id": 4, "link": "x",
+               "evidence": "FAKE! mail me at jo.b@example.com or call +49 170 1234567, "
+                           "order 305-1234567-7654321"}
+    text = slack_message(payload)["text"]
+    assert "example.com" not in text and "1234567" not in text
+    assert "[e-mail]" in text and "[phone]" in text and "[order id]" in text and "FAKE!" in text
+    opted_in = slack_message(payload, personal_data=True)["text"]
+    assert "jo.b@example.com" in opted_in and "+49 170 1234567" in opted_in
+
+
 @pytest.mark.parametrize("minutes,label", [
     (45, "45 min left"), (-30, "overdue 30 min"), (300, "5 h left"), (-60 * 30, "overdue 30 h"),
     (60 * 24 * 3, "3 d left"),
