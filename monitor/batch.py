@@ -17,7 +17,7 @@ from typing import Callable, Iterator, Protocol, Sequence
 import polars as pl
 
 from .cases import CasePolicy
-from .ingest import INTERNAL_COLUMNS, IngestError, ReviewBatch, iter_reviews
+from .ingest import INTERNAL_COLUMNS, IngestError, ReviewBatch, iter_reviews, slice_batch
 from .schema import SCORE_COLUMNS, SCORE_SCHEMA, ReviewScore, needs_response
 from .store import AddResult, Store
 
@@ -125,12 +125,8 @@ def _manifest(inputs: Sequence, chunk_rows: int, dedup: bool) -> dict:
 
 def _chunks(item, chunk_rows: int, text_column: str | None) -> Iterator[ReviewBatch]:
     if isinstance(item, ReviewBatch):
-        for start in range(0, max(item.frame.height, 1), chunk_rows):
-            yield ReviewBatch(item.frame.slice(start, chunk_rows),
-                              item.rejects if start == 0 else item.rejects.clear(), item.source,
-                              item.text_column, item.columns, item.encoding)
-    else:
-        yield from iter_reviews(item, chunk_rows=chunk_rows, text_column=text_column)
+        return slice_batch(item, chunk_rows)
+    return iter_reviews(item, chunk_rows=chunk_rows, text_column=text_column)
 
 
 @dataclass

@@ -460,11 +460,7 @@ def iter_reviews(path: str | Path, *, chunk_rows: int = 2048,
     kind = SUPPORTED.get(path.suffix.lower())
     if kind == "json" or kind is None or not path.is_file() \
             or path.stat().st_size < STREAM_MIN_BYTES:
-        batch = read_reviews(path, text_column)  # also every fix-it error for a bad path
-        for start in range(0, max(batch.frame.height, 1), chunk_rows):
-            yield ReviewBatch(batch.frame.slice(start, chunk_rows),
-                              batch.rejects if start == 0 else batch.rejects.clear(),
-                              batch.source, batch.text_column, batch.columns, batch.encoding)
+        yield from slice_batch(read_reviews(path, text_column), chunk_rows)  # + fix-it errors
         return
     offset = 0
     bad: list[dict] = []
@@ -488,6 +484,14 @@ def iter_reviews(path: str | Path, *, chunk_rows: int = 2048,
         last = ReviewBatch(batch.frame.clear(), batch.rejects.clear(), batch.source,
                            batch.text_column, batch.columns, batch.encoding)
         yield with_bad_lines(last, bad)
+
+
+def slice_batch(batch: ReviewBatch, chunk_rows: int) -> Iterator[ReviewBatch]:
+    """A batch read whole, as chunks of `chunk_rows` rows; its rejects travel with the first."""
+    for start in range(0, max(batch.frame.height, 1), chunk_rows):
+        yield ReviewBatch(batch.frame.slice(start, chunk_rows),
+                          batch.rejects if start == 0 else batch.rejects.clear(),
+                          batch.source, batch.text_column, batch.columns, batch.encoding)
 
 
 def _stream_frames(path: Path, kind: str, chunk_rows: int,
