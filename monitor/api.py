@@ -19,14 +19,15 @@ from concurrent.futures import Future
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable, Literal
+from typing import Annotated, Any, Callable, Literal
 
 import anyio
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import (BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter,
+                      ValidationError)
 
 from .alerts import AlertSettings, send_pending
 from .batch import Analyzer, ingest_batch
@@ -41,23 +42,28 @@ SCORE_FIELDS_OUT = ("lang", "sentiment", "p_negative", "p_neutral", "p_positive"
                     "confidence", "category", "severity", "evidence", "needs_response")
 
 
+# an id the store can hold; platforms send them as numbers as often as text (Shopify, helpdesks)
+Id = Annotated[str, StringConstraints(max_length=200)] | int
+
+
 class ReviewIn(BaseModel):
     """One review or complaint. Any field name file ingest understands is accepted too (e.g.
     review_body, stars, asin), and unknown fields are kept with the review."""
 
     model_config = ConfigDict(extra="allow", strict=True)  # true/false is not a rating
-    id: str | None = Field(None, max_length=200, description="the marketplace's review id "
+    id: Id | None = Field(None, description="the marketplace's review id "
                            "(alias review_id); the same id posted twice is stored once")
     text: str | None = Field(None, description="the review or message (aliases: review_body, "
                              "body, content, comment, message, ...); required")
-    product_id: str | None = Field(None, max_length=200, description="alias asin, sku")
+    product_id: Id | None = Field(None, description="alias asin, sku")
     rating: float | str | None = Field(None, description="stars as 4, '4/5', '★★★★☆' or '4,0'")
-    date: str | None = Field(None, description="ISO 8601 or a common export format")
+    date: str | int | float | None = Field(None, description="ISO 8601, a common export "
+                                            "format, or epoch seconds")
     title: str | None = None
     lang: str | None = Field(None, description="ISO 639-1 code; detected when missing")
     marketplace: str | None = Field(None, max_length=100)
-    order_id: str | None = Field(None, max_length=200)
-    customer_id: str | None = Field(None, max_length=200)
+    order_id: Id | None = None
+    customer_id: Id | None = None
     channel: Literal["review", "complaint", "chat", "email"] | None = Field(
         None, description="where it came from; a complaint, chat or email needs an answer "
         "unless it is praise")

@@ -371,14 +371,23 @@ def reviews_from_records(records: list[dict], source: str) -> ReviewBatch:
     """JSON records (an API request) into a `ReviewBatch`, with the same names as files."""
     if not records:
         raise IngestError(f"{source}: no reviews in the request")
+    flat = [_flatten(r) for r in records]
     try:
-        df = pl.from_dicts([_flatten(r) for r in records], infer_schema_length=None)
-    except IngestError:
-        raise
-    except Exception as exc:
-        raise IngestError(f"{source}: records have clashing field types ({type(exc).__name__})") \
-            from None
+        df = pl.from_dicts(flat, infer_schema_length=None)
+    except Exception:  # one record's id is a number, another's text: read all as text, as CSV
+        df = pl.from_dicts([{k: _as_text(v) for k, v in r.items()} for r in flat],
+                           infer_schema_length=None)
     return normalize_reviews(df, source)
+
+
+def _as_text(value) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return str(value)
 
 
 def normalize_reviews(df: pl.DataFrame, source: str, *, text_column: str | None = None,

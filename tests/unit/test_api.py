@@ -71,6 +71,11 @@ def test_bad_requests_get_clear_4xx(client):
     assert typo.status_code == 422 and "unknown query parameter 'sevrity'" in typo.json()["detail"]
     wrong_type = client.post("/v1/reviews", headers=W, json={"text": "x", "rating": True})
     assert wrong_type.status_code == 422 and "rating" in wrong_type.json()["detail"]
+    numeric = client.post("/v1/reviews", headers=W, json={"id": 98765, "product_id": 42,
+                                                          "customer_id": 7, "text": "fine",
+                                                          "date": 1767225600})
+    assert numeric.status_code == 200, numeric.text  # platforms send numeric ids
+    assert numeric.json()["reviews"][0]["review_id"] == "98765"
     too_long = client.post("/v1/reviews", headers=W, json={"id": "i" * 300, "text": "x"})
     assert too_long.status_code == 422 and "id" in too_long.json()["detail"]
 

@@ -150,3 +150,14 @@ def test_ids_too_long_for_the_store_are_rejected_with_a_reason():
     assert batch.frame["_review_id"].to_list() == ["ok"]
     assert sorted(batch.rejects["_reason"].to_list()) == [
         "marketplace longer than 100 characters", "review_id longer than 200 characters"]
+
+
+def test_records_with_mixed_field_types_are_read_as_text():
+    from monitor.ingest import reviews_from_records
+
+    batch = reviews_from_records([{"id": 12345, "product_id": 42, "text": "fine", "stars": 4},
+                                  {"id": "r-2", "product_id": "P-7", "text": "ok", "stars": "3/5"},
+                                  {"id": 10 ** 30, "text": "big id", "stars": 5.0}], "api")
+    assert batch.frame["_review_id"].to_list() == ["12345", "r-2", str(10 ** 30)]
+    assert batch.frame["_product_id"].to_list() == ["42", "P-7", None]
+    assert batch.frame["_rating"].to_list() == [4.0, 3.0, 5.0]
