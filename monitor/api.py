@@ -127,6 +127,9 @@ def only_query(*names: str) -> Callable[[Request], None]:
         if unknown:
             raise HTTPException(422, f"unknown query parameter {unknown[0]!r}; this endpoint "
                                      f"takes {', '.join(names) or 'none'}")
+        repeated = sorted(n for n in names if len(request.query_params.getlist(n)) > 1)
+        if repeated:  # silently keeping one of the values would answer another question
+            raise HTTPException(422, f"query parameter {repeated[0]!r} given more than once")
     return check
 
 

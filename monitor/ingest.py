@@ -298,7 +298,9 @@ def parse_date(value) -> datetime | None:
     if isinstance(value, (int, float)):
         v = float(value)
         v = v / 1000 if v > 1e11 else v  # milliseconds
-        return datetime.fromtimestamp(v, tz=timezone.utc).replace(tzinfo=None) if v > 0 else None
+        if not 0 < v < 4_102_444_800:  # epoch seconds up to 2100; anything else is not a date
+            return None
+        return datetime.fromtimestamp(v, tz=timezone.utc).replace(tzinfo=None)
     s = str(value).strip()
     if not s:
         return None

@@ -69,6 +69,8 @@ def test_bad_requests_get_clear_4xx(client):
     assert client.get("/v1/trends?by=nope", headers=R).status_code == 422
     typo = client.get("/v1/cases?sevrity=1", headers=R)
     assert typo.status_code == 422 and "unknown query parameter 'sevrity'" in typo.json()["detail"]
+    twice = client.get("/v1/cases?product=P1&product=P2", headers=R)
+    assert twice.status_code == 422 and "more than once" in twice.json()["detail"]
     wrong_type = client.post("/v1/reviews", headers=W, json={"text": "x", "rating": True})
     assert wrong_type.status_code == 422 and "rating" in wrong_type.json()["detail"]
     numeric = client.post("/v1/reviews", headers=W, json={"id": 98765, "product_id": 42,

@@ -161,3 +161,12 @@ def test_records_with_mixed_field_types_are_read_as_text():
     assert batch.frame["_review_id"].to_list() == ["12345", "r-2", str(10 ** 30)]
     assert batch.frame["_product_id"].to_list() == ["42", "P-7", None]
     assert batch.frame["_rating"].to_list() == [4.0, 3.0, 5.0]
+
+
+def test_numbers_that_are_not_dates_give_no_date():
+    from monitor.ingest import parse_date
+
+    assert parse_date(1767225600) == datetime(2026, 1, 1)
+    assert parse_date(1767225600000) == datetime(2026, 1, 1)  # milliseconds
+    for junk in (1e300, 5.1e16, -2.1e16, 0, float("inf"), float("nan")):
+        assert parse_date(junk) is None
