@@ -179,18 +179,7 @@ def read_table(path: Path, bad_lines: list[dict] | None = None) -> tuple[pl.Data
             return pl.read_parquet(path), "binary"
         except Exception as exc:
             raise IngestError(f"{path}: not a readable Parquet file ({type(exc).__name__})") from None
-    raw = path.read_bytes()
-    if not raw.strip():
-        raise IngestError(f"{path}: the file is empty; export the reviews again")
-    if raw[:5] == b"%PDF-" or raw[:2] == b"PK":
-        raise IngestError(f"{path}: looks like a PDF or Excel/ZIP file, not {kind.upper()}; "
-                          "export it as CSV or JSONL")
-    raw = _strip_stray_nuls(raw, path, kind)
-    text, encoding = decode_bytes(raw, str(path))
-    sample = text[:20000]
-    controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\r\n")
-    if sample and controls / len(sample) > 0.02:
-        raise IngestError(f"{path}: contains binary data, not {kind.upper()} text")
+    text, encoding = _decode_text(path.read_bytes(), path, kind)
     try:
         if kind in ("csv", "tsv"):
             sep = "\t" if kind == "tsv" else _sniff_separator(text)
@@ -198,14 +187,10 @@ def read_table(path: Path, bad_lines: list[dict] | None = None) -> tuple[pl.Data
                              truncate_ragged_lines=True)
         elif kind == "jsonl":
             records, bad = _jsonl_records(text.splitlines(), 1)
-            if not records and bad:
-                raise IngestError(f"{path}: cannot parse as JSONL (line {bad[0]['line']}: "
-                                  f"{bad[0]['reason']})")
+            if bad and (not records or bad_lines is None):
+                raise _jsonl_error(path, bad)
             if bad_lines is not None:
                 bad_lines.extend(bad)
-            elif bad:
-                raise IngestError(f"{path}: cannot parse as JSONL (line {bad[0]['line']}: "
-                                  f"{bad[0]['reason']})")
             df = pl.from_dicts(records, infer_schema_length=None)
         else:
             data = json.loads(text)
@@ -219,6 +204,27 @@ def read_table(path: Path, bad_lines: list[dict] | None = None) -> tuple[pl.Data
         first = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
         raise IngestError(f"{path}: cannot parse as {kind.upper()} ({first})") from None
     return df, encoding
+
+
+def _decode_text(raw: bytes, path: Path, kind: str) -> tuple[str, str]:
+    """The text of a CSV/TSV/JSON(L) file (or of its first part) and its encoding; refuses empty
+    files, PDFs and spreadsheets renamed, and binary data, each with a fix-it message."""
+    if not raw.strip():
+        raise IngestError(f"{path}: the file is empty; export the reviews again")
+    if raw[:5] == b"%PDF-" or raw[:2] == b"PK":
+        raise IngestError(f"{path}: looks like a PDF or Excel/ZIP file, not {kind.upper()}; "
+                          "export it as CSV or JSONL")
+    text, encoding = decode_bytes(_strip_stray_nuls(raw, path, kind), str(path))
+    sample = text[:20000]
+    controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\r\n")
+    if sample and controls / len(sample) > 0.02:
+        raise IngestError(f"{path}: contains binary data, not {kind.upper()} text")
+    return text, encoding
+
+
+def _jsonl_error(path: Path, bad: list[dict]) -> IngestError:
+    return IngestError(f"{path}: cannot parse as JSONL (line {bad[0]['line']}: "
+                       f"{bad[0]['reason']})")
 
 
 def _strip_stray_nuls(raw: bytes, path: Path, kind: str) -> bytes:
@@ -488,8 +494,7 @@ def iter_reviews(path: str | Path, *, chunk_rows: int = 2048,
         offset += raw.height
     if offset == 0:
         if bad:
-            raise IngestError(f"{path}: cannot parse as JSONL (line {bad[0]['line']}: "
-                              f"{bad[0]['reason']})")
+            raise _jsonl_error(path, bad)
         raise IngestError(f"{path}: has a header but no review rows")
     if bad:  # bad lines after the last good one
         last = ReviewBatch(batch.frame.clear(), batch.rejects.clear(), batch.source,
@@ -519,21 +524,12 @@ def _stream_frames(path: Path, kind: str, chunk_rows: int,
         return (pl.from_arrow(b) for b in reader.iter_batches(batch_size=chunk_rows)), "binary"
     with open(path, "rb") as f:
         sample = f.read(_SAMPLE_BYTES)
-    if sample[:5] == b"%PDF-" or sample[:2] == b"PK":
-        raise IngestError(f"{path}: looks like a PDF or Excel/ZIP file, not {kind.upper()}; "
-                          "export it as CSV or JSONL")
-    if not sample.strip():
-        raise IngestError(f"{path}: the file is empty; export the reviews again")
     whole_lines = sample[:sample.rfind(b"\n") + 1] or sample  # no character cut in half
-    text, encoding = decode_bytes(_strip_stray_nuls(whole_lines, path, kind), str(path))
-    controls = sum(1 for ch in text[:20000] if ord(ch) < 32 and ch not in "\t\r\n")
-    if text and controls / min(len(text), 20000) > 0.02:
-        raise IngestError(f"{path}: contains binary data, not {kind.upper()} text")
-    stream_encoding = "utf-16" if encoding == "utf-16" else encoding
+    text, encoding = _decode_text(whole_lines, path, kind)
     if kind == "jsonl":
-        return _jsonl_frames(path, stream_encoding, chunk_rows, bad_lines), encoding
+        return _jsonl_frames(path, encoding, chunk_rows, bad_lines), encoding
     sep = "\t" if kind == "tsv" else _sniff_separator(text)
-    return _csv_frames(path, stream_encoding, sep, chunk_rows), encoding
+    return _csv_frames(path, encoding, sep, chunk_rows), encoding
 
 
 def _lines(path: Path, encoding: str) -> Iterator[str]:
