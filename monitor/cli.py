@@ -127,7 +127,9 @@ def score(
         return
     from .ingest import iter_reviews
 
-    for path in inputs:  # every file's header and text column checked before the model loads
+    # every file's header and text column checked before the model loads; a file under the
+    # streaming size is read twice for it, which costs less than holding every file at once
+    for path in inputs:
         next(iter_reviews(path, chunk_rows=chunk_rows, text_column=text_column), None)
     if threads:
         import torch
@@ -168,7 +170,7 @@ def ingest(
     from .batch import INGEST_CHUNK_ROWS, Progress, estimate_rows
     from .ingest import iter_reviews
 
-    for path in inputs:  # every file's header and text column checked before the model loads
+    for path in inputs:  # checked before the model loads, as in `score`
         next(iter_reviews(path, chunk_rows=INGEST_CHUNK_ROWS, text_column=text_column), None)
     loaded = []
     version = model_version()
