@@ -1,9 +1,9 @@
 """Adapt the star model to a seller's own rated reviews (`monitor train --from-ratings`).
 
-The retrained top layers stay as shipped; a new 5-star head is fitted on the seller's reviews
+The retrained layers stay as shipped; a new 5-star head is fitted on the seller's reviews
 (their stars are the labels) and judged on a held-out share of them, before and after, so the
-seller sees whether it helps. A head trained only on the seller's data also frees them from the
-research-only terms of the corpus the shipped head was trained on.
+seller sees whether it helps. The layers remain the ones fine-tuned on the research-only corpus
+(see models/MODEL_CARD.md): adapting the head does not by itself lift those terms.
 """
 
 from __future__ import annotations
