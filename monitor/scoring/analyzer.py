@@ -55,6 +55,8 @@ class ReviewAnalyzer:
             self._layers = [EncoderLayer.from_bert_layer(layer).eval().to(self.encoder.device,
                                                                           dtype=dtype)
                             for layer in self.encoder.model.encoder.layer]
+            if self.encoder.quantized:  # the same int8 maths as the quantised encoder
+                self._layers = [quantize_int8(layer) for layer in self._layers]
         return self._layers
 
     def _split_pass(self, texts: list[str]):

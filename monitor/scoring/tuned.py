@@ -19,6 +19,12 @@ import torch.nn.functional as F
 from torch import nn
 
 
+def _plain(param) -> torch.Tensor:
+    # an int8 dynamically quantised Linear exposes weight() and bias() as methods
+    value = param() if callable(param) else param
+    return value.dequantize() if value.is_quantized else value
+
+
 class EncoderLayer(nn.Module):
     """One post-LayerNorm BERT layer: self-attention and a GELU feed-forward block."""
 
@@ -54,8 +60,8 @@ class EncoderLayer(nn.Module):
                  (new.fo, layer.output.dense), (new.ln2, layer.output.LayerNorm)]
         with torch.no_grad():
             for mine, theirs in pairs:
-                mine.weight.copy_(theirs.weight)
-                mine.bias.copy_(theirs.bias)
+                mine.weight.copy_(_plain(theirs.weight))
+                mine.bias.copy_(_plain(theirs.bias))
         return new
 
 

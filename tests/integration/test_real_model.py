@@ -280,3 +280,19 @@ def test_cli_improvement_report(tmp_path):
                           "--out", str(out), "--db", db], capture_output=True, text=True,
                          timeout=600)
     assert bad.returncode == 2 and "no reviews for product 'NOPE'" in bad.stderr
+
+
+def test_int8_engine_runs_and_agrees_with_fp32_on_clear_reviews(analyzer, monkeypatch):
+    """MONITOR_QUANTIZE=int8 (2.6x faster on CPU) builds a working engine whose calls on clear
+    reviews match the fp32 engine's; the size of its drift on real data is in models/EVAL.md."""
+    from monitor.scoring import create_analyzer
+
+    monkeypatch.setenv("MONITOR_QUANTIZE", "int8")
+    int8 = create_analyzer(device="cpu")
+    assert int8.encoder.quantized
+    texts = POSITIVE + NEGATIVE + ["This bag is a fake, the logo is wrong. Very angry."]
+    fp32, q = analyzer.score(texts), int8.score(texts)
+    agree = sum(a.sentiment == b.sentiment for a, b in zip(fp32, q))
+    assert agree >= len(texts) - 1
+    assert np.mean([abs(a.p_negative - b.p_negative) for a, b in zip(fp32, q)]) < 0.1
+    assert q[-1].category == "counterfeit" and q[-1].severity == 1
