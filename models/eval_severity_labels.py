@@ -22,8 +22,13 @@ CLASSES = ["counterfeit", "damage", "delay", "other"]
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--shared", type=Path, default=HERE.parent.parent / "shared" / "data" / "reviews")
+    ap.add_argument("--labels", type=Path, default=HERE / "severity_labels.csv",
+                    help="severity_labels_dev.csv for choices; the test set only to report")
+    ap.add_argument("--report", type=Path, default=HERE / "eval_severity_labels.json")
     args = ap.parse_args(argv)
-    labels = pl.read_csv(HERE / "severity_labels.csv")
+    labels = pl.read_csv(args.labels)
+    if "stratum" not in labels.columns:  # the dev set was drawn at random only
+        labels = labels.with_columns(pl.lit("random").alias("stratum"))
     texts = pl.read_csv(args.shared / "marc_train.csv").select("id", "stars", "text")
     data = labels.join(texts, on="id", how="inner")
     assert data.height == labels.height, "some labelled ids are missing from the shared split"
@@ -40,6 +45,9 @@ def main(argv: list[str] | None = None) -> None:
     report = {}
     for name, part in [("all", data), *[(s, data.filter(pl.col("stratum") == s))
                                         for s in ("random", "keyword")]]:
+        if part.is_empty():
+            report[name] = {"n": 0}
+            continue
         y, p = part["label"].to_list(), part["predicted"].to_list()
         present = [c for c in CLASSES if c in y]
         report[name] = {
@@ -53,9 +61,11 @@ def main(argv: list[str] | None = None) -> None:
         }
     misses = data.filter(pl.col("label") != pl.col("predicted")).select("id", "label", "predicted")
     report["errors"] = misses.to_dicts()  # ids only: the texts stay in the shared split
-    (HERE / "eval_severity_labels.json").write_text(json.dumps(report, indent=2))
+    args.report.write_text(json.dumps(report, indent=2))
     for name in ("all", "random", "keyword"):
         r = report[name]
+        if not r["n"]:
+            continue
         print(name, r["n"], "macro-F1", r["macro_f1"],
               {c: (v["precision"], v["recall"], v["f1-score"]) for c, v in r["per_class"].items()})
 

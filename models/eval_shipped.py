@@ -1,8 +1,8 @@
 """Evaluate the star model `monitor score` ships, through the product's own analyzer, on CPU.
 
     .venv/bin/python models/eval_shipped.py            # ~7 min on 2 cores; writes eval_tuned.json
-    MONITOR_QUANTIZE=int8 .venv/bin/python models/eval_shipped.py --per-lang 300 --report F
-
+    MONITOR_QUANTIZE=stars .venv/bin/python models/eval_shipped.py \
+        --report models/eval_tuned_int8_stars.json
 
 The figures in models/EVAL.md section 1 come from this run: the same file, loaded the way
 `create_analyzer` loads it (fp16 weights in fp32 on CPU), on the whole shared dev split.
@@ -24,6 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from monitor.scoring.analyzer import TUNED_TOP_FILE, create_analyzer  # noqa: E402
 from monitor.scoring.sentiment import sentiment_metrics  # noqa: E402
+from monitor.settings import Settings  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data" / "reviews"
 
@@ -53,7 +54,7 @@ def main() -> None:
     _, probs = analyzer._embed_and_stars(dev["text"].to_list())
     stars, langs = dev["stars"].to_numpy(), dev["lang"].to_numpy()
     report = {"model": str(TUNED_TOP_FILE.relative_to(ROOT)),
-              "device": "cpu (int8)" if analyzer.encoder.quantized else "cpu (fp32)",
+              "device": f"cpu, MONITOR_QUANTIZE={Settings.from_env().quantize}",
               "temperature": analyzer.tuned.temperature, "seconds": round(time.time() - t0),
               "all": sentiment_metrics(stars, probs), "languages": {}}
     for lang in sorted(set(langs.tolist())):

@@ -31,7 +31,7 @@ class Settings:
     batch_size: int
     max_length: int
     support_contact: str
-    quantize: bool
+    quantize: str  # "off" (fp32), "stars" (int8 star layers on CPU) or "all" (every layer int8)
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -46,8 +46,22 @@ class Settings:
             batch_size=int(env.get("MONITOR_BATCH_SIZE", "32")),
             max_length=int(env.get("MONITOR_MAX_LENGTH", "256")),
             support_contact=env.get("MONITOR_SUPPORT_CONTACT", "support@example.com"),
-            quantize=env.get("MONITOR_QUANTIZE", "0").lower() in ("1", "true", "int8", "yes"),
+            quantize=parse_quantize(env.get("MONITOR_QUANTIZE", "")),
         )
+
+
+QUANTIZE_MODES = {"": "off", "stars": "stars",
+                  "int8": "all", "all": "all", "1": "all", "true": "all", "yes": "all",
+                  "off": "off", "0": "off", "false": "off", "no": "off", "fp32": "off"}
+
+
+def parse_quantize(value: str) -> str:
+    """MONITOR_QUANTIZE -> "off" (default), "stars" or "all"; anything else is refused."""
+    try:
+        return QUANTIZE_MODES[value.strip().lower()]
+    except KeyError:
+        raise ValueError(f"MONITOR_QUANTIZE={value!r} is not a mode: use off (default), "
+                         "stars (int8 star layers) or int8 (every layer)") from None
 
 
 def redact_url(url: str) -> str:

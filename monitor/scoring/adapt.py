@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from .sentiment import sentiment_metrics, softmax
+from .tuned import TunedTop
 
 
 @dataclass
@@ -75,7 +76,9 @@ def adapt_head(analyzer, texts: list[str], stars: list[float], *, holdout: float
     report = AdaptReport(len(train), len(hold), sentiment_metrics(y[hold], before_p[hold]),
                          sentiment_metrics(y[hold], after_p[hold]))
     if out is not None:
-        adapted = copy.deepcopy(analyzer.tuned).float().cpu()
+        # from the file, not the running model: that one may hold int8 layers
+        adapted = (TunedTop.load(analyzer.tuned_source) if analyzer.tuned_source
+                   else copy.deepcopy(analyzer.tuned).float().cpu())
         with torch.no_grad():
             adapted.head.weight.copy_(torch.from_numpy(weight))
             adapted.head.bias.copy_(torch.from_numpy(bias))

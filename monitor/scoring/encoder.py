@@ -23,15 +23,20 @@ def resolve_device(device: str) -> str:
 
 
 def quantize_int8(module):
-    """Dynamic int8 quantisation of every Linear layer (CPU only): weights int8, activations
-    quantised on the fly. Faster on CPU; parity with fp32 is checked by a test."""
+    """Dynamic int8 quantisation of every Linear layer (CPU only): weights int8 with one scale
+    per output row, activations quantised on the fly. About 3x faster on 2 cores; agreement with
+    fp32 is checked by a test and measured in models/EVAL.md."""
     import warnings
 
     import torch
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # torch marks the quantized tensor API as deprecated
-        return torch.ao.quantization.quantize_dynamic(module, {torch.nn.Linear}, dtype=torch.qint8)
+        from torch.ao.quantization import per_channel_dynamic_qconfig
+
+        # one scale per output row: the weights were 4-bit blocks, a per-tensor scale loses more
+        return torch.ao.quantization.quantize_dynamic(
+            module, {torch.nn.Linear: per_channel_dynamic_qconfig}, dtype=torch.qint8)
 
 
 class TextEncoder:

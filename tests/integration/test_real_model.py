@@ -282,17 +282,25 @@ def test_cli_improvement_report(tmp_path):
     assert bad.returncode == 2 and "no reviews for product 'NOPE'" in bad.stderr
 
 
-def test_int8_engine_runs_and_agrees_with_fp32_on_clear_reviews(analyzer, monkeypatch):
-    """MONITOR_QUANTIZE=int8 (2.6x faster on CPU) builds a working engine whose calls on clear
-    reviews match the fp32 engine's; the size of its drift on real data is in models/EVAL.md."""
+@pytest.mark.parametrize("mode", ["stars", "int8"])
+def test_int8_engines_agree_with_fp32_on_clear_reviews(analyzer, monkeypatch, mode):
+    """MONITOR_QUANTIZE=stars (int8 star layers) and =int8 (every layer) make the default fp32
+    engine's calls on clear reviews; their drift on real data is in models/EVAL.md."""
+    import torch
+
     from monitor.scoring import create_analyzer
 
-    monkeypatch.setenv("MONITOR_QUANTIZE", "int8")
-    int8 = create_analyzer(device="cpu")
-    assert int8.encoder.quantized
+    monkeypatch.setenv("MONITOR_QUANTIZE", mode)
+    engine = create_analyzer(device="cpu")
+    int8_linear = torch.ao.nn.quantized.dynamic.Linear
+    assert any(isinstance(m, int8_linear) for m in engine.tuned.modules())
+    assert not any(isinstance(m, int8_linear) for m in analyzer.tuned.modules())
+    assert engine.encoder.quantized == (mode == "int8") and not analyzer.encoder.quantized
     texts = POSITIVE + NEGATIVE + ["This bag is a fake, the logo is wrong. Very angry."]
-    fp32, q = analyzer.score(texts), int8.score(texts)
+    fp32, q = analyzer.score(texts), engine.score(texts)
     agree = sum(a.sentiment == b.sentiment for a, b in zip(fp32, q))
     assert agree >= len(texts) - 1
     assert np.mean([abs(a.p_negative - b.p_negative) for a, b in zip(fp32, q)]) < 0.1
     assert q[-1].category == "counterfeit" and q[-1].severity == 1
+    if mode == "stars":  # the packaged layers stay fp32: severity is exactly fp32's
+        assert [(a.category, a.evidence) for a in fp32] == [(b.category, b.evidence) for b in q]

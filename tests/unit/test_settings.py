@@ -35,3 +35,16 @@ def test_bad_config_file_is_a_one_line_error(tmp_path):
             load_config_file()
         finally:
             del os.environ["MONITOR_CONFIG"]
+
+
+@pytest.mark.parametrize("value,mode", [("", "off"), ("stars", "stars"), ("int8", "all"),
+                                        ("1", "all"), ("OFF", "off"), ("0", "off"), ("fp32", "off")])
+def test_quantize_modes(monkeypatch, value, mode):
+    monkeypatch.setenv("MONITOR_QUANTIZE", value)
+    assert Settings.from_env().quantize == mode
+
+
+def test_unknown_quantize_mode_is_refused_with_the_choices(monkeypatch):
+    monkeypatch.setenv("MONITOR_QUANTIZE", "int4")
+    with pytest.raises(ValueError, match="off .*stars .*int8"):
+        Settings.from_env()
