@@ -275,7 +275,7 @@ def cmd_select(args) -> None:
         # greedy soup (Wortsman et al. 2022): runs share their start, so their weights can be
         # averaged; a run joins the soup only if the held-out exact accuracy does not drop
         ranked = sorted(runs, key=lambda n: -held_exact(runs[n]["state"]))
-        soup, members, score = dict(runs[ranked[0]]["state"]), [ranked[0]], None
+        soup, members = dict(runs[ranked[0]]["state"]), [ranked[0]]
         score = held_exact(soup)
         for name in ranked[1:]:
             trial = {k: (v.float() * len(members) + runs[name]["state"][k].float())
