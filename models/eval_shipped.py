@@ -39,6 +39,23 @@ def confusion_shares(stars: np.ndarray, probs: np.ndarray) -> dict:
             "negative_rated_read_positive": round(float((pred[low] == 2).mean()), 4)}
 
 
+def human_review_table(stars: np.ndarray, probs: np.ndarray) -> list[dict]:
+    """For each confidence cut: the share of reviews below it and how often the sentiment call is
+    right below and above it — what routing the unsure ones to a person costs and saves."""
+    from monitor.scoring.sentiment import sentiment_probabilities, stars_to_sentiment
+
+    sent = sentiment_probabilities(probs)
+    right = sent.argmax(1) == stars_to_sentiment(stars)
+    conf = sent.max(1)
+    rows = []
+    for cut in (0.4, 0.5, 0.6, 0.7):
+        low = conf < cut
+        rows.append({"below": cut, "share": round(float(low.mean()), 4),
+                     "accuracy_below": round(float(right[low].mean()), 4) if low.any() else None,
+                     "accuracy_above": round(float(right[~low].mean()), 4)})
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--per-lang", type=int, default=0,
@@ -62,6 +79,7 @@ def main() -> None:
         report["languages"][lang] = {**sentiment_metrics(stars[m], probs[m]),
                                      **confusion_shares(stars[m], probs[m])}
     report["all"].update(confusion_shares(stars, probs))
+    report["human_review"] = human_review_table(stars, probs)
     args.report.write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report["all"], indent=2))
 

@@ -13,6 +13,7 @@ from monitor.cases import (COUNTERFEIT_EVIDENCE, TRANSITIONS, CasePolicy, Concur
                            TransitionError, time_left)
 from monitor.export import to_csv_bytes
 from monitor.replies import check_reply, draft_reply, load_templates
+from monitor.schema import HUMAN_REVIEW_BELOW, human_review_below
 from monitor.settings import Settings, redact_url
 from monitor.store import StoreError
 from monitor.trends import detect_spikes, negative_share
@@ -21,7 +22,7 @@ from pages.common import (CATEGORIES, SEVERITY_NAMES, empty_store_message, get_s
                           load_cases, load_counts, load_facts, load_products, load_queue, page_gate,
                           role, top_products)
 
-def render_reply(queue: pl.DataFrame, contact: str) -> None:
+def render_reply(queue: pl.DataFrame, contact: str, unsure_below: float) -> None:
     """The chosen review (as plain text), its evidence, an editable reply draft and its checklist."""
     st.subheader("Reply draft")
     rows = queue.head(200).to_dicts()
@@ -33,6 +34,9 @@ def render_reply(queue: pl.DataFrame, contact: str) -> None:
     with left:
         st.caption(f"{review['channel']} · {review['marketplace'] or ''} · {review['lang']} · "
                    f"{review['rating'] or '?'}★ given · {review['stars_pred']:.1f}★ predicted")
+        if review["confidence"] is not None and review["confidence"] < unsure_below:
+            st.warning(f"The model is unsure of this review (confidence {review['confidence']:.2f}):"
+                       " read it yourself before replying.")
         st.text(review["text"])  # buyer text is shown as text, never as Markdown or HTML
         if review["evidence"]:
             st.caption("Evidence")
@@ -117,11 +121,21 @@ def main() -> None:
         st.header("Filters")
         products = tuple(st.multiselect("Product", products_all))
         categories = tuple(st.multiselect("Category", CATEGORIES))
+        only_unsure = st.checkbox("Only reviews the model is unsure of",
+                                  help="confidence below MONITOR_HUMAN_REVIEW_BELOW (0.5): read "
+                                       "these yourself before replying")
         if can(role(), "act"):
             st.text_input("Your name (for the case history)", key="agent_name")
         st.caption(f"Database: {redact_url(settings.db_url)}")
 
+    try:
+        unsure_below = human_review_below()
+    except ValueError as exc:
+        st.warning(f"{exc}; using {HUMAN_REVIEW_BELOW}")
+        unsure_below = HUMAN_REVIEW_BELOW
     queue = load_queue(settings.db_url, products, categories)
+    if only_unsure:
+        queue = queue.filter(pl.col("confidence") < unsure_below)
     now = datetime.now(timezone.utc).replace(tzinfo=None)
     # the totals sit above the queue but are counted after it is on screen: on a big store
     # the agent sees the most urgent reviews first
@@ -130,9 +144,11 @@ def main() -> None:
     if queue.is_empty():
         st.success("Nothing needs a response for these filters.")
     else:
+        unsure = pl.col("confidence") < unsure_below
         view = queue.select(
             pl.col("severity").replace_strict(SEVERITY_NAMES, default="—", return_dtype=pl.String)
             .alias("level"),
+            pl.when(unsure).then(pl.lit("model unsure")).otherwise(pl.lit("")).alias("check"),
             pl.col("due_at").map_elements(lambda d: time_left(d, now), return_dtype=pl.String)
             .alias("respond"),
             "category", "tier", "channel", "product_id", "marketplace", "lang", "rating",
@@ -162,7 +178,7 @@ def main() -> None:
             st.caption(f"Showing the {queue.height} most urgent; narrow the filters to see "
                        "others.")
     if not queue.is_empty():
-        render_reply(queue, settings.support_contact)
+        render_reply(queue, settings.support_contact, unsure_below)
 
     render_follow_ups(settings.db_url, now)
     reviews = load_facts(settings.db_url, products, weeks=26)  # spikes and the weekly chart

@@ -242,3 +242,26 @@ def test_empty_store_says_what_to_do(sqlite_url, monkeypatch):
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert not at.exception
     assert "monitor ingest" in at.info[0].value
+
+
+def test_reviews_the_model_is_unsure_of_are_marked_for_a_person(stored, monkeypatch):
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert list(at.dataframe[0].value["check"]) == ["", ""]  # confidence 0.9: sure
+    assert not [w for w in at.warning if "unsure" in w.value]
+    # a cut above the stored confidence: every review goes to a person
+    monkeypatch.setenv("MONITOR_HUMAN_REVIEW_BELOW", "0.95")
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    assert list(at.dataframe[0].value["check"]) == ["model unsure", "model unsure"]
+    assert any("model is unsure of this review (confidence 0.90)" in w.value for w in at.warning)
+
+
+def test_unsure_filter_and_a_bad_cut(stored, monkeypatch):
+    monkeypatch.setenv("MONITOR_HUMAN_REVIEW_BELOW", "lots")
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    assert any("MONITOR_HUMAN_REVIEW_BELOW='lots'" in w.value for w in at.warning)
+    box = next(c for c in at.checkbox if c.label.startswith("Only reviews the model is unsure"))
+    box.check().run()
+    assert not at.exception
+    assert any("Nothing needs a response" in s.value for s in at.success)
