@@ -54,7 +54,11 @@ def main() -> None:
            .filter(pl.int_range(pl.len()).over("lang") < 2500).sort("id"))
     x = embed_cached(dev["text"].to_list(), "dev", lambda: encoder)
     sent = sentiment_probabilities(shipped_star_probabilities(dev, x, settings))
-    results = SeverityClassifier(encoder.embed).assess(
+    from monitor.scoring.analyzer import SEVERITY_HEAD_FILE
+    from monitor.scoring.severity import SeverityHead
+
+    head = SeverityHead.load(SEVERITY_HEAD_FILE) if SEVERITY_HEAD_FILE.exists() else None
+    results = SeverityClassifier(encoder.embed, head=head).assess(
         dev["text"].to_list(), x, sent[:, 0], sent[:, 2], dev["stars"].cast(pl.Float64).to_list())
     df = dev.with_columns(pl.Series("category", [r.category.value for r in results]),
                           pl.Series("source", [r.source for r in results]))

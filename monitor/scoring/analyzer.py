@@ -12,11 +12,12 @@ from ..schema import ReviewScore, needs_response
 from ..settings import MODELS_DIR, Settings
 from .encoder import TextEncoder, quantize_int8, resolve_device
 from .sentiment import SENTIMENTS, SentimentHead, sentiment_probabilities
-from .severity import SeverityClassifier
+from .severity import SeverityClassifier, SeverityHead
 from .tuned import EncoderLayer, TunedTop, mean_pool
 
 SENTIMENT_HEAD_FILE = MODELS_DIR / "sentiment_head.npz"
 TUNED_TOP_FILE = MODELS_DIR / "tuned_top.safetensors"
+SEVERITY_HEAD_FILE = MODELS_DIR / "severity_head.npz"
 GPU_BATCH_SIZE = 512  # the star model ran at 33-44k reviews/s on an H100 with batches of 1,024
 
 
@@ -155,7 +156,9 @@ def create_analyzer(settings: Settings | None = None, *, device: str | None = No
         # stars 0.01 less accurate); the packaged layers stay fp32 so severity is unchanged
         tuned = quantize_int8(tuned)
     head = SentimentHead.load(head_path) if tuned is None else None
-    analyzer = ReviewAnalyzer(encoder, head, SeverityClassifier(encoder.embed), tuned=tuned)
+    severity_head = SeverityHead.load(SEVERITY_HEAD_FILE) if SEVERITY_HEAD_FILE.exists() else None
+    analyzer = ReviewAnalyzer(encoder, head, SeverityClassifier(encoder.embed, head=severity_head),
+                              tuned=tuned)
     analyzer.tuned_source = tuned_path if tuned is not None else None
     return analyzer
 

@@ -2,9 +2,12 @@
 
 Two kinds of evidence are combined:
 - phrase rules (`phrases.py`) in 11 languages, with a negation check, give a precise span;
-- the e5 embedding of the review is compared with multilingual category descriptions
-  (prototypes), which catches complaints phrased in words no list holds; the evidence is then
-  the sentence of the review closest to the winning category.
+- for a negative review without a phrase, its e5 embedding decides damage or delay: with the
+  trained severity head (`models/severity_head.npz`, a logistic classifier trained on phrase-rule
+  labels of real negative reviews; see models/EVAL.md) when it is there, else by similarity to
+  multilingual category descriptions (prototypes). Either catches complaints phrased in words no
+  list holds; the evidence is then the sentence of the review closest to the category.
+  Counterfeit (level 1) is never decided from the embedding alone: it rests on a phrase.
 Precedence follows the severity scale: counterfeit (level 1) > damage (2) > delay (3) > other.
 A review only becomes a complaint when the sentiment model does not call it clearly positive,
 and not when the buyer rated it 4-5 stars and the text reads positive.
@@ -17,6 +20,8 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import numpy as np
+
+from pathlib import Path
 
 from ..schema import SEVERITY_LEVEL, Category
 from .phrases import CJK_NEGATION_AFTER, CJK_NEGATION_BEFORE, NEGATION_WORDS, PHRASES
@@ -150,13 +155,56 @@ def split_sentences(text: str) -> list[str]:
     return [s.strip() for s in SENTENCE_SPLIT.split(text) if len(s.strip()) >= 3]
 
 
+@dataclass(frozen=True)
+class SeverityHead:
+    """A linear classifier over the e5 embedding: probabilities of counterfeit / damage / delay /
+    other, and the probability each category needs before the head names it."""
+
+    weight: np.ndarray  # (classes, 384)
+    bias: np.ndarray  # (classes,)
+    classes: tuple[str, ...]
+    min_probability: dict[str, float]
+
+    def probabilities(self, embeddings: np.ndarray) -> np.ndarray:
+        z = embeddings @ self.weight.T + self.bias
+        z = z - z.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        return e / e.sum(axis=1, keepdims=True)
+
+    def category(self, probs: np.ndarray) -> Category | None:
+        """Damage, else delay, when its probability clears its bar; never counterfeit."""
+        for cat in (Category.DAMAGE, Category.DELAY):
+            name = cat.value
+            if name in self.classes and probs[self.classes.index(name)] >= self.min_probability[name]:
+                return cat
+        return None
+
+    def save(self, path: Path, meta: dict | None = None) -> None:
+        import json
+
+        np.savez(path, weight=self.weight.astype(np.float32), bias=self.bias.astype(np.float32),
+                 classes=np.array(self.classes), meta=np.array(json.dumps(
+                     {"min_probability": self.min_probability, **(meta or {})})))
+
+    @classmethod
+    def load(cls, path: Path) -> "SeverityHead":
+        import json
+
+        with np.load(path) as f:
+            meta = json.loads(str(f["meta"]))
+            return cls(f["weight"], f["bias"], tuple(str(c) for c in f["classes"]),
+                       dict(meta["min_probability"]))
+
+
 class SeverityClassifier:
-    """Category + level + evidence from phrase rules and embedding similarity to prototypes."""
+    """Category + level + evidence from phrase rules, then the severity head (or, without one,
+    embedding similarity to prototypes)."""
 
     def __init__(self, embed: Callable[[Sequence[str]], np.ndarray], *,
                  min_similarity: dict[Category, float] | None = None, min_margin: float = 0.03,
-                 positive_gate: float = 0.8):
+                 positive_gate: float = 0.8, head: SeverityHead | None = None):
         self._embed = embed
+        self.head = head
         self.min_similarity = {**MIN_SIMILARITY, **(min_similarity or {})}
         self.min_margin = min_margin
         self.positive_gate = positive_gate
@@ -221,9 +269,11 @@ class SeverityClassifier:
             rows = list(pending)
             emb = embeddings(rows) if callable(embeddings) else embeddings[rows]
             sims, generic = self.similarities(emb)
+            head_p = self.head.probabilities(emb) if self.head is not None else None
             for j, i in enumerate(rows):
                 text, fallback = pending[i]
-                cat = self._model_category(sims, generic, j)
+                cat = (self.head.category(head_p[j]) if head_p is not None
+                       else self._model_category(sims, generic, j))
                 if cat is not None:
                     results[i] = SeverityResult(cat, SEVERITY_LEVEL[cat],
                                                 self._closest_sentence(text, cat), "model")

@@ -304,3 +304,17 @@ def test_int8_engines_agree_with_fp32_on_clear_reviews(analyzer, monkeypatch, mo
     assert q[-1].category == "counterfeit" and q[-1].severity == 1
     if mode == "stars":  # the packaged layers stay fp32: severity is exactly fp32's
         assert [(a.category, a.evidence) for a in fp32] == [(b.category, b.evidence) for b in q]
+
+
+def test_severity_head_names_complaints_written_without_a_listed_phrase(analyzer):
+    """The shipped severity head (trained on phrase-rule labels of real negative reviews) calls
+    paraphrased damage and delay; a complaint about neither stays "other"."""
+    from monitor.scoring.severity import find_phrases
+
+    assert analyzer.severity.head is not None
+    texts = ["The hinge snapped the second time I opened it. Useless.",
+             "Le colis devait arriver vendredi, toujours rien.",
+             "Terrible quality, I regret buying it."]
+    assert not any(find_phrases(t) for t in texts)  # no rule could have done it
+    got = [(s.category, s.severity) for s in analyzer.score(texts, ratings=[1, 1, 1])]
+    assert got == [("damage", 2), ("delay", 3), ("other", None)]

@@ -82,3 +82,54 @@ def test_mixed_review_leaning_negative_is_an_other_complaint(clf):
     assert (r.category, r.severity) == (Category.OTHER, None)
     r = assess_one(clf, "It's fine, nice colour.", 0.20, 0.40)
     assert r.category == Category.NONE
+
+
+def _head(direction_for):
+    """A head whose damage / delay / counterfeit rows point at given embedding directions."""
+    from monitor.scoring.severity import SeverityHead
+
+    classes = ("counterfeit", "damage", "delay", "other")
+    weight = np.stack([direction_for.get(c, np.zeros(384)) * 20 for c in classes]).astype(np.float32)
+    return SeverityHead(weight, np.zeros(4, dtype=np.float32), classes,
+                        {"damage": 0.5, "delay": 0.5})
+
+
+def test_head_names_damage_or_delay_for_a_negative_review_without_a_phrase():
+    damage_dir, delay_dir = fake_embed(["damage direction"])[0], fake_embed(["delay direction"])[0]
+    clf = SeverityClassifier(fake_embed, head=_head({"damage": damage_dir, "delay": delay_dir}))
+    text = "Stopped doing its job after four uses."
+    r = assess_one(clf, text, 0.9, 0.05, emb=damage_dir[None, :])
+    assert (r.category, r.severity, r.source) == (Category.DAMAGE, 2, "model")
+    assert r.evidence  # the closest sentence, for the agent
+    r = assess_one(clf, text, 0.9, 0.05, emb=delay_dir[None, :])
+    assert (r.category, r.severity) == (Category.DELAY, 3)
+    # far from both: a complaint without a level
+    r = assess_one(clf, text, 0.9, 0.05, emb=-damage_dir[None, :] - delay_dir[None, :])
+    assert (r.category, r.severity) == (Category.OTHER, None)
+
+
+def test_head_never_raises_counterfeit_and_phrases_still_win():
+    fake_dir = fake_embed(["counterfeit direction"])[0]
+    clf = SeverityClassifier(fake_embed, head=_head({"counterfeit": fake_dir}))
+    r = assess_one(clf, "Not what I hoped for at all.", 0.9, 0.05, emb=fake_dir[None, :])
+    assert r.category != Category.COUNTERFEIT and r.severity is None  # level 1 needs a phrase
+    r = assess_one(clf, "The watch is a fake.", 0.9, 0.05, emb=fake_dir[None, :])
+    assert (r.category, r.source) == (Category.COUNTERFEIT, "phrase")
+
+
+def test_head_is_not_asked_about_a_clearly_positive_review():
+    damage_dir = fake_embed(["damage direction"])[0]
+    clf = SeverityClassifier(fake_embed, head=_head({"damage": damage_dir}))
+    r = assess_one(clf, "Works great, love it.", 0.05, 0.9, rating=5, emb=damage_dir[None, :])
+    assert (r.category, r.severity) == (Category.NONE, None)
+
+
+def test_head_file_round_trip(tmp_path):
+    from monitor.scoring.severity import SeverityHead
+
+    head = _head({"damage": fake_embed(["d"])[0]})
+    head.save(tmp_path / "h.npz", meta={"C": 1.0})
+    back = SeverityHead.load(tmp_path / "h.npz")
+    assert back.classes == head.classes and back.min_probability == head.min_probability
+    x = fake_embed(["a", "b"])
+    assert np.allclose(back.probabilities(x), head.probabilities(x))
