@@ -42,7 +42,7 @@ def human_review_below() -> float:
     try:
         value = float(raw) if raw else HUMAN_REVIEW_BELOW
     except ValueError:
-        raise ValueError(f"MONITOR_HUMAN_REVIEW_BELOW={raw!r} is not a number between 0 and 1")
+        value = -1.0  # refused below, with the same message as an out-of-range number
     if not 0 <= value <= 1:
         raise ValueError(f"MONITOR_HUMAN_REVIEW_BELOW={raw!r} is not a number between 0 and 1")
     return value

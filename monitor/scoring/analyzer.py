@@ -30,7 +30,7 @@ class ReviewAnalyzer:
     """
 
     def __init__(self, encoder: TextEncoder, head: SentimentHead | None, severity: SeverityClassifier,
-                 tuned: TunedTop | None = None):
+                 tuned: TunedTop | None = None, tuned_source: Path | None = None):
         if head is None and tuned is None:
             raise ValueError("an analyzer needs a star head or a tuned top")
         self.encoder = encoder
@@ -39,7 +39,7 @@ class ReviewAnalyzer:
         self.severity = severity
         if tuned is not None and encoder.device != "cpu":  # on CPU it stays as loaded (int8)
             tuned.to(encoder.device, dtype=next(encoder.model.parameters()).dtype)
-        self.tuned_source: Path | None = None  # the file `tuned` came from (adapting rewrites it)
+        self.tuned_source = tuned_source  # the file `tuned` came from (adapting rewrites it)
 
     def _embed_and_stars(self, texts: list[str]):
         """Star probabilities, and the base embeddings (an array, or a function of row numbers
@@ -157,10 +157,8 @@ def create_analyzer(settings: Settings | None = None, *, device: str | None = No
         tuned = quantize_int8(tuned)
     head = SentimentHead.load(head_path) if tuned is None else None
     severity_head = SeverityHead.load(SEVERITY_HEAD_FILE) if SEVERITY_HEAD_FILE.exists() else None
-    analyzer = ReviewAnalyzer(encoder, head, SeverityClassifier(encoder.embed, head=severity_head),
-                              tuned=tuned)
-    analyzer.tuned_source = tuned_path if tuned is not None else None
-    return analyzer
+    return ReviewAnalyzer(encoder, head, SeverityClassifier(encoder.embed, head=severity_head),
+                          tuned=tuned, tuned_source=tuned_path if tuned is not None else None)
 
 
 def model_files() -> list[Path]:

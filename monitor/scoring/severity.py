@@ -268,12 +268,15 @@ class SeverityClassifier:
         if pending:
             rows = list(pending)
             emb = embeddings(rows) if callable(embeddings) else embeddings[rows]
-            sims, generic = self.similarities(emb)
-            head_p = self.head.probabilities(emb) if self.head is not None else None
+            if self.head is not None:
+                head_p = self.head.probabilities(emb)
+                decide = lambda j: self.head.category(head_p[j])  # noqa: E731
+            else:
+                sims, generic = self.similarities(emb)
+                decide = lambda j: self._model_category(sims, generic, j)  # noqa: E731
             for j, i in enumerate(rows):
                 text, fallback = pending[i]
-                cat = (self.head.category(head_p[j]) if head_p is not None
-                       else self._model_category(sims, generic, j))
+                cat = decide(j)
                 if cat is not None:
                     results[i] = SeverityResult(cat, SEVERITY_LEVEL[cat],
                                                 self._closest_sentence(text, cat), "model")
