@@ -10,6 +10,7 @@ throughput. The same worker stores reviews, opens cases and queues alerts exactl
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import queue
@@ -21,7 +22,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any, Callable, Literal
 
-import anyio
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
@@ -38,6 +38,7 @@ from .trends import FREQUENCIES, GROUPINGS, period_trends
 
 MAX_BODY_BYTES = 2_000_000
 MAX_REVIEWS_PER_REQUEST = 1000
+TOO_LARGE = f"request body over {MAX_BODY_BYTES} bytes; send fewer reviews per request"
 SCORE_FIELDS_OUT = ("lang", "sentiment", "p_negative", "p_neutral", "p_positive", "stars_pred",
                     "confidence", "category", "severity", "evidence", "needs_response")
 
@@ -359,17 +360,7 @@ def create_app(store: Store, analyzer: Callable[[], Analyzer], *, api_keys: dict
     async def one_line_validation_error(_request: Request, exc: RequestValidationError):
         return JSONResponse({"detail": _one_line(exc.errors())}, status_code=422)
 
-    @app.middleware("http")
-    async def limits_and_metrics(request: Request, call_next):
-        length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
-            response = JSONResponse({"detail": f"request body over {MAX_BODY_BYTES} bytes; "
-                                               "send fewer reviews per request"}, status_code=413)
-        else:
-            response = await call_next(request)
-        route = request.scope.get("route")
-        metrics.request(getattr(route, "path", "unmatched"), response.status_code)
-        return response
+    app.add_middleware(RequestMetrics, metrics=metrics)
 
     bearer = HTTPBearer(auto_error=False, description="an API key from MONITOR_API_KEYS")
 
@@ -409,7 +400,7 @@ def create_app(store: Store, analyzer: Callable[[], Analyzer], *, api_keys: dict
     async def post_reviews(request: Request, _: str = Depends(need("write"))):
         """Score, store and act on one review or a list of up to 1,000."""
         try:
-            body = json.loads(await request.body())
+            body = json.loads(await _read_limited(request))
         except (ValueError, UnicodeDecodeError):
             raise HTTPException(400, "body is not valid JSON") from None
         records = body if isinstance(body, list) else [body]
@@ -421,9 +412,8 @@ def create_app(store: Store, analyzer: Callable[[], Analyzer], *, api_keys: dict
             raise HTTPException(422, _one_line(exc.errors())) from None
         if len(records) > MAX_REVIEWS_PER_REQUEST:
             raise HTTPException(413, f"at most {MAX_REVIEWS_PER_REQUEST} reviews per request")
-        future = worker.submit(records)
-        try:
-            results = await anyio.to_thread.run_sync(future.result)
+        try:  # awaited on the event loop: no thread sits blocked per waiting request
+            results = await asyncio.wrap_future(worker.submit(records))
         except IngestError as exc:
             raise HTTPException(422, str(exc).replace("api: ", "")) from None
         return {"reviews": results}
@@ -463,6 +453,53 @@ def create_app(store: Store, analyzer: Callable[[], Analyzer], *, api_keys: dict
 
     app.state.worker, app.state.alerts, app.state.metrics = worker, alerts, metrics
     return app
+
+
+class RequestMetrics:
+    """Counts requests by route and status, and refuses a declared body over MAX_BODY_BYTES
+    before it is read. A plain ASGI middleware: Starlette's BaseHTTPMiddleware costs a task
+    and a stream per request, which under load takes CPU from the model."""
+
+    def __init__(self, app, metrics: Metrics):
+        self.app, self.metrics = app, metrics
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        status = 500  # what the client sees if the app raises before answering
+
+        async def send_noting_status(message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        length = dict(scope["headers"]).get(b"content-length", b"")
+        try:
+            if length.isdigit() and int(length) > MAX_BODY_BYTES:
+                await _too_large()(scope, receive, send_noting_status)
+            else:
+                await self.app(scope, receive, send_noting_status)
+        finally:
+            route = scope.get("route")  # set by the router on this same scope
+            self.metrics.request(getattr(route, "path", "unmatched"), status)
+
+
+def _too_large() -> JSONResponse:
+    return JSONResponse({"detail": TOO_LARGE}, status_code=413)
+
+
+async def _read_limited(request: Request) -> bytes:
+    """The request body, refused with 413 once it passes MAX_BODY_BYTES (a chunked upload
+    declares no length, so the header check alone would let it through)."""
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise HTTPException(413, TOO_LARGE)
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _one_line(errors: list[dict]) -> str:

@@ -13,7 +13,7 @@ from ..settings import MODELS_DIR, Settings
 from .encoder import TextEncoder, quantize_int8, resolve_device
 from .sentiment import SENTIMENTS, SentimentHead, sentiment_probabilities
 from .severity import SeverityClassifier, SeverityHead
-from .tuned import EncoderLayer, TunedTop, mean_pool
+from .tuned import EncoderLayer, TunedTop, run_packed
 
 SENTIMENT_HEAD_FILE = MODELS_DIR / "sentiment_head.npz"
 TUNED_TOP_FILE = MODELS_DIR / "tuned_top.safetensors"
@@ -89,10 +89,8 @@ class ReviewAnalyzer:
                     pick = [k for k, i in enumerate(idx) if i in want]
                     if not pick:
                         continue
-                    hs, ms = h[pick], mask[pick]
-                    for layer in layers[tuned.start:]:
-                        hs = layer(hs, ms)
-                    pooled = torch.nn.functional.normalize(mean_pool(hs, ms).float(), dim=-1)
+                    pooled = run_packed(layers[tuned.start:], h[pick], mask[pick])
+                    pooled = torch.nn.functional.normalize(pooled.float(), dim=-1)
                     out[[want[idx[k]] for k in pick]] = pooled.cpu().numpy()
             return out
 

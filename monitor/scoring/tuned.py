@@ -41,6 +41,24 @@ class EncoderLayer(nn.Module):
         self.drop = nn.Dropout(dropout)
 
     def forward(self, h: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Padded in, padded out: `h` is (batch, tokens, hidden), `mask` 1 on real tokens."""
+        packed = Packing(mask)
+        return packed.unpack(self.forward_packed(packed.pack(h), packed))
+
+    def forward_packed(self, x: torch.Tensor, packed: "Packing") -> torch.Tensor:
+        """The layer on real tokens only, (tokens, hidden): every Linear and LayerNorm skips
+        the padding (in a batch of mixed lengths most of the work); only attention, which
+        needs the sequences side by side, sees them padded."""
+        b, n = packed.shape
+        d = x.shape[-1]
+        split = lambda t: packed.unpack(t).view(b, n, self.heads, d // self.heads).transpose(1, 2)  # noqa: E731
+        ctx = F.scaled_dot_product_attention(split(self.q(x)), split(self.k(x)), split(self.v(x)),
+                                             attn_mask=packed.attention_mask)
+        x = self.ln1(x + self.drop(self.o(packed.pack(ctx.transpose(1, 2).reshape(b, n, d)))))
+        return self.ln2(x + self.drop(self.fo(F.gelu(self.fi(x)))))
+
+    def forward_padded(self, h: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """The same layer computed on every position, padding included (the reference)."""
         b, n, d = h.shape
         split = lambda x: x.view(b, n, self.heads, d // self.heads).transpose(1, 2)  # noqa: E731
         ctx = F.scaled_dot_product_attention(split(self.q(h)), split(self.k(h)), split(self.v(h)),
@@ -65,6 +83,39 @@ class EncoderLayer(nn.Module):
         return new
 
 
+class Packing:
+    """Where the real tokens of a padded batch are, to lay them out flat and back again."""
+
+    def __init__(self, mask: torch.Tensor):
+        self.shape = tuple(mask.shape)
+        flat = mask.reshape(-1).bool()
+        self.index = flat.nonzero().squeeze(1)  # positions of real tokens in batch * tokens
+        self.row = self.index // self.shape[1]  # which sequence each real token belongs to
+        self.lengths = mask.sum(1).clamp(min=1)
+        self.attention_mask = mask[:, None, None, :].bool()
+
+    def pack(self, h: torch.Tensor) -> torch.Tensor:
+        return h.reshape(-1, h.shape[-1]).index_select(0, self.index)
+
+    def unpack(self, x: torch.Tensor) -> torch.Tensor:
+        out = x.new_zeros(self.shape[0] * self.shape[1], x.shape[-1]).index_copy(0, self.index, x)
+        return out.view(*self.shape, x.shape[-1])
+
+    def mean(self, x: torch.Tensor) -> torch.Tensor:
+        """Mean over each sequence's real tokens: (tokens, hidden) -> (batch, hidden)."""
+        sums = x.new_zeros(self.shape[0], x.shape[-1]).index_add(0, self.row, x)
+        return sums / self.lengths.unsqueeze(-1).to(x.dtype)
+
+
+def run_packed(layers, h: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """`layers` over the real tokens of padded states `h`; returns the mean-pooled output."""
+    packed = Packing(mask)
+    x = packed.pack(h)
+    for layer in layers:
+        x = layer.forward_packed(x, packed)
+    return packed.mean(x)
+
+
 def mean_pool(h: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     m = mask.unsqueeze(-1).to(h.dtype)
     return (h * m).sum(1) / m.sum(1).clamp(min=1)
@@ -84,9 +135,7 @@ class TunedTop(nn.Module):
 
     def pooled(self, h: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """The retrained layers' mean-pooled output: the features the star head reads."""
-        for layer in self.layers:
-            h = layer(h, mask)
-        return mean_pool(h, mask)
+        return run_packed(self.layers, h, mask)
 
     def logits(self, h: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         return self.head(self.pooled(h, mask))
