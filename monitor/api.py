@@ -360,7 +360,8 @@ def create_app(store: Store, analyzer: Callable[[], Analyzer], *, api_keys: dict
     async def one_line_validation_error(_request: Request, exc: RequestValidationError):
         return JSONResponse({"detail": _one_line(exc.errors())}, status_code=422)
 
-    app.add_middleware(RequestMetrics, metrics=metrics)
+    app.add_middleware(RequestMetrics, metrics=metrics,
+                       static_paths=lambda: {r.path for r in app.routes if "{" not in r.path})
 
     bearer = HTTPBearer(auto_error=False, description="an API key from MONITOR_API_KEYS")
 
@@ -460,8 +461,8 @@ class RequestMetrics:
     before it is read. A plain ASGI middleware: Starlette's BaseHTTPMiddleware costs a task
     and a stream per request, which under load takes CPU from the model."""
 
-    def __init__(self, app, metrics: Metrics):
-        self.app, self.metrics = app, metrics
+    def __init__(self, app, metrics: Metrics, static_paths: Callable[[], set[str]]):
+        self.app, self.metrics, self.static_paths = app, metrics, static_paths
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
@@ -483,7 +484,10 @@ class RequestMetrics:
                 await self.app(scope, receive, send_noting_status)
         finally:
             route = scope.get("route")  # set by the router on this same scope
-            self.metrics.request(getattr(route, "path", "unmatched"), status)
+            path = getattr(route, "path", None)
+            if path is None:  # refused before routing, or no such endpoint
+                path = scope["path"] if scope["path"] in self.static_paths() else "unmatched"
+            self.metrics.request(path, status)
 
 
 def _too_large() -> JSONResponse:

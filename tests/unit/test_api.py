@@ -65,6 +65,18 @@ def test_bad_requests_get_clear_4xx(client):
     big = client.post("/v1/reviews", headers={**W, "Content-Type": "application/json"},
                       content=b"[" + b'{"text":"x"},' * (MAX_BODY_BYTES // 12) + b'{"text":"x"}]')
     assert big.status_code == 413
+
+    def chunks():  # a chunked upload declares no length: the limit must hold while reading
+        yield b"["
+        for _ in range(MAX_BODY_BYTES // 12 // 1000 + 1):
+            yield b'{"text":"x"},' * 1000
+        yield b'{"text":"x"}]'
+
+    streamed = client.post("/v1/reviews", headers={**W, "Content-Type": "application/json"},
+                           content=chunks())
+    assert streamed.status_code == 413 and "send fewer" in streamed.json()["detail"]
+    m = client.get("/metrics", headers=R).text
+    assert 'monitor_requests_total{path="/v1/reviews",status="413"} 2' in m
     assert client.get("/v1/reviews/none", headers=R).status_code == 404
     assert client.get("/v1/trends?by=nope", headers=R).status_code == 422
     typo = client.get("/v1/cases?sevrity=1", headers=R)
