@@ -146,6 +146,17 @@ def post_all(port: int, reviews: list[dict], clients: int) -> float:
     return len(reviews) / (time.perf_counter() - t0)
 
 
+def worker_counters(port: int) -> dict[str, float]:
+    """The intake worker's counters from GET /metrics."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("GET", "/metrics", headers={"Authorization": "Bearer bench"})
+    names = ("monitor_microbatches_total", "monitor_microbatch_requests_total",
+             "monitor_worker_busy_seconds_total")
+    return {name: float(value) for name, value in
+            (line.split() for line in conn.getresponse().read().decode().splitlines()
+             if line.split()[0] in names)}
+
+
 def alert_latency(port: int, receiver: Receiver, severe: int, load_clients: int) -> dict:
     """Severe complaints posted under background load; seconds from POST to webhook."""
     stop = threading.Event()
@@ -220,7 +231,17 @@ def main(argv: list[str] | None = None) -> None:
                 raise SystemExit("the API did not start within 120 s")
             Client(port).post([{"id": f"warm-{i}", "text": r["text"]}
                                for i, r in enumerate(ORDINARY[:32])])  # loads the model
+            before, t0 = worker_counters(port), time.perf_counter()
             api = post_all(port, ORDINARY, args.clients)
+            after, wall = worker_counters(port), time.perf_counter() - t0
+            delta = {k: after[k] - before[k] for k in after}
+            batching = {
+                "mean_requests_per_microbatch": round(
+                    delta["monitor_microbatch_requests_total"]
+                    / max(delta["monitor_microbatches_total"], 1), 1),
+                "worker_busy_share": round(delta["monitor_worker_busy_seconds_total"] / wall, 2),
+                "worker_reviews_per_busy_s": round(
+                    len(ORDINARY) / max(delta["monitor_worker_busy_seconds_total"], 1e-9), 1)}
             latency = alert_latency(port, receiver, args.severe, args.load_clients)
         finally:
             server.terminate()
@@ -231,6 +252,7 @@ def main(argv: list[str] | None = None) -> None:
         "api_reviews_per_s": round(api, 1), "api_clients": args.clients,
         "api_vs_offline": round(api / offline, 2), "target_ratio": 0.70,
         "throughput_target_met": api / offline >= 0.70,
+        "api_batching": batching,
         "alerts": latency,
     }, indent=2))
 

@@ -157,6 +157,9 @@ class Metrics:
     latency_counts: list[int] = field(default_factory=lambda: [0] * 10)
     latency_sum: float = 0.0
     reviews_scored: int = 0
+    batches: int = 0  # micro-batches the intake worker ran
+    batch_requests: int = 0  # requests they held (mean batch = this / batches)
+    busy_seconds: float = 0.0  # time the worker spent on them (its share of wall time)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def request(self, path: str, status: int) -> None:
@@ -169,6 +172,12 @@ class Metrics:
             self.latency_sum += seconds
             idx = next((i for i, b in enumerate(self.buckets) if seconds <= b), len(self.buckets))
             self.latency_counts[idx] += 1
+
+    def batch(self, requests: int, seconds: float) -> None:
+        with self.lock:
+            self.batches += 1
+            self.batch_requests += requests
+            self.busy_seconds += seconds
 
     def render(self, queue_depth: int, alerts: dict[str, int]) -> str:
         lines = ["# TYPE monitor_requests_total counter"]
@@ -186,6 +195,12 @@ class Metrics:
             lines.append(f"monitor_scoring_seconds_count {total}")
             lines.append("# TYPE monitor_reviews_scored_total counter")
             lines.append(f"monitor_reviews_scored_total {self.reviews_scored}")
+            lines.append("# TYPE monitor_microbatches_total counter")
+            lines.append(f"monitor_microbatches_total {self.batches}")
+            lines.append("# TYPE monitor_microbatch_requests_total counter")
+            lines.append(f"monitor_microbatch_requests_total {self.batch_requests}")
+            lines.append("# TYPE monitor_worker_busy_seconds_total counter")
+            lines.append(f"monitor_worker_busy_seconds_total {self.busy_seconds:.6f}")
         lines.append("# TYPE monitor_queue_depth gauge")
         lines.append(f"monitor_queue_depth {queue_depth}")
         lines.append("# TYPE monitor_alerts gauge")
@@ -198,13 +213,14 @@ class IntakeWorker:
     """One thread that scores and stores what the API receives, in micro-batches."""
 
     def __init__(self, store: Store, analyzer: Callable[[], Analyzer], model_version: str,
-                 policy: CasePolicy, metrics: Metrics, *, wait_s: float = 0.02,
+                 policy: CasePolicy, metrics: Metrics, *, wait_s: float = 0.03,
                  max_rows: int = 256, on_alerts: Callable[[], None] | None = None):
         self.store, self.model_version, self.policy = store, model_version, policy
         self._analyzer_factory, self._analyzer = analyzer, None
         self.metrics, self.wait_s, self.max_rows = metrics, wait_s, max_rows
         self.on_alerts = on_alerts
         self.jobs: queue.Queue = queue.Queue()
+        self._last_requests = 1  # how many requests the last micro-batch held
         self._stop = threading.Event()
         self.thread = threading.Thread(target=self._run, name="intake", daemon=True)
 
@@ -227,24 +243,33 @@ class IntakeWorker:
         return fut
 
     def _take_batch(self) -> list:
+        """The next micro-batch: everything already waiting, then more until as many requests
+        as the last batch held have come in, or `wait_s` after the first. Clients answered
+        from the last batch tend to post again at once, so waiting for them keeps batches
+        full; stopping when they are back (not at the deadline) keeps the model busy, and a
+        lone client (last batch: one request) is never kept waiting at all."""
         first = self.jobs.get()
         if first is None:
             return []
         batch, rows = [first], len(first[0])
         deadline = time.monotonic() + self.wait_s
         while rows < self.max_rows:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                break
             try:
-                job = self.jobs.get(timeout=left)
+                job = self.jobs.get_nowait()
             except queue.Empty:
-                break
+                left = deadline - time.monotonic()
+                if len(batch) >= self._last_requests or left <= 0:
+                    break
+                try:
+                    job = self.jobs.get(timeout=left)
+                except queue.Empty:
+                    break
             if job is None:
                 self.jobs.put(None)
                 break
             batch.append(job)
             rows += len(job[0])
+        self._last_requests = len(batch)
         return batch
 
     def _run(self) -> None:
@@ -252,12 +277,15 @@ class IntakeWorker:
             batch = self._take_batch()
             if not batch:
                 continue
+            started = time.perf_counter()
             try:
                 results = self._process([records for records, _ in batch])
             except BaseException as exc:  # the requests see the error; the worker keeps going
                 for _, fut in batch:
                     fut.set_exception(exc)
                 continue
+            finally:
+                self.metrics.batch(len(batch), time.perf_counter() - started)
             for (_, fut), result in zip(batch, results):
                 fut.set_result(result)
 
@@ -337,9 +365,9 @@ def create_app(store: Store, analyzer: Callable[[], Analyzer], *, api_keys: dict
     alert_settings = alert_settings or AlertSettings.from_env()
     metrics = Metrics()
     alerts = AlertLoop(store, policy, alert_settings, alert_interval_s)
-    # how long the worker waits for more requests to join a batch: longer fills batches under
-    # light load, shorter keeps the model busy when clients re-post as soon as they are answered
-    wait_s = float(os.environ.get("MONITOR_API_BATCH_WAIT_MS", "10")) / 1000
+    # the most a request waits for others to join its model pass; the worker stops waiting as
+    # soon as as many requests as last time are in, so this bounds the wait, it is not a delay
+    wait_s = float(os.environ.get("MONITOR_API_BATCH_WAIT_MS", "30")) / 1000
     worker = IntakeWorker(store, analyzer, model_version, policy, metrics, wait_s=wait_s,
                           on_alerts=alerts.poke)
 

@@ -130,3 +130,35 @@ def test_api_keys_setting():
     assert parse_api_keys("k1:write, k2:read") == {"k1": "write", "k2": "read"}
     with pytest.raises(ValueError, match="MONITOR_API_KEYS"):
         parse_api_keys("k1:admin")
+
+
+def test_micro_batches_wait_for_returning_clients_but_never_past_the_budget(fake_analyzer,
+                                                                           sqlite_url):
+    import threading
+    import time
+
+    from monitor.api import IntakeWorker, Metrics
+
+    worker = IntakeWorker(Store(sqlite_url), lambda: fake_analyzer, "t", CasePolicy(), Metrics(),
+                          wait_s=5.0)
+    job = lambda i: ([{"id": str(i), "text": "fine"}], None)  # noqa: E731
+
+    worker.jobs.put(job(0))  # a lone client: taken at once, not after the 5 s budget
+    t0 = time.monotonic()
+    assert len(worker._take_batch()) == 1 and time.monotonic() - t0 < 1
+
+    for i in range(3):  # three requests together, then the same three clients come back
+        worker.jobs.put(job(i))
+    assert len(worker._take_batch()) == 3
+    worker.jobs.put(job(10))
+    later = threading.Timer(0.2, lambda: [worker.jobs.put(job(i)) for i in (11, 12)])
+    later.start()
+    t0 = time.monotonic()
+    assert len(worker._take_batch()) == 3  # waited for the other two...
+    assert time.monotonic() - t0 < 2  # ...and went as soon as they were in
+
+    worker.wait_s = 0.3  # a client that does not come back costs at most the budget
+    worker.jobs.put(job(20))
+    t0 = time.monotonic()
+    assert len(worker._take_batch()) == 1
+    assert 0.25 < time.monotonic() - t0 < 2
