@@ -325,7 +325,9 @@ class IntakeWorker:
 
 
 class AlertLoop:
-    """Escalates overdue cases and delivers alerts: at once when poked, else every `interval_s`."""
+    """Delivers alerts at once when poked; every `interval_s` it also escalates overdue cases
+    and looks for complaint spikes (those scan the store, too heavy to repeat for each batch
+    while the model shares the CPU)."""
 
     def __init__(self, store: Store, policy: CasePolicy, settings: AlertSettings,
                  interval_s: float = 10.0):
@@ -346,14 +348,17 @@ class AlertLoop:
         self.thread.join(timeout=30)
 
     def _run(self) -> None:
+        last_scan = -float("inf")
         while not self._stop.is_set():
             try:
-                self.store.escalate_overdue(self.policy)
-                self.store.queue_spike_alerts(self.policy)
+                if time.monotonic() - last_scan >= self.interval_s:
+                    last_scan = time.monotonic()
+                    self.store.escalate_overdue(self.policy)
+                    self.store.queue_spike_alerts(self.policy)
                 send_pending(self.store, self.settings)
             except Exception:  # a database hiccup must not end the loop; next round retries
                 pass
-            self._wake.wait(self.interval_s)
+            self._wake.wait(max(0.0, last_scan + self.interval_s - time.monotonic()))
             self._wake.clear()
 
 

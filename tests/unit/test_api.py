@@ -162,3 +162,37 @@ def test_micro_batches_wait_for_returning_clients_but_never_past_the_budget(fake
     t0 = time.monotonic()
     assert len(worker._take_batch()) == 1
     assert 0.25 < time.monotonic() - t0 < 2
+
+
+def test_alert_loop_delivers_on_every_poke_but_scans_the_store_once_per_interval(monkeypatch):
+    import threading
+    import time
+
+    import monitor.api as api
+
+    calls = {"scan": 0, "send": 0}
+    sent = threading.Semaphore(0)
+
+    class CountingStore:
+        def escalate_overdue(self, policy):
+            calls["scan"] += 1
+
+        def queue_spike_alerts(self, policy):
+            pass
+
+    def send(store, settings):
+        calls["send"] += 1
+        sent.release()
+
+    monkeypatch.setattr(api, "send_pending", send)
+    loop = api.AlertLoop(CountingStore(), CasePolicy(), AlertSettings(), interval_s=60)
+    loop.start()
+    try:
+        assert sent.acquire(timeout=5)  # the first round scans and delivers
+        for _ in range(3):
+            time.sleep(0.05)
+            loop.poke()
+            assert sent.acquire(timeout=5)  # every poke delivers at once...
+    finally:
+        loop.stop()
+    assert calls["scan"] == 1  # ...without repeating the store scans inside the interval
