@@ -1,11 +1,13 @@
-"""Scoring speed of each MONITOR_QUANTIZE mode, measured in one run on the same texts (CPU).
+"""Scoring speed of each CPU number format, measured in one run on the same texts: fp32,
+bf16 (MONITOR_PRECISION) and the int8 modes (MONITOR_QUANTIZE=stars / int8).
 
     .venv/bin/python benchmarks/quantize_bench.py [--rows 1000] [--marc 600]
 
 Prints JSON: reviews/s of the full engine per mode on the built-in sample's short reviews and,
 when the shared MARC dev split is beside the repository, on --marc random dev reviews. The
 accuracy of each mode is `models/eval_shipped.py` (models/EVAL.md). Machines are noisy: the fp32
-mode is measured first and again last, compare the ratios.
+mode is measured first and again last, compare the ratios. bf16 is fast only on a CPU with bf16
+instructions (AVX512-BF16 or AMX; `native_bf16` in the output says).
 """
 
 from __future__ import annotations
@@ -43,9 +45,13 @@ def main() -> None:
         analyzer.score(texts)
         return round(len(texts) / (time.perf_counter() - t0), 1)
 
-    out = {}
-    for mode in ("off", "stars", "int8", "off"):
-        os.environ["MONITOR_QUANTIZE"] = mode
+    from monitor.scoring.encoder import native_bf16
+
+    out = {"native_bf16": native_bf16()}
+    modes = [("fp32", "fp32", "off"), ("bf16", "bf16", "off"), ("stars", "fp32", "stars"),
+             ("int8", "fp32", "int8"), ("fp32", "fp32", "off")]
+    for mode, precision, quantize in modes:
+        os.environ["MONITOR_PRECISION"], os.environ["MONITOR_QUANTIZE"] = precision, quantize
         analyzer = create_analyzer(device="cpu")
         key = mode if mode not in out else f"{mode}_again"
         out[key] = {name: rate(analyzer, texts) for name, texts in sets.items()}

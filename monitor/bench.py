@@ -3,8 +3,9 @@
     python -m monitor.bench --rows 2000            (or `monitor bench`)
 
 Prints JSON: reviews/s of the full `monitor score` engine (encoder + star model + severity +
-language), of the encoder alone, and of a naive transformers loop (batch of 1, no length
-sorting) on the same texts and model, plus the ratios. Machines are noisy: compare the ratios,
+language) in its configured precision (MONITOR_PRECISION, MONITOR_QUANTIZE), of the encoder
+alone, and of a naive transformers loop (fp32, batch of 1, no length sorting) on the same texts
+and model, plus the ratios. Machines are noisy: compare the ratios,
 and absolute figures only within one run.
 """
 
@@ -18,7 +19,7 @@ import time
 from pathlib import Path
 
 
-from .settings import PROJECT_ROOT
+from .settings import PROJECT_ROOT, Settings
 
 
 def load_texts(rows: int, source: Path | None) -> list[str]:
@@ -30,10 +31,14 @@ def load_texts(rows: int, source: Path | None) -> list[str]:
 
 
 def naive_loop(analyzer, texts: list[str]) -> float:
-    """Reviews/s of one-at-a-time encoding with the same model and truncation."""
+    """Reviews/s of one-at-a-time encoding with the same model and truncation, as plain fp32
+    transformers code would run it (whatever precision or int8 mode the engine uses)."""
     import torch
 
-    enc = analyzer.encoder
+    from .scoring.encoder import TextEncoder
+
+    enc = TextEncoder(analyzer.encoder.model_dir, max_length=analyzer.encoder.max_length,
+                      device=analyzer.encoder.device, precision="fp32")
     t0 = time.perf_counter()
     with torch.no_grad():
         for t in texts:
@@ -64,7 +69,8 @@ def run(rows: int = 1000, naive_rows: int = 200, source: Path | None = None,
     return {
         "rows": rows, "naive_rows": naive_rows,
         "source": str(source or "data/sample_reviews.csv"),
-        "device": analyzer.encoder.device, "torch_threads": torch.get_num_threads(),
+        "device": analyzer.encoder.device, "precision": analyzer.encoder.precision,
+        "quantize": Settings.from_env().quantize, "torch_threads": torch.get_num_threads(),
         "cpus": os.cpu_count(), "machine": platform.machine(),
         "star_model": "tuned_top" if analyzer.tuned is not None else "linear_head",
         "model_load_s": round(load_s, 2),

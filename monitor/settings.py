@@ -32,6 +32,7 @@ class Settings:
     max_length: int
     support_contact: str
     quantize: str  # "off" (fp32), "stars" (int8 star layers on CPU) or "all" (every layer int8)
+    precision: str = "auto"  # "auto", "fp32", "bf16" or "fp16": the float type the model runs in
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -47,6 +48,7 @@ class Settings:
             max_length=int(env.get("MONITOR_MAX_LENGTH", "256")),
             support_contact=env.get("MONITOR_SUPPORT_CONTACT", "support@example.com"),
             quantize=parse_quantize(env.get("MONITOR_QUANTIZE", "")),
+            precision=parse_precision(env.get("MONITOR_PRECISION", "")),
         )
 
 
@@ -62,6 +64,19 @@ def parse_quantize(value: str) -> str:
     except KeyError:
         raise ValueError(f"MONITOR_QUANTIZE={value!r} is not a mode: use off (default), "
                          "stars (int8 star layers) or int8 (every layer)") from None
+
+
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+
+
+def parse_precision(value: str) -> str:
+    """MONITOR_PRECISION -> "auto" (default), "fp32", "bf16" or "fp16"; anything else is refused."""
+    value = value.strip().lower() or "auto"
+    if value not in PRECISIONS:
+        raise ValueError(f"MONITOR_PRECISION={value!r} is not a precision: use auto (default: "
+                         "bf16 on a CPU with bf16 instructions, fp16 on a GPU, else fp32), "
+                         "fp32, bf16 or fp16")
+    return value
 
 
 def redact_url(url: str) -> str:

@@ -44,6 +44,23 @@ def analyzer():
     return create_analyzer(device="cpu")
 
 
+@pytest.fixture(scope="session")
+def fp32_analyzer():
+    """The analyzer in fp32 whatever the CPU offers: for checks of exact parity between two
+    computations (the default on a CPU with bf16 instructions runs in bf16)."""
+    from monitor.scoring import create_analyzer
+
+    old = os.environ.get("MONITOR_PRECISION")
+    os.environ["MONITOR_PRECISION"] = "fp32"
+    try:
+        return create_analyzer(device="cpu")
+    finally:
+        if old is None:
+            del os.environ["MONITOR_PRECISION"]
+        else:
+            os.environ["MONITOR_PRECISION"] = old
+
+
 @pytest.fixture
 def sqlite_url(tmp_path):
     return f"sqlite:///{tmp_path / 'monitor.db'}"

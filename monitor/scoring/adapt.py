@@ -45,7 +45,7 @@ def tuned_features(analyzer, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
 
     analyzer.encoder.embed(texts, tap_layer=tuned.start, on_tap=on_tap)
     with torch.no_grad():
-        logits = tuned.head(torch.from_numpy(feats)).numpy()
+        logits = tuned.head_logits(torch.from_numpy(feats)).float().numpy()
     return feats, softmax(logits / tuned.temperature)
 
 

@@ -10,7 +10,7 @@ import numpy as np
 from ..langid import detect_language
 from ..schema import ReviewScore, needs_response
 from ..settings import MODELS_DIR, Settings
-from .encoder import TextEncoder, quantize_int8, resolve_device
+from .encoder import TextEncoder, quantize_int8, resolve_device, resolve_precision, torch_dtype
 from .sentiment import SENTIMENTS, SentimentHead, sentiment_probabilities
 from .severity import SeverityClassifier, SeverityHead
 from .tuned import EncoderLayer, TunedTop, run_packed
@@ -19,6 +19,10 @@ SENTIMENT_HEAD_FILE = MODELS_DIR / "sentiment_head.npz"
 TUNED_TOP_FILE = MODELS_DIR / "tuned_top.safetensors"
 SEVERITY_HEAD_FILE = MODELS_DIR / "severity_head.npz"
 GPU_BATCH_SIZE = 512  # the star model ran at 33-44k reviews/s on an H100 with batches of 1,024
+
+
+def _has_int8(module) -> bool:
+    return any("quantized" in type(m).__module__ for m in module.modules())
 
 
 class ReviewAnalyzer:
@@ -37,8 +41,8 @@ class ReviewAnalyzer:
         self.head = head
         self.tuned = tuned
         self.severity = severity
-        if tuned is not None and encoder.device != "cpu":  # on CPU it stays as loaded (int8)
-            tuned.to(encoder.device, dtype=next(encoder.model.parameters()).dtype)
+        if tuned is not None and not _has_int8(tuned):  # int8 layers keep their own maths
+            tuned.to(encoder.device, dtype=torch_dtype(encoder.precision))
         self.tuned_source = tuned_source  # the file `tuned` came from (adapting rewrites it)
 
     def _embed_and_stars(self, texts: list[str]):
@@ -53,7 +57,7 @@ class ReviewAnalyzer:
         # the packaged layers as plain-torch modules (exact parity, tested), so the encoder can
         # stop after the shared lower layers and finish the base embedding only where needed
         if getattr(self, "_layers", None) is None:
-            dtype = next(self.encoder.model.parameters()).dtype
+            dtype = torch_dtype(self.encoder.precision)
             self._layers = [EncoderLayer.from_bert_layer(layer).eval().to(self.encoder.device,
                                                                           dtype=dtype)
                             for layer in self.encoder.model.encoder.layer]
@@ -147,7 +151,9 @@ def create_analyzer(settings: Settings | None = None, *, device: str | None = No
         batch_size = GPU_BATCH_SIZE  # a GPU idles on CPU-sized batches
     encoder = TextEncoder.from_cache(settings.cache_dir, max_length=settings.max_length,
                                      batch_size=batch_size, device=device,
-                                     quantize=settings.quantize == "all")
+                                     quantize=settings.quantize == "all",
+                                     precision=resolve_precision(settings.precision, device,
+                                                                 settings.quantize))
     tuned = TunedTop.load(tuned_path) if tuned_path.exists() else None
     if tuned is not None and device == "cpu" and settings.quantize != "off":
         # "stars": only the star layers are int8 (they run for every review; about 3x faster,

@@ -22,6 +22,37 @@ def resolve_device(device: str) -> str:
     return device
 
 
+def native_bf16() -> bool:
+    """Whether this CPU computes bf16 in hardware (AVX512-BF16 or AMX): there bf16 matrix
+    products are several times faster than fp32; elsewhere torch emulates them, slower."""
+    import torch
+
+    try:
+        return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
+    except AttributeError:  # a torch without these probes: assume not
+        return False
+
+
+def resolve_precision(precision: str, device: str, quantize: str = "off") -> str:
+    """The float type to run in: `auto` is fp16 on a GPU, bf16 on a CPU with bf16
+    instructions, else fp32. int8 layers (MONITOR_QUANTIZE) compute around fp32 on the CPU."""
+    if device == "cpu" and quantize != "off":
+        return "fp32"
+    if precision == "auto":
+        if device == "cuda":
+            return "fp16"
+        return "bf16" if native_bf16() else "fp32"
+    if device == "cpu" and precision == "fp16":
+        raise ValueError("MONITOR_PRECISION=fp16 is for a GPU; on a CPU use bf16 or fp32")
+    return precision
+
+
+def torch_dtype(precision: str):
+    import torch
+
+    return {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
+
+
 def quantize_int8(module):
     """Dynamic int8 quantisation of every Linear layer (CPU only): weights int8 with one scale
     per output row, activations quantised on the fly. About 3x faster on 2 cores; agreement with
@@ -49,7 +80,7 @@ class TextEncoder:
     dim = 384
 
     def __init__(self, model_dir: Path, *, max_length: int = 256, batch_size: int = 32,
-                 device: str = "auto", quantize: bool = False):
+                 device: str = "auto", quantize: bool = False, precision: str | None = None):
         import torch
         from transformers import AutoTokenizer, BertModel
         from transformers.utils import logging as hf_logging
@@ -66,11 +97,15 @@ class TextEncoder:
         self.model = BertModel.from_pretrained(self.model_dir, add_pooling_layer=False)
         self.model.eval().to(self.device)
         self.quantized = False
-        if self.device == "cuda":
-            self.model.half()
-        elif quantize:
+        if quantize and self.device == "cpu":
             self.model = quantize_int8(self.model)
-            self.quantized = True
+            self.quantized, self.precision = True, "fp32"
+        else:
+            # `monitor score` passes the resolved MONITOR_PRECISION; a bare TextEncoder
+            # (training scripts) keeps fp16 on a GPU and fp32 on a CPU unless told
+            self.precision = resolve_precision(
+                precision or ("fp16" if self.device == "cuda" else "fp32"), self.device)
+            self.model.to(torch_dtype(self.precision))
 
     @classmethod
     def from_cache(cls, cache_dir: Path, **kwargs) -> "TextEncoder":
@@ -98,7 +133,7 @@ class TextEncoder:
                                      max_length=self.max_length, return_tensors="pt").to(self.device)
                 result = self.model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"],
                                     output_hidden_states=tap_layer is not None)
-                hidden = result.last_hidden_state
+                hidden = result.last_hidden_state.float()  # pool in fp32 whatever ran
                 mask = enc["attention_mask"]
                 if tap_layer is not None and on_tap is not None:
                     on_tap(idx, result.hidden_states[tap_layer], mask)

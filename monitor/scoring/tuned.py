@@ -103,8 +103,10 @@ class Packing:
 
     def mean(self, x: torch.Tensor) -> torch.Tensor:
         """Mean over each sequence's real tokens: (tokens, hidden) -> (batch, hidden)."""
-        sums = x.new_zeros(self.shape[0], x.shape[-1]).index_add(0, self.row, x)
-        return sums / self.lengths.unsqueeze(-1).to(x.dtype)
+        # summed in fp32: a long review's bf16/fp16 sum would lose its last digits
+        sums = x.new_zeros(self.shape[0], x.shape[-1], dtype=torch.float32)
+        sums = sums.index_add(0, self.row, x.float())
+        return (sums / self.lengths.unsqueeze(-1)).to(x.dtype)
 
 
 def run_packed(layers, h: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -138,7 +140,14 @@ class TunedTop(nn.Module):
         return run_packed(self.layers, h, mask)
 
     def logits(self, h: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        return self.head(self.pooled(h, mask))
+        return self.head_logits(self.pooled(h, mask))
+
+    def head_logits(self, pooled: torch.Tensor) -> torch.Tensor:
+        """The star head on pooled features."""
+        if isinstance(self.head, nn.Linear) and self.head.weight.dtype != torch.float32:
+            # the 5 logits in fp32 even when the layers run in bf16/fp16: calibration holds
+            return F.linear(pooled.float(), self.head.weight.float(), self.head.bias.float())
+        return self.head(pooled)
 
     def star_probabilities(self, h: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         return torch.softmax(self.logits(h, mask).float() / self.temperature, dim=-1)

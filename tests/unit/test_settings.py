@@ -48,3 +48,30 @@ def test_unknown_quantize_mode_is_refused_with_the_choices(monkeypatch):
     monkeypatch.setenv("MONITOR_QUANTIZE", "int4")
     with pytest.raises(ValueError, match="off .*stars .*int8"):
         Settings.from_env()
+
+
+@pytest.mark.parametrize("value,precision", [("", "auto"), ("AUTO", "auto"), ("fp32", "fp32"),
+                                             ("bf16", "bf16"), (" fp16 ", "fp16")])
+def test_precisions(monkeypatch, value, precision):
+    monkeypatch.setenv("MONITOR_PRECISION", value)
+    assert Settings.from_env().precision == precision
+
+
+def test_unknown_precision_is_refused_with_the_choices(monkeypatch):
+    monkeypatch.setenv("MONITOR_PRECISION", "float8")
+    with pytest.raises(ValueError, match="auto .*fp32, bf16 or fp16"):
+        Settings.from_env()
+
+
+def test_auto_precision_follows_the_hardware(monkeypatch):
+    from monitor.scoring import encoder
+
+    monkeypatch.setattr(encoder, "native_bf16", lambda: True)
+    assert encoder.resolve_precision("auto", "cpu") == "bf16"
+    assert encoder.resolve_precision("auto", "cpu", quantize="stars") == "fp32"  # int8 needs fp32
+    assert encoder.resolve_precision("auto", "cuda") == "fp16"
+    monkeypatch.setattr(encoder, "native_bf16", lambda: False)
+    assert encoder.resolve_precision("auto", "cpu") == "fp32"  # emulated bf16 would be slower
+    assert encoder.resolve_precision("bf16", "cpu") == "bf16"  # asked for: given
+    with pytest.raises(ValueError, match="fp16 is for a GPU"):
+        encoder.resolve_precision("fp16", "cpu")
