@@ -47,6 +47,11 @@ def test_batch_and_idempotency(client, fake_analyzer):
     batch = [{"id": "b1", "text": "lovely"}, {"id": "b2", "text": "bad"}, {"id": "b3", "text": " "}]
     first = client.post("/v1/reviews", headers=W, json=batch).json()["reviews"]
     assert [x["status"] for x in first] == ["stored", "stored", "rejected"]
+    from monitor.api import ReviewResult
+
+    for result in first:  # every answer carries the documented fields, no more, no fewer
+        assert set(result) == set(ReviewResult.model_fields)
+        ReviewResult.model_validate(result)
     calls = fake_analyzer.calls
     again = client.post("/v1/reviews", headers=W, json=batch[:2]).json()["reviews"]
     assert [x["status"] for x in again] == ["duplicate", "duplicate"]
