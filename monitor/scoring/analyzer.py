@@ -86,16 +86,23 @@ class ReviewAnalyzer:
                 kept.append((idx, h, mask))
 
         def embed_rows(rows: list[int]) -> np.ndarray:
+            # the rows severity asks for are regrouped into full batches (they are a scattered
+            # few of each scoring batch; length order is kept, so little padding is added)
             want = {r: j for j, r in enumerate(rows)}
+            picked = [(i, h[k, :length], length) for idx, h, mask in kept
+                      for k, (i, length) in enumerate(zip(idx, mask.sum(1).tolist())) if i in want]
             out = np.zeros((len(rows), enc.dim), dtype=np.float32)
             with torch.inference_mode():
-                for idx, h, mask in kept:
-                    pick = [k for k, i in enumerate(idx) if i in want]
-                    if not pick:
-                        continue
-                    pooled = run_packed(layers[tuned.start:], h[pick], mask[pick])
+                for start in range(0, len(picked), enc.batch_size):
+                    group = picked[start:start + enc.batch_size]
+                    states = torch.nn.utils.rnn.pad_sequence([g[1] for g in group],
+                                                             batch_first=True)
+                    lengths = torch.tensor([g[2] for g in group], device=states.device)
+                    mask = (torch.arange(states.shape[1], device=states.device)[None, :]
+                            < lengths[:, None]).long()
+                    pooled = run_packed(layers[tuned.start:], states, mask)
                     pooled = torch.nn.functional.normalize(pooled.float(), dim=-1)
-                    out[[want[idx[k]] for k in pick]] = pooled.cpu().numpy()
+                    out[[want[g[0]] for g in group]] = pooled.cpu().numpy()
             return out
 
         return embed_rows, star_p
