@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import platformdirs
@@ -33,6 +33,8 @@ class Settings:
     support_contact: str
     quantize: str  # "off" (fp32), "stars" (int8 star layers on CPU) or "all" (every layer int8)
     precision: str = "auto"  # "auto", "fp32", "bf16" or "fp16": the float type the model runs in
+    # the probability the severity head needs before it names damage / delay (empty: as trained)
+    severity_bars: dict[str, float] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -49,6 +51,7 @@ class Settings:
             support_contact=env.get("MONITOR_SUPPORT_CONTACT", "support@example.com"),
             quantize=parse_quantize(env.get("MONITOR_QUANTIZE", "")),
             precision=parse_precision(env.get("MONITOR_PRECISION", "")),
+            severity_bars=parse_severity_bars(env.get("MONITOR_SEVERITY_MIN_PROB", "")),
         )
 
 
@@ -77,6 +80,22 @@ def parse_precision(value: str) -> str:
                          "bf16 on a CPU with bf16 instructions, fp16 on a GPU, else fp32), "
                          "fp32, bf16 or fp16")
     return value
+
+
+def parse_severity_bars(value: str) -> dict[str, float]:
+    """MONITOR_SEVERITY_MIN_PROB "damage=0.6,delay=0.7" -> {"damage": 0.6, "delay": 0.7}."""
+    bars = {}
+    for part in filter(None, (p.strip() for p in value.split(","))):
+        name, _, number = part.partition("=")
+        try:
+            bar = float(number)
+        except ValueError:
+            bar = -1.0
+        if name.strip().lower() not in ("damage", "delay") or not 0 < bar <= 1:
+            raise ValueError(f"MONITOR_SEVERITY_MIN_PROB: {part!r} is not damage=P or delay=P "
+                             "with P above 0 and at most 1 (e.g. damage=0.6,delay=0.7)")
+        bars[name.strip().lower()] = bar
+    return bars
 
 
 def redact_url(url: str) -> str:

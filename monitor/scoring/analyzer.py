@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Sequence
 
@@ -168,6 +169,10 @@ def create_analyzer(settings: Settings | None = None, *, device: str | None = No
         tuned = quantize_int8(tuned)
     head = SentimentHead.load(head_path) if tuned is None else None
     severity_head = SeverityHead.load(SEVERITY_HEAD_FILE) if SEVERITY_HEAD_FILE.exists() else None
+    if severity_head is not None and settings.severity_bars:
+        # a seller who finds level-2/3 cases too noisy (or too few) moves the bars, no retraining
+        severity_head = dataclasses.replace(severity_head, min_probability={
+            **severity_head.min_probability, **settings.severity_bars})
     return ReviewAnalyzer(encoder, head, SeverityClassifier(encoder.embed, head=severity_head),
                           tuned=tuned, tuned_source=tuned_path if tuned is not None else None)
 

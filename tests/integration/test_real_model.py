@@ -334,6 +334,22 @@ def test_bf16_engine_matches_fp32(fp32_analyzer, monkeypatch):
     assert bf16[-2].severity == 1 and bf16[-1].category == "damage"
 
 
+def test_severity_bars_are_a_setting(analyzer, monkeypatch):
+    """MONITOR_SEVERITY_MIN_PROB raises the probability the head needs: fewer level-2 cases
+    from paraphrases, phrase evidence untouched."""
+    from monitor.scoring import create_analyzer
+
+    monkeypatch.setenv("MONITOR_SEVERITY_MIN_PROB", "damage=0.999")
+    strict = create_analyzer(device="cpu")
+    assert strict.severity.head.min_probability == {
+        **analyzer.severity.head.min_probability, "damage": 0.999}
+    texts = ["The hinge snapped the second time I opened it. Useless.",
+             "Arrived broken, the glass was shattered."]
+    default, raised = analyzer.score(texts, ratings=[1, 1]), strict.score(texts, ratings=[1, 1])
+    assert [s.category for s in default] == ["damage", "damage"]
+    assert [s.category for s in raised] == ["other", "damage"]  # the phrase still counts
+
+
 def test_severity_head_names_complaints_written_without_a_listed_phrase(analyzer):
     """The shipped severity head (trained on phrase-rule labels of real negative reviews) calls
     paraphrased damage and delay; a complaint about neither stays "other"."""

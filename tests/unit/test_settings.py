@@ -75,3 +75,18 @@ def test_auto_precision_follows_the_hardware(monkeypatch):
     assert encoder.resolve_precision("bf16", "cpu") == "bf16"  # asked for: given
     with pytest.raises(ValueError, match="fp16 is for a GPU"):
         encoder.resolve_precision("fp16", "cpu")
+
+
+def test_severity_bars(monkeypatch):
+    monkeypatch.setenv("MONITOR_SEVERITY_MIN_PROB", " damage=0.6, Delay=0.75 ")
+    assert Settings.from_env().severity_bars == {"damage": 0.6, "delay": 0.75}
+    monkeypatch.delenv("MONITOR_SEVERITY_MIN_PROB")
+    assert Settings.from_env().severity_bars == {}  # as trained
+
+
+@pytest.mark.parametrize("value", ["damage=2", "counterfeit=0.5", "damage", "delay=abc",
+                                   "damage=0"])
+def test_bad_severity_bars_are_refused_with_an_example(monkeypatch, value):
+    monkeypatch.setenv("MONITOR_SEVERITY_MIN_PROB", value)
+    with pytest.raises(ValueError, match="damage=0.6,delay=0.7"):
+        Settings.from_env()
