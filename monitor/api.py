@@ -2,9 +2,9 @@
 
 `monitor serve` runs it (FastAPI on uvicorn, 127.0.0.1:8700 by default). POST /v1/reviews takes
 one review or a list, with the same field names and aliases as file ingest, and answers with the
-scores. Requests are micro-batched: one worker thread collects what arrives within a few
-milliseconds and scores it in one model pass, so throughput under concurrency approaches batch
-throughput. The same worker stores reviews, opens cases and queues alerts exactly like
+scores. Requests are micro-batched: one worker thread gathers what is waiting, and waits (at
+most MONITOR_API_BATCH_WAIT_MS) for as many requests as its last batch held, then scores them in
+one model pass, so throughput under concurrency approaches batch throughput. The same worker stores reviews, opens cases and queues alerts exactly like
 `monitor ingest`; an alert thread delivers them at once and retries in the background.
 """
 
