@@ -312,10 +312,13 @@ class Store:
                 if policy is not None:
                     from .cases import escalation_terms
 
+                    # each agent's open cases, for routing: a scan of the open cases, so only
+                    # when there are agents to route to and a new case to route
+                    routing = policy.agents and any(r["needs_response"] for r in fresh.values())
                     load = dict(s.execute(select(CaseRow.assignee, func.count())
                                           .where(CaseRow.state.in_(OPEN_STATES),
                                                  CaseRow.assignee.is_not(None))
-                                          .group_by(CaseRow.assignee)).all())
+                                          .group_by(CaseRow.assignee)).all()) if routing else {}
                     for key, r in fresh.items():
                         if not r["needs_response"]:
                             continue
