@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Iterable, Sequence
 
 import polars as pl
 from sqlalchemy import (Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text,
-                        UniqueConstraint, case, create_engine, event, func, select)
+                        UniqueConstraint, case, create_engine, event, func, insert, select)
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
@@ -300,14 +300,14 @@ class Store:
         cases = alerts = 0
         try:
             with Session(self.engine) as s, s.begin():
-                for key, r in fresh.items():
-                    s.add(ReviewRow(review_key=key, ingested_at=now,
-                                    **{**{f: r.get(f) for f in REVIEW_FIELDS},
-                                       "channel": r.get("channel") or "review"}))
-                s.flush()
-                for key, r in fresh.items():
-                    s.add(ScoreRow(review_key=key, model_version=model_version, scored_at=now,
-                                   **{f: r.get(f) for f in SCORE_FIELDS}))
+                if fresh:  # bulk inserts (one executemany each), not an ORM object per row
+                    s.execute(insert(ReviewRow), [
+                        {"review_key": key, "ingested_at": now,
+                         **{f: r.get(f) for f in REVIEW_FIELDS},
+                         "channel": r.get("channel") or "review"} for key, r in fresh.items()])
+                    s.execute(insert(ScoreRow), [
+                        {"review_key": key, "model_version": model_version, "scored_at": now,
+                         **{f: r.get(f) for f in SCORE_FIELDS}} for key, r in fresh.items()])
                 self._record_outcomes(s, fresh.values(), now)
                 if policy is not None:
                     from .cases import escalation_terms
