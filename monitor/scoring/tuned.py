@@ -118,11 +118,6 @@ def run_packed(layers, h: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return packed.mean(x)
 
 
-def mean_pool(h: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    m = mask.unsqueeze(-1).to(h.dtype)
-    return (h * m).sum(1) / m.sum(1).clamp(min=1)
-
-
 class TunedTop(nn.Module):
     """Retrained top layers + a 5-way star head, applied to the hidden states of layer `start`."""
 

@@ -5,7 +5,13 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from monitor.scoring.encoder import quantize_int8  # noqa: E402
-from monitor.scoring.tuned import EncoderLayer, TunedTop, mean_pool, run_packed  # noqa: E402
+from monitor.scoring.tuned import EncoderLayer, TunedTop, run_packed  # noqa: E402
+
+
+def mean_pool(h, mask):
+    """The reference pooling: the mean over each sequence's real tokens of padded states."""
+    m = mask.unsqueeze(-1).to(h.dtype)
+    return (h * m).sum(1) / m.sum(1).clamp(min=1)
 
 
 def mixed_batch(lengths=(7, 2, 5, 1), hidden=384, seed=0):
