@@ -18,8 +18,7 @@ import platform
 import time
 from pathlib import Path
 
-
-from .settings import PROJECT_ROOT, Settings
+from .settings import PROJECT_ROOT
 
 
 def load_texts(rows: int, source: Path | None) -> list[str]:
@@ -70,7 +69,7 @@ def run(rows: int = 1000, naive_rows: int = 200, source: Path | None = None,
         "rows": rows, "naive_rows": naive_rows,
         "source": str(source or "data/sample_reviews.csv"),
         "device": analyzer.encoder.device, "precision": analyzer.encoder.precision,
-        "quantize": Settings.from_env().quantize, "torch_threads": torch.get_num_threads(),
+        "quantize": analyzer.quantize, "torch_threads": torch.get_num_threads(),
         "cpus": os.cpu_count(), "machine": platform.machine(),
         "star_model": "tuned_top" if analyzer.tuned is not None else "linear_head",
         "model_load_s": round(load_s, 2),

@@ -31,7 +31,9 @@ class Settings:
     batch_size: int
     max_length: int
     support_contact: str
-    quantize: str  # "off" (fp32), "stars" (int8 star layers on CPU) or "all" (every layer int8)
+    # "auto" (int8 star layers on a CPU without bf16 instructions), "off", "stars" (int8 star
+    # layers on CPU) or "all" (every layer int8)
+    quantize: str
     precision: str = "auto"  # "auto", "fp32", "bf16" or "fp16": the float type the model runs in
     # the probability the severity head needs before it names damage / delay (empty: as trained)
     severity_bars: dict[str, float] = field(default_factory=dict)
@@ -55,18 +57,19 @@ class Settings:
         )
 
 
-QUANTIZE_MODES = {"": "off", "stars": "stars",
+QUANTIZE_MODES = {"": "auto", "auto": "auto", "stars": "stars",
                   "int8": "all", "all": "all", "1": "all", "true": "all", "yes": "all",
                   "off": "off", "0": "off", "false": "off", "no": "off", "fp32": "off"}
 
 
 def parse_quantize(value: str) -> str:
-    """MONITOR_QUANTIZE -> "off" (default), "stars" or "all"; anything else is refused."""
+    """MONITOR_QUANTIZE -> "auto" (default), "off", "stars" or "all"; anything else is refused."""
     try:
         return QUANTIZE_MODES[value.strip().lower()]
     except KeyError:
-        raise ValueError(f"MONITOR_QUANTIZE={value!r} is not a mode: use off (default), "
-                         "stars (int8 star layers) or int8 (every layer)") from None
+        raise ValueError(f"MONITOR_QUANTIZE={value!r} is not a mode: use auto (default: int8 "
+                         "star layers on a CPU without bf16 instructions), off, stars (int8 star "
+                         "layers) or int8 (every layer)") from None
 
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")

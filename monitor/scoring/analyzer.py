@@ -11,14 +11,17 @@ import numpy as np
 from ..langid import detect_language
 from ..schema import ReviewScore, needs_response
 from ..settings import MODELS_DIR, Settings
-from .encoder import TextEncoder, quantize_int8, resolve_device, resolve_precision, torch_dtype
+from .encoder import (TextEncoder, quantize_int8, resolve_device, resolve_precision,
+                      resolve_quantize, torch_dtype)
 from .sentiment import SENTIMENTS, SentimentHead, sentiment_probabilities
 from .severity import SeverityClassifier, SeverityHead
-from .tuned import EncoderLayer, TunedTop, run_packed
+from .tuned import EncoderLayer, TunedTop, load_activation_max, run_packed
 
 SENTIMENT_HEAD_FILE = MODELS_DIR / "sentiment_head.npz"
 TUNED_TOP_FILE = MODELS_DIR / "tuned_top.safetensors"
 SEVERITY_HEAD_FILE = MODELS_DIR / "severity_head.npz"
+# input ranges of the star layers measured on held-out train reviews (models/calibrate_int8.py)
+INT8_CALIBRATION_FILE = MODELS_DIR / "int8_calibration.safetensors"
 GPU_BATCH_SIZE = 512  # the star model ran at 33-44k reviews/s on an H100 with batches of 1,024
 
 
@@ -35,7 +38,8 @@ class ReviewAnalyzer:
     """
 
     def __init__(self, encoder: TextEncoder, head: SentimentHead | None, severity: SeverityClassifier,
-                 tuned: TunedTop | None = None, tuned_source: Path | None = None):
+                 tuned: TunedTop | None = None, tuned_source: Path | None = None,
+                 quantize: str = "off"):
         if head is None and tuned is None:
             raise ValueError("an analyzer needs a star head or a tuned top")
         self.encoder = encoder
@@ -45,6 +49,7 @@ class ReviewAnalyzer:
         if tuned is not None and not _has_int8(tuned):  # int8 layers keep their own maths
             tuned.to(encoder.device, dtype=torch_dtype(encoder.precision))
         self.tuned_source = tuned_source  # the file `tuned` came from (adapting rewrites it)
+        self.quantize = quantize  # the int8 mode in use: off, stars or all
 
     def _embed_and_stars(self, texts: list[str]):
         """Star probabilities, and the base embeddings (an array, or a function of row numbers
@@ -157,16 +162,23 @@ def create_analyzer(settings: Settings | None = None, *, device: str | None = No
     batch_size = settings.batch_size
     if device == "cuda" and "MONITOR_BATCH_SIZE" not in os.environ:
         batch_size = GPU_BATCH_SIZE  # a GPU idles on CPU-sized batches
+    tuned = TunedTop.load(tuned_path) if tuned_path.exists() else None
+    quantize = resolve_quantize(settings.quantize, device, settings.precision)
+    # the star layers' measured input ranges: int8 without them rounds several times coarser
+    ranges = load_activation_max(INT8_CALIBRATION_FILE, tuned) \
+        if tuned is not None and quantize != "off" else None
+    if settings.quantize == "auto" and ranges is None:
+        quantize = "off"  # not measured for this star model: only int8 asked for by name
     encoder = TextEncoder.from_cache(settings.cache_dir, max_length=settings.max_length,
                                      batch_size=batch_size, device=device,
-                                     quantize=settings.quantize == "all",
+                                     quantize=quantize == "all",
                                      precision=resolve_precision(settings.precision, device,
-                                                                 settings.quantize))
-    tuned = TunedTop.load(tuned_path) if tuned_path.exists() else None
-    if tuned is not None and device == "cpu" and settings.quantize != "off":
-        # "stars": only the star layers are int8 (they run for every review; about 3x faster,
-        # stars 0.01 less accurate); the packaged layers stay fp32 so severity is unchanged
-        tuned = quantize_int8(tuned)
+                                                                 quantize))
+    if tuned is not None and quantize != "off":
+        # "stars": only the star layers are int8 (they run for every review); the packaged
+        # layers stay fp32 so severity is unchanged. Smoothed with the measured input ranges
+        # when they belong to these layers (a seller's refitted head keeps them valid)
+        tuned = quantize_int8(tuned, ranges)
     head = SentimentHead.load(head_path) if tuned is None else None
     severity_head = SeverityHead.load(SEVERITY_HEAD_FILE) if SEVERITY_HEAD_FILE.exists() else None
     if severity_head is not None and settings.severity_bars:
@@ -174,7 +186,8 @@ def create_analyzer(settings: Settings | None = None, *, device: str | None = No
         severity_head = dataclasses.replace(severity_head, min_probability={
             **severity_head.min_probability, **settings.severity_bars})
     return ReviewAnalyzer(encoder, head, SeverityClassifier(encoder.embed, head=severity_head),
-                          tuned=tuned, tuned_source=tuned_path if tuned is not None else None)
+                          tuned=tuned, tuned_source=tuned_path if tuned is not None else None,
+                          quantize=quantize)
 
 
 def model_files() -> list[Path]:

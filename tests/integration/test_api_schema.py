@@ -67,6 +67,15 @@ CASES = [(m, p, mode) for m, p in OPERATIONS for mode in GenerationMode
          if not (p == "/healthz" and mode == GenerationMode.NEGATIVE)]
 
 
+def header_mutated(case) -> bool:
+    """Whether schemathesis made this case's headers invalid (e.g. removed Authorization):
+    adding the test's key to it would undo the mutation it then expects to be refused."""
+    from schemathesis.core.parameters import ParameterLocation
+
+    info = (case.meta.components if case.meta else {}).get(ParameterLocation.HEADER)
+    return info is not None and info.mode == GenerationMode.NEGATIVE
+
+
 # schemathesis' own pytest loader does not run on pytest 9 yet, so the strategies are drawn here
 @pytest.mark.parametrize("method,path,mode", CASES)
 def test_every_operation_conforms_to_the_spec(api_schema, method, path, mode):
@@ -79,6 +88,12 @@ def test_every_operation_conforms_to_the_spec(api_schema, method, path, mode):
                          derandomize=not os.environ.get("MONITOR_SCHEMA_RANDOM"), deadline=None,
                          database=None, suppress_health_check=list(HealthCheck))
     def check(case):
-        case.call_and_validate(headers={"Authorization": "Bearer wkey"})
+        # a query value that is an empty list or object is dropped or blanked on the wire, so
+        # the invalid request schemathesis meant is never sent: nothing to judge
+        hypothesis.assume(not any(v in ([], {}) for v in (case.query or {}).values()))
+        if header_mutated(case):
+            case.call_and_validate()  # a broken or missing key: must be refused, so no key given
+        else:
+            case.call_and_validate(headers={"Authorization": "Bearer wkey"})
 
     check()

@@ -293,11 +293,15 @@ def test_int8_engines_agree_with_fp32_on_clear_reviews(fp32_analyzer, monkeypatc
     import torch
 
     from monitor.scoring import create_analyzer
+    from monitor.scoring.tuned import InputScaled
 
     monkeypatch.setenv("MONITOR_QUANTIZE", mode)
     engine = create_analyzer(device="cpu")
     int8_linear = torch.ao.nn.quantized.dynamic.Linear
     assert any(isinstance(m, int8_linear) for m in engine.tuned.modules())
+    # smoothed with the shipped input ranges (models/int8_calibration.safetensors)
+    assert sum(isinstance(m, InputScaled) for m in engine.tuned.modules()) == \
+        6 * len(engine.tuned.layers)
     assert not any(isinstance(m, int8_linear) for m in fp32_analyzer.tuned.modules())
     assert engine.encoder.quantized == (mode == "int8") and not fp32_analyzer.encoder.quantized
     assert engine.encoder.precision == "fp32"  # int8 maths runs around fp32, not bf16
@@ -309,6 +313,30 @@ def test_int8_engines_agree_with_fp32_on_clear_reviews(fp32_analyzer, monkeypatc
     assert q[-1].category == "counterfeit" and q[-1].severity == 1
     if mode == "stars":  # the packaged layers stay fp32: severity is exactly fp32's
         assert [(a.category, a.evidence) for a in fp32] == [(b.category, b.evidence) for b in q]
+
+
+def test_auto_quantize_takes_int8_only_where_it_was_measured(monkeypatch, tmp_path):
+    """On a CPU without bf16 instructions the default runs the smoothed int8 star layers; a star
+    model whose layers were never measured (retrained, not recalibrated) stays in float."""
+    import torch
+
+    from monitor.scoring import create_analyzer, encoder
+    from monitor.scoring.analyzer import TUNED_TOP_FILE
+    from monitor.scoring.tuned import TunedTop
+
+    monkeypatch.delenv("MONITOR_QUANTIZE", raising=False)
+    monkeypatch.delenv("MONITOR_PRECISION", raising=False)
+    monkeypatch.setattr(encoder, "native_bf16", lambda: False)
+    assert create_analyzer(device="cpu").quantize == "stars"
+    retrained = TunedTop.load(TUNED_TOP_FILE)
+    with torch.no_grad():
+        retrained.layers[0].fo.weight.mul_(1.01)
+    retrained.save(tmp_path / "retrained.safetensors")
+    engine = create_analyzer(device="cpu", tuned_path=tmp_path / "retrained.safetensors")
+    assert engine.quantize == "off" and engine.encoder.precision == "fp32"
+    monkeypatch.setenv("MONITOR_QUANTIZE", "stars")  # asked for by name: plain int8 then
+    assert create_analyzer(device="cpu",
+                           tuned_path=tmp_path / "retrained.safetensors").quantize == "stars"
 
 
 def test_bf16_engine_matches_fp32(fp32_analyzer, monkeypatch):

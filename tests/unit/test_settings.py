@@ -37,7 +37,8 @@ def test_bad_config_file_is_a_one_line_error(tmp_path):
             del os.environ["MONITOR_CONFIG"]
 
 
-@pytest.mark.parametrize("value,mode", [("", "off"), ("stars", "stars"), ("int8", "all"),
+@pytest.mark.parametrize("value,mode", [("", "auto"), ("AUTO", "auto"), ("stars", "stars"),
+                                        ("int8", "all"),
                                         ("1", "all"), ("OFF", "off"), ("0", "off"), ("fp32", "off")])
 def test_quantize_modes(monkeypatch, value, mode):
     monkeypatch.setenv("MONITOR_QUANTIZE", value)
@@ -46,7 +47,7 @@ def test_quantize_modes(monkeypatch, value, mode):
 
 def test_unknown_quantize_mode_is_refused_with_the_choices(monkeypatch):
     monkeypatch.setenv("MONITOR_QUANTIZE", "int4")
-    with pytest.raises(ValueError, match="off .*stars .*int8"):
+    with pytest.raises(ValueError, match="auto .*off, stars .*int8"):
         Settings.from_env()
 
 
@@ -75,6 +76,20 @@ def test_auto_precision_follows_the_hardware(monkeypatch):
     assert encoder.resolve_precision("bf16", "cpu") == "bf16"  # asked for: given
     with pytest.raises(ValueError, match="fp16 is for a GPU"):
         encoder.resolve_precision("fp16", "cpu")
+
+
+def test_auto_quantize_follows_the_hardware(monkeypatch):
+    from monitor.scoring import encoder
+
+    monkeypatch.setattr(encoder, "native_bf16", lambda: False)
+    assert encoder.resolve_quantize("auto", "cpu") == "stars"  # smoothed int8 beats fp32 there
+    assert encoder.resolve_quantize("auto", "cpu", "fp32") == "off"  # a float type asked for
+    assert encoder.resolve_quantize("auto", "cuda") == "off"
+    assert encoder.resolve_quantize("all", "cuda") == "off"  # int8 is CPU-only
+    assert encoder.resolve_quantize("all", "cpu") == "all"
+    monkeypatch.setattr(encoder, "native_bf16", lambda: True)
+    assert encoder.resolve_quantize("auto", "cpu") == "off"  # bf16: faster and exact
+    assert encoder.resolve_quantize("stars", "cpu") == "stars"  # asked for: given
 
 
 def test_severity_bars(monkeypatch):
