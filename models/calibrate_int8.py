@@ -5,9 +5,11 @@
 
 The reviews are finetune_full.py's 4 % held-out share of the shared train split (the star model
 never trained on them): --calibrate of them set the ranges, --check others (disjoint) measure how
-close int8 stays to fp32 — plain int8 against smoothed. Writes models/int8_calibration.safetensors
-(about 170 KB: one float per input channel of each of the 72 Linears, no review text) and prints
-JSON for models/EVAL.md.
+close int8 stays to fp32 — plain int8 against smoothed — for the 12 star layers and for the 12
+packaged layers (MONITOR_QUANTIZE=int8; they give severity its embedding). Writes
+models/int8_calibration.safetensors and models/int8_calibration_base.safetensors (about 170 KB
+each: one float per input channel of each of 72 Linears, no review text) and prints JSON for
+models/EVAL.md (models/eval_int8_calibration.json).
 """
 
 from __future__ import annotations
@@ -52,52 +54,66 @@ def main() -> None:
     ap.add_argument("--check", type=int, default=800)
     ap.add_argument("--sweep", action="store_true", help="also try smoothing strengths 0.5-1.0")
     ap.add_argument("--out", type=Path, default=ROOT / "models" / "int8_calibration.safetensors")
+    ap.add_argument("--base-out", type=Path,
+                    default=ROOT / "models" / "int8_calibration_base.safetensors")
     args = ap.parse_args()
     os.environ.update(MONITOR_PRECISION="fp32", MONITOR_QUANTIZE="off")
 
     from monitor.scoring import encoder
-    from monitor.scoring.analyzer import create_analyzer
-    from monitor.scoring.tuned import load_activation_max, save_activation_max
+    from monitor.scoring.analyzer import BASE_INT8_CALIBRATION_FILE, create_analyzer
+    from monitor.scoring.tuned import (load_activation_max, recording_activation_max,
+                                       save_activation_max)
 
     held = held_out_reviews()
     perm = np.random.default_rng(7).permutation(held.height)
-    calib = held[perm[:args.calibrate].tolist()]
+    calib = held[perm[:args.calibrate].tolist()]["text"].to_list()
     check = held[perm[args.calibrate:args.calibrate + args.check].tolist()]
-    analyzer = create_analyzer()
-    fp32_top = analyzer.tuned
-
-    def star_probs(top, texts):
-        analyzer.tuned = top
-        t0 = time.perf_counter()
-        _, probs = analyzer._split_pass(texts)
-        return probs, len(texts) / (time.perf_counter() - t0)
-
-    with fp32_top.recording_activation_max() as maxima:
-        star_probs(fp32_top, calib["text"].to_list())
-    save_activation_max(args.out, fp32_top, maxima, meta={
-        "reviews": args.calibrate, "source": "held-out 4 % of the shared train split",
-        "script": "models/calibrate_int8.py"})
-    loaded = load_activation_max(args.out, fp32_top)
-    assert loaded is not None and loaded.keys() == maxima.keys()
-
     texts, stars = check["text"].to_list(), check["stars"].to_numpy()
-    ref, fp32_speed = star_probs(fp32_top, texts)
+    analyzer = create_analyzer()
+    fp32_top, fp32_base = analyzer.tuned, analyzer._base_layers()
+    meta = {"reviews": args.calibrate, "source": "held-out 4 % of the shared train split",
+            "script": "models/calibrate_int8.py"}
+
+    def run(top, base, texts):
+        """Star probabilities and packaged-layer embeddings with these layers, and reviews/s."""
+        analyzer.tuned, analyzer._layers = top, base
+        t0 = time.perf_counter()
+        embed_rows, probs = analyzer._split_pass(texts)
+        emb = embed_rows(list(range(len(texts))))
+        return probs, emb, len(texts) / (time.perf_counter() - t0)
+
+    with recording_activation_max(fp32_top) as star_max, \
+            recording_activation_max(fp32_base) as base_max:
+        run(fp32_top, fp32_base, calib)
+    save_activation_max(args.out, fp32_top, star_max, meta=meta)
+    save_activation_max(args.base_out, fp32_base, base_max, meta=meta)
+    star_ranges = load_activation_max(args.out, fp32_top)
+    base_ranges = load_activation_max(args.base_out, fp32_base)
+    assert star_ranges is not None and base_ranges is not None
+
+    ref, ref_emb, fp32_speed = run(fp32_top, fp32_base, texts)
     report = {"calibration_reviews": args.calibrate, "check_reviews": args.check,
               "fp32": {"exact": round(float((ref.argmax(1) + 1 == stars).mean()), 4),
                        "reviews_per_s": round(fp32_speed, 1)}}
-    plain, speed = star_probs(encoder.quantize_int8(fp32_top), texts)
-    report["int8_plain"] = {**agreement(ref, plain, stars), "reviews_per_s": round(speed, 1)}
+
+    def record(name, top, base):
+        probs, emb, speed = run(top, base, texts)
+        cosine = (emb * ref_emb).sum(1)  # both unit vectors
+        report[name] = {"stars": agreement(ref, probs, stars),
+                        "packaged_embedding_cosine_mean": round(float(cosine.mean()), 5),
+                        "packaged_embedding_cosine_min": round(float(cosine.min()), 4),
+                        "reviews_per_s_stars_and_embedding": round(speed, 1)}
+        print(name, report[name], file=sys.stderr, flush=True)
+
+    record("int8_plain", encoder.quantize_int8(fp32_top), encoder.quantize_int8(fp32_base))
     alphas = [0.5, 0.7, 0.8, encoder.SMOOTHING_ALPHA, 0.9, 1.0] if args.sweep \
         else [encoder.SMOOTHING_ALPHA]
     for alpha in alphas:
-        top = copy.deepcopy(fp32_top)
-        encoder.smooth_linears(top, loaded, alpha=alpha)
-        probs, speed = star_probs(encoder.quantize_int8(top), texts)
-        report[f"int8_smoothed_{alpha}"] = {**agreement(ref, probs, stars),
-                                            "reviews_per_s": round(speed, 1)}
-        print(alpha, report[f"int8_smoothed_{alpha}"], file=sys.stderr, flush=True)
+        top, base = copy.deepcopy(fp32_top), copy.deepcopy(fp32_base)
+        encoder.smooth_linears(top, star_ranges, alpha=alpha)
+        encoder.smooth_linears(base, base_ranges, alpha=alpha)
+        record(f"int8_smoothed_{alpha}", encoder.quantize_int8(top), encoder.quantize_int8(base))
     print(json.dumps(report, indent=2))
-
 
 if __name__ == "__main__":
     main()

@@ -20,8 +20,10 @@ from .tuned import EncoderLayer, TunedTop, load_activation_max, run_packed
 SENTIMENT_HEAD_FILE = MODELS_DIR / "sentiment_head.npz"
 TUNED_TOP_FILE = MODELS_DIR / "tuned_top.safetensors"
 SEVERITY_HEAD_FILE = MODELS_DIR / "severity_head.npz"
-# input ranges of the star layers measured on held-out train reviews (models/calibrate_int8.py)
+# input ranges measured on held-out train reviews (models/calibrate_int8.py), for int8 smoothing:
+# of the star layers, and of the packaged layers (MONITOR_QUANTIZE=int8)
 INT8_CALIBRATION_FILE = MODELS_DIR / "int8_calibration.safetensors"
+BASE_INT8_CALIBRATION_FILE = MODELS_DIR / "int8_calibration_base.safetensors"
 GPU_BATCH_SIZE = 512  # the star model ran at 33-44k reviews/s on an H100 with batches of 1,024
 
 
@@ -63,12 +65,18 @@ class ReviewAnalyzer:
         # the packaged layers as plain-torch modules (exact parity, tested), so the encoder can
         # stop after the shared lower layers and finish the base embedding only where needed
         if getattr(self, "_layers", None) is None:
+            import torch
+
             dtype = torch_dtype(self.encoder.precision)
-            self._layers = [EncoderLayer.from_bert_layer(layer).eval().to(self.encoder.device,
-                                                                          dtype=dtype)
-                            for layer in self.encoder.model.encoder.layer]
-            if self.encoder.quantized:  # the same int8 maths as the quantised encoder
-                self._layers = [quantize_int8(layer) for layer in self._layers]
+            source = self.encoder.float_layers if self.encoder.float_layers is not None \
+                else self.encoder.model.encoder.layer
+            self._layers = torch.nn.ModuleList(
+                EncoderLayer.from_bert_layer(layer).eval().to(self.encoder.device, dtype=dtype)
+                for layer in source)
+            if self.encoder.quantized:  # int8, smoothed where the ranges match these layers
+                self._layers = quantize_int8(
+                    self._layers, load_activation_max(BASE_INT8_CALIBRATION_FILE, self._layers))
+                self.encoder.float_layers = None
         return self._layers
 
     def _split_pass(self, texts: list[str]):

@@ -143,7 +143,12 @@ class TextEncoder:
         self.model = BertModel.from_pretrained(self.model_dir, add_pooling_layer=False)
         self.model.eval().to(self.device)
         self.quantized = False
+        self.float_layers = None
         if quantize and self.device == "cpu":
+            # kept until the analyzer builds its own smoothed int8 layers from the float weights
+            import copy
+
+            self.float_layers = copy.deepcopy(self.model.encoder.layer)
             self.model = quantize_int8(self.model)
             self.quantized, self.precision = True, "fp32"
         else:

@@ -162,36 +162,6 @@ class TunedTop(nn.Module):
     def star_probabilities(self, h: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         return torch.softmax(self.logits(h, mask).float() / self.temperature, dim=-1)
 
-    @contextmanager
-    def recording_activation_max(self):
-        """While open, the largest |input| per channel of every layer Linear is kept in the
-        yielded dict (name -> tensor): the ranges int8 smoothing needs."""
-        maxima: dict[str, torch.Tensor] = {}
-
-        def keep(name):
-            def hook(module, inputs, output):
-                x = inputs[0].detach().abs().reshape(-1, inputs[0].shape[-1]).amax(0).float()
-                maxima[name] = torch.maximum(maxima[name], x) if name in maxima else x
-            return hook
-
-        hooks = [m.register_forward_hook(keep(name)) for name, m in self.named_modules()
-                 if isinstance(m, nn.Linear) and name.startswith("layers.")]
-        try:
-            yield maxima
-        finally:
-            for h in hooks:
-                h.remove()
-
-    def layers_fingerprint(self) -> str:
-        """A hash of the retrained layers (not the head): the input ranges measured for int8
-        stay valid for a model whose head alone was refitted (`monitor train --from-ratings`)."""
-        digest = hashlib.sha256()
-        for name, value in sorted(self.state_dict().items()):
-            if name.startswith("layers."):
-                digest.update(name.encode())
-                digest.update(value.detach().to(torch.float16).cpu().numpy().tobytes())
-        return digest.hexdigest()
-
     def save(self, path: Path, meta: dict | None = None) -> None:
         from safetensors.torch import save_file
 
@@ -216,24 +186,58 @@ class TunedTop(nn.Module):
         return top.eval()
 
 
-def save_activation_max(path: Path, top: TunedTop, maxima: dict[str, torch.Tensor],
+@contextmanager
+def recording_activation_max(module: nn.Module):
+    """While open, the largest |input| per channel of every Linear inside an `EncoderLayer` of
+    `module` (a TunedTop, a list of layers) is kept in the yielded dict (name -> tensor): the
+    ranges int8 smoothing needs. The star head is left out (it stays in float)."""
+    maxima: dict[str, torch.Tensor] = {}
+
+    def keep(name):
+        def hook(linear, inputs, output):
+            x = inputs[0].detach().abs().reshape(-1, inputs[0].shape[-1]).amax(0).float()
+            maxima[name] = torch.maximum(maxima[name], x) if name in maxima else x
+        return hook
+
+    hooks = [linear.register_forward_hook(keep(f"{prefix}.{name}" if prefix else name))
+             for prefix, layer in module.named_modules() if isinstance(layer, EncoderLayer)
+             for name, linear in layer.named_children() if isinstance(linear, nn.Linear)]
+    try:
+        yield maxima
+    finally:
+        for h in hooks:
+            h.remove()
+
+
+def layers_fingerprint(module: nn.Module) -> str:
+    """A hash of `module`'s weights less a star head: the input ranges measured for int8 stay
+    valid for a model whose head alone was refitted (`monitor train --from-ratings`)."""
+    digest = hashlib.sha256()
+    for name, value in sorted(module.state_dict().items()):
+        if not name.startswith("head."):
+            digest.update(name.encode())
+            digest.update(value.detach().to(torch.float16).cpu().numpy().tobytes())
+    return digest.hexdigest()
+
+
+def save_activation_max(path: Path, module: nn.Module, maxima: dict[str, torch.Tensor],
                         meta: dict | None = None) -> None:
-    """Write measured input ranges for `top`'s layers, tied to those layers by their hash."""
+    """Write measured input ranges for `module`'s layers, tied to those layers by their hash."""
     from safetensors.torch import save_file
 
-    info = {"layers_sha256": top.layers_fingerprint(), **(meta or {})}
+    info = {"layers_sha256": layers_fingerprint(module), **(meta or {})}
     save_file({k: v.float().contiguous() for k, v in maxima.items()}, str(path),
               metadata={"config": json.dumps(info)})
 
 
-def load_activation_max(path: Path, top: TunedTop) -> dict[str, torch.Tensor] | None:
-    """The input ranges in `path` if they were measured on `top`'s layers, else None."""
+def load_activation_max(path: Path, module: nn.Module) -> dict[str, torch.Tensor] | None:
+    """The input ranges in `path` if they were measured on `module`'s layers, else None."""
     from safetensors import safe_open
 
     if not path.exists():
         return None
     with safe_open(str(path), framework="pt") as f:
         info = json.loads(f.metadata()["config"])
-        if info.get("layers_sha256") != top.layers_fingerprint():
+        if info.get("layers_sha256") != layers_fingerprint(module):
             return None
         return {k: f.get_tensor(k) for k in f.keys()}

@@ -302,6 +302,8 @@ def test_int8_engines_agree_with_fp32_on_clear_reviews(fp32_analyzer, monkeypatc
     # smoothed with the shipped input ranges (models/int8_calibration.safetensors)
     assert sum(isinstance(m, InputScaled) for m in engine.tuned.modules()) == \
         6 * len(engine.tuned.layers)
+    packaged_smoothed = sum(isinstance(m, InputScaled) for m in engine._base_layers().modules())
+    assert packaged_smoothed == (6 * 12 if mode == "int8" else 0)
     assert not any(isinstance(m, int8_linear) for m in fp32_analyzer.tuned.modules())
     assert engine.encoder.quantized == (mode == "int8") and not fp32_analyzer.encoder.quantized
     assert engine.encoder.precision == "fp32"  # int8 maths runs around fp32, not bf16

@@ -7,7 +7,8 @@ torch = pytest.importorskip("torch")
 
 from monitor.scoring.encoder import quantize_int8, smooth_linears  # noqa: E402
 from monitor.scoring.tuned import (EncoderLayer, InputScaled, TunedTop,  # noqa: E402
-                                   load_activation_max, save_activation_max)
+                                   load_activation_max, recording_activation_max,
+                                   save_activation_max)
 
 
 def small_top(seed: int, n_layers: int = 2) -> TunedTop:
@@ -41,7 +42,7 @@ def outlier_inputs(n=512, seed=0):
 def test_recording_keeps_every_layer_input_range_and_removes_its_hooks():
     top = small_top(1)
     h, mask = batch()
-    with torch.inference_mode(), top.recording_activation_max() as maxima:
+    with torch.inference_mode(), recording_activation_max(top) as maxima:
         top.star_probabilities(h, mask)
     names = {f"layers.{i}.{n}" for i in range(2) for n in ("q", "k", "v", "o", "fi", "fo")}
     assert set(maxima) == names  # the star head itself is left in float
@@ -49,13 +50,18 @@ def test_recording_keeps_every_layer_input_range_and_removes_its_hooks():
     real = h[mask.bool()]  # padding never reaches a Linear
     assert torch.allclose(maxima["layers.0.q"], real.abs().amax(0))
     assert all(not m._forward_hooks for m in top.modules())
+    stack = torch.nn.ModuleList(top.layers)  # the packaged layers are kept as a plain list
+    with torch.inference_mode(), recording_activation_max(stack) as maxima:
+        for layer in stack:
+            h = layer(h, mask)
+    assert set(maxima) == {n.removeprefix("layers.") for n in names}
 
 
 def test_smoothing_computes_the_same_in_float():
     top = small_top(2)
     h, mask = batch(1)
     with torch.inference_mode():
-        with top.recording_activation_max() as maxima:
+        with recording_activation_max(top) as maxima:
             before = top.star_probabilities(h, mask)
         smooth_linears(top, maxima)
         after = top.star_probabilities(h, mask)
@@ -78,7 +84,7 @@ def test_smoothed_int8_is_closer_to_float_than_plain_int8():
 def test_input_ranges_belong_to_the_layers_they_were_measured_on(tmp_path):
     top = small_top(3)
     h, mask = batch(2)
-    with torch.inference_mode(), top.recording_activation_max() as maxima:
+    with torch.inference_mode(), recording_activation_max(top) as maxima:
         top.star_probabilities(h, mask)
     path = tmp_path / "calib.safetensors"
     save_activation_max(path, top, maxima, meta={"reviews": 3})
