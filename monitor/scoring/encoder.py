@@ -49,8 +49,7 @@ def resolve_precision(precision: str, device: str, quantize: str = "off") -> str
 
 def resolve_quantize(quantize: str, device: str, precision: str = "auto") -> str:
     """The int8 mode to run: `auto` is `stars` on a CPU without bf16 instructions, where the
-    smoothed int8 star layers are about 1.4x faster than fp32 and score the same to within
-    noise (models/EVAL.md), and off elsewhere (bf16 is faster and exact; a GPU runs fp16) or
+    smoothed int8 star layers are 1.2-1.35x faster than fp32 and score within 0.002 of it (models/EVAL.md), and off elsewhere (bf16 is faster and exact; a GPU runs fp16) or
     when MONITOR_PRECISION asks for a float type. int8 is a CPU thing: off on a GPU."""
     if device != "cpu":
         return "off"
@@ -76,7 +75,7 @@ def smooth_linears(module, activation_max: dict, alpha: float = SMOOTHING_ALPHA)
     input by s_j = max|x_j|^alpha / max|W_:j|^(1-alpha) and multiplying column j of the weight
     by s_j computes the same product in float, but both factors quantise evenly.
     `activation_max` maps a Linear's name in `module` to max |input| per channel, measured on
-    calibration reviews (`TunedTop.record_activation_max`).
+    calibration reviews (`tuned.recording_activation_max`).
     """
     import torch
 
@@ -97,7 +96,7 @@ def quantize_int8(module, activation_max: dict | None = None):
     """Dynamic int8 quantisation of every Linear layer (CPU only): weights int8 with one scale
     per output row, activations quantised on the fly. Given `activation_max` (measured input
     ranges), the inputs are smoothed first (`smooth_linears`), which keeps int8 much closer to
-    fp32. About 1.5-3x faster on 2 cores; agreement with fp32 is checked by a test and measured
+    fp32. 1.2-3x faster on 2 cores (more where the CPU has int8 dot-product instructions); agreement with fp32 is checked by a test and measured
     in models/EVAL.md."""
     import copy
     import warnings
