@@ -49,8 +49,9 @@ def resolve_precision(precision: str, device: str, quantize: str = "off") -> str
 
 def resolve_quantize(quantize: str, device: str, precision: str = "auto") -> str:
     """The int8 mode to run: `auto` is `stars` on a CPU without bf16 instructions, where the
-    smoothed int8 star layers are 1.2-1.35x faster than fp32 and score within 0.002 of it (models/EVAL.md), and off elsewhere (bf16 is faster and exact; a GPU runs fp16) or
-    when MONITOR_PRECISION asks for a float type. int8 is a CPU thing: off on a GPU."""
+    smoothed int8 star layers are 1.2-1.35x faster than fp32 and score within 0.002 of it
+    (models/EVAL.md), and off elsewhere (bf16 is faster and exact; a GPU runs fp16) or when
+    MONITOR_PRECISION asks for a float type. int8 is a CPU thing: off on a GPU."""
     if device != "cpu":
         return "off"
     if quantize == "auto":
@@ -96,8 +97,8 @@ def quantize_int8(module, activation_max: dict | None = None):
     """Dynamic int8 quantisation of every Linear layer (CPU only): weights int8 with one scale
     per output row, activations quantised on the fly. Given `activation_max` (measured input
     ranges), the inputs are smoothed first (`smooth_linears`), which keeps int8 much closer to
-    fp32. 1.2-3x faster on 2 cores (more where the CPU has int8 dot-product instructions); agreement with fp32 is checked by a test and measured
-    in models/EVAL.md."""
+    fp32. 1.2-3x faster on 2 cores (more where the CPU has int8 dot-product instructions);
+    agreement with fp32 is checked by a test and measured in models/EVAL.md."""
     import copy
     import warnings
 
