@@ -65,11 +65,14 @@ def run(rows: int = 1000, naive_rows: int = 200, source: Path | None = None,
     naive = naive_loop(analyzer, texts[:naive_rows])
     import torch
 
+    from .scoring.encoder import native_bf16
+
     return {
         "rows": rows, "naive_rows": naive_rows,
         "source": str(source or "data/sample_reviews.csv"),
         "device": analyzer.encoder.device, "precision": analyzer.encoder.precision,
-        "quantize": analyzer.quantize, "torch_threads": torch.get_num_threads(),
+        "quantize": analyzer.quantize, "cpu_has_bf16": native_bf16(),
+        "torch_threads": torch.get_num_threads(),
         "cpus": os.cpu_count(), "machine": platform.machine(),
         "star_model": "tuned_top" if analyzer.tuned is not None else "linear_head",
         "model_load_s": round(load_s, 2),

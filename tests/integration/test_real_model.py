@@ -397,3 +397,26 @@ def test_severity_head_names_complaints_written_without_a_listed_phrase(analyzer
     assert not any(find_phrases(t) for t in texts)  # no rule could have done it
     got = [(s.category, s.severity) for s in analyzer.score(texts, ratings=[1, 1, 1])]
     assert got == [("damage", 2), ("delay", 3), ("other", None)]
+
+
+@pytest.mark.parametrize("quantize,expected", [("", None), ("off", "off")])
+def test_cli_bench_reports_the_engine_it_measured(quantize, expected):
+    """`monitor bench` prints the engine's and the naive loop's speed from one run, and which
+    number format the engine ran in (speed itself is never asserted: machines are noisy)."""
+    import json
+
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "MONITOR_QUANTIZE": quantize}
+    env.pop("MONITOR_PRECISION", None)
+    proc = subprocess.run([sys.executable, "-m", "monitor.cli", "bench", "--rows", "40",
+                           "--naive-rows", "8"], env=env, capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = json.loads(proc.stdout)
+    assert out["rows"] == 40 and out["star_model"] == "tuned_top"
+    assert out["engine_reviews_per_s"] > 0 and out["naive_loop_reviews_per_s"] > 0
+    assert out["engine_vs_naive"] == pytest.approx(
+        out["engine_reviews_per_s"] / out["naive_loop_reviews_per_s"], rel=0.02)
+    # auto: bf16 where the CPU has it, else the smoothed int8 star layers in fp32
+    expected = expected or ("off" if out["cpu_has_bf16"] else "stars")
+    assert out["quantize"] == expected
+    assert out["precision"] == ("bf16" if out["cpu_has_bf16"] and expected == "off" else "fp32")
