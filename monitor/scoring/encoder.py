@@ -105,7 +105,7 @@ def quantize_int8(module, activation_max: dict | None = None):
     import torch
 
     if activation_max:
-        module = copy.deepcopy(module)
+        module = copy.deepcopy(module)  # the caller's float module stays as it was
         smooth_linears(module, activation_max)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # torch marks the quantized tensor API as deprecated
@@ -113,7 +113,8 @@ def quantize_int8(module, activation_max: dict | None = None):
 
         # one scale per output row: the weights were 4-bit blocks, a per-tensor scale loses more
         return torch.ao.quantization.quantize_dynamic(
-            module, {torch.nn.Linear: per_channel_dynamic_qconfig}, dtype=torch.qint8)
+            module, {torch.nn.Linear: per_channel_dynamic_qconfig}, dtype=torch.qint8,
+            inplace=bool(activation_max))  # a smoothed module is already a copy: no second one
 
 
 class TextEncoder:
