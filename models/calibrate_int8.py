@@ -15,7 +15,6 @@ models/EVAL.md (models/eval_int8_calibration.json).
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import os
 import sys
@@ -53,17 +52,20 @@ def main() -> None:
     ap.add_argument("--calibrate", type=int, default=512)
     ap.add_argument("--check", type=int, default=800)
     ap.add_argument("--sweep", action="store_true", help="also try smoothing strengths 0.5-1.0")
-    ap.add_argument("--out", type=Path, default=ROOT / "models" / "int8_calibration.safetensors")
-    ap.add_argument("--base-out", type=Path,
-                    default=ROOT / "models" / "int8_calibration_base.safetensors")
+    ap.add_argument("--out", type=Path, default=None,
+                    help="star layers' ranges (default: where create_analyzer reads them)")
+    ap.add_argument("--base-out", type=Path, default=None, help="packaged layers' ranges")
     args = ap.parse_args()
     os.environ.update(MONITOR_PRECISION="fp32", MONITOR_QUANTIZE="off")
 
     from monitor.scoring import encoder
-    from monitor.scoring.analyzer import BASE_INT8_CALIBRATION_FILE, create_analyzer
+    from monitor.scoring.analyzer import (BASE_INT8_CALIBRATION_FILE, INT8_CALIBRATION_FILE,
+                                          create_analyzer)
     from monitor.scoring.tuned import (load_activation_max, recording_activation_max,
                                        save_activation_max)
 
+    args.out = args.out or INT8_CALIBRATION_FILE
+    args.base_out = args.base_out or BASE_INT8_CALIBRATION_FILE
     held = held_out_reviews()
     perm = np.random.default_rng(7).permutation(held.height)
     calib = held[perm[:args.calibrate].tolist()]["text"].to_list()
@@ -109,11 +111,11 @@ def main() -> None:
     alphas = [0.5, 0.7, 0.8, encoder.SMOOTHING_ALPHA, 0.9, 1.0] if args.sweep \
         else [encoder.SMOOTHING_ALPHA]
     for alpha in alphas:
-        top, base = copy.deepcopy(fp32_top), copy.deepcopy(fp32_base)
-        encoder.smooth_linears(top, star_ranges, alpha=alpha)
-        encoder.smooth_linears(base, base_ranges, alpha=alpha)
-        record(f"int8_smoothed_{alpha}", encoder.quantize_int8(top), encoder.quantize_int8(base))
+        record(f"int8_smoothed_{alpha}",
+               encoder.quantize_int8(fp32_top, star_ranges, alpha=alpha),
+               encoder.quantize_int8(fp32_base, base_ranges, alpha=alpha))
     print(json.dumps(report, indent=2))
+
 
 if __name__ == "__main__":
     main()

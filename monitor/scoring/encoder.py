@@ -93,7 +93,8 @@ def smooth_linears(module, activation_max: dict, alpha: float = SMOOTHING_ALPHA)
         setattr(parent, attr, InputScaled(linear, (1.0 / scale).detach().clone()))
 
 
-def quantize_int8(module, activation_max: dict | None = None):
+def quantize_int8(module, activation_max: dict | None = None,
+                  alpha: float = SMOOTHING_ALPHA):
     """Dynamic int8 quantisation of every Linear layer (CPU only): weights int8 with one scale
     per output row, activations quantised on the fly. Given `activation_max` (measured input
     ranges), the inputs are smoothed first (`smooth_linears`), which keeps int8 much closer to
@@ -106,7 +107,7 @@ def quantize_int8(module, activation_max: dict | None = None):
 
     if activation_max:
         module = copy.deepcopy(module)  # the caller's float module stays as it was
-        smooth_linears(module, activation_max)
+        smooth_linears(module, activation_max, alpha=alpha)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # torch marks the quantized tensor API as deprecated
         from torch.ao.quantization import per_channel_dynamic_qconfig
