@@ -23,7 +23,8 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--shared", type=Path, default=HERE.parent.parent / "shared" / "data" / "reviews")
     ap.add_argument("--labels", type=Path, default=HERE / "severity_labels.csv",
-                    help="severity_labels_dev.csv for choices; the test set only to report")
+                    help="severity_labels_dev.csv or counterfeit_labels_dev.csv for choices; "
+                         "the test set only to report")
     ap.add_argument("--report", type=Path, default=HERE / "eval_severity_labels.json")
     args = ap.parse_args(argv)
     labels = pl.read_csv(args.labels)
@@ -42,6 +43,10 @@ def main(argv: list[str] | None = None) -> None:
     # a complaint the analyzer calls "none" (its text read as positive) is a miss of "other"
     data = data.with_columns(pl.Series("predicted", [s.category if s.category != "none" else "other"
                                                      for s in scores]))
+    if "not_counterfeit" in data["label"].to_list():  # counterfeit_labels_dev.csv: one question
+        args.report.write_text(json.dumps(counterfeit_report(data), indent=2))
+        print(json.dumps({k: v for k, v in counterfeit_report(data).items() if k != "errors"}))
+        return
     report = {}
     for name, part in [("all", data), *[(s, data.filter(pl.col("stratum") == s))
                                         for s in ("random", "keyword")]]:
@@ -68,6 +73,24 @@ def main(argv: list[str] | None = None) -> None:
             continue
         print(name, r["n"], "macro-F1", r["macro_f1"],
               {c: (v["precision"], v["recall"], v["f1-score"]) for c, v in r["per_class"].items()})
+
+
+def counterfeit_report(data: pl.DataFrame) -> dict:
+    """Precision and recall of level 1 on a set labelled counterfeit / not_counterfeit, overall
+    and per language (`counterfeit_labels_dev.csv`: authenticity-word hits, mostly not claims)."""
+    def figures(part: pl.DataFrame) -> dict:
+        truth = part["label"] == "counterfeit"
+        called = part["predicted"] == "counterfeit"
+        hits = int((truth & called).sum())
+        return {"n": part.height, "claims": int(truth.sum()), "called": int(called.sum()),
+                "found": hits, "recall": round(hits / max(int(truth.sum()), 1), 3),
+                "precision": round(hits / max(int(called.sum()), 1), 3)}
+
+    report = {"all": figures(data), "languages": {
+        lang: figures(data.filter(pl.col("lang") == lang)) for lang in sorted(set(data["lang"]))}}
+    wrong = data.filter((pl.col("label") == "counterfeit") != (pl.col("predicted") == "counterfeit"))
+    report["errors"] = wrong.select("id", "label", "predicted").to_dicts()  # ids only
+    return report
 
 
 if __name__ == "__main__":

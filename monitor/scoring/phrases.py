@@ -15,15 +15,26 @@ PHRASES: dict[str, dict[str, list[str]]] = {
         "en": [r"fakes?", r"counterfeits?", r"knock[- ]?offs?", r"bootleg(?:ged)?", r"forger(?:y|ies)",
                r"not (?:an? )?(?:genuine|authentic|original|real)(?: product| item)?",
                r"isn'?t (?:genuine|authentic|original|real)", r"cheap (?:imitation|copy)",
-               r"imitation", r"fraudulent (?:product|item|copy)"],
+               r"imitation", r"fraudulent (?:product|item|copy)",
+               # a doubt is a claim too: the seller must answer "is this genuine?" within the hour
+               r"(?:not sure|doubt|wonder(?:ing)?|question) (?:if|whether|that)? ?(?:it|this|they|these)"
+               r" (?:is|are|was|were|'s|'re) (?:genuine|authentic|original|real|legit)",
+               r"(?:thinking|thought|believing|assumed) (?:it|they|this) (?:was|were|is|are) "
+               r"(?:genuine|authentic|an? original|the real (?:one|thing))"],
         "de": [r"fälschung(?:en)?", r"gefälscht\w*", r"fake", r"plagiat", r"nachahmung",
-               r"imitat", r"nachgemacht\w*", r"(?:kein|nicht) (?:das )?original\w*", r"nicht echt"],
-        "fr": [r"contrefa[cç]on\w*", r"contrefait\w*", r"(?:un|du) faux(?: produit)?",
+               r"imitat", r"nachgemacht\w*", r"(?:kein|nicht) (?:das )?original\w*", r"nicht echt",
+               r"alles andere als (?:ein )?original\w*",
+               r"(?:zweifel\w*|frage mich),? (?:ob|an der) (?:es|das|die|der)? ?(?:echtheit|echt|original)\w*"],
+        "fr": [r"contrefa[cç]on\w*", r"contrefait\w*", r"(?:un|du) faux(?: produit)?(?! contacts?)",
                r"produit faux", r"pas (?:un |l')?(?:original|authentique)\w*", r"imitation",
-               r"copie (?:chinoise|bon marché)"],
+               r"copies? (?:chinoises?|bon marché)", r"(?:c'est|s'agit d') ?une copie", r"(?:c'est|est) une fausse(?=\s*[.!,;]|\s*$)",
+               r"dout\w* (?:de|sur) (?:l'|son |leur )?(?:authenticit[ée]|originalit[ée])"],
         "es": [r"falsificad[oa]s?", r"falsificaci[oó]n", r"(?:es|era|son) fals[oa]s?",
-               r"producto falso", r"imitaci[oó]n", r"no (?:es )?original", r"pirata",
-               r"copia barata"],
+               r"producto falso", r"imitaci[oó]n(?! de (?:la |las |el |los )?(?:flor|piel|cuero|madera))",
+               r"no (?:es )?original", r"pirata", r"copia barata",
+               r"no (?:es|son|era|eran|parecen?(?: que sean?)?) (?:el |la |los |las |un |una )?"
+               r"(?:original(?:es)?|aut[eé]ntic[oa]s?)",
+               r"(?:es una copia|son copias)(?! (?:fiel|exacta|id[eé]ntica))"],
         "it": [r"contraffatt[oaie]", r"contraffazion[ei]", r"(?:è|e') (?:un )?fals[oa]",
                r"prodotto falso", r"imitazion[ei]", r"non (?:è )?originale", r"taroccat[oaie]",
                r"tarocc[oa]"],
@@ -34,9 +45,22 @@ PHRASES: dict[str, dict[str, list[str]]] = {
                r"паль"],
         "ar": [r"مقلد\w*", r"تقليد", r"مزيف\w*", r"غير أصلي"],
         "ja": [r"偽物", r"偽造", r"ニセモノ", r"にせもの", r"パチモン", r"コピー品", r"模造品",
-               r"海賊版", r"正規品(?:では|じゃ)(?:ない|ありません)", r"本物(?:では|じゃ)(?:ない|ありません)"],
+               r"海賊版", r"正規品(?:では|じゃ)(?:ない|ありません)", r"本物(?:では|じゃ)(?:ない|ありません)",
+               # doubts: 「本物か否か」「正規品かどうか気になる」「本物とは思えない」
+               r"(?:正規品|本物|純正品)(?:か否か|かどうか|なのか)[^。！？]{0,8}"
+               r"(?:気にな|疑|分から|わから|怪し|不安|調べ|確認)",
+               r"(?:正規品|本物|純正品)(?:とは思えない|ではなさそう|じゃなさそう|ではないよう|ではないと思"
+               r"|ぽいけど違う|っぽいけど違う|ぽいっけど違う)"],
         "zh": [r"假货", r"(?<!虚)假的", r"假冒", r"仿冒", r"山寨", r"高仿", r"盗版", r"冒牌",
-               r"不是正品", r"非正品", r"不是原装"],
+               r"不是正品", r"非正品", r"不是原装",
+               r"(?:不是|并非|非|不像|不象|不太像|不大像)(?:原装)?(?:正品|正版|真品|真货|行货)",
+               r"像是?(?:仿的|仿品|仿货|假货|假的)", r"仿品", r"仿货",
+               # doubts: 怀疑是否正品, 是不是正品, 看不出是正版, 正品会这样吗, 真假不清楚
+               r"怀疑[^。！？!?]{0,10}(?:正品|正版|真假|真伪|假货|假的|盗版|原装|真品|山寨)",
+               r"(?:是否|是不是)(?:原装)?(?:正品|正版|真品|真货)",
+               r"(?:看|感觉|分辨|区分|判断)不出(?:来)?(?:是不是|是否)?(?:原装)?(?:正品|正版|真品|真假)",
+               r"(?:正品|正版|真品)(?:会|能|应该)?(?:这样|这么|如此)[^。！？!?]{0,4}[吗么嘛?？]",
+               r"真假(?:难辨|不清楚|不知|未知|存疑|难分)", r"真伪(?:难辨|不清楚|不知|未知|存疑)"],
         "ko": [r"가품", r"짝퉁", r"위조", r"정품이 아니"],
     },
     "damage": {
@@ -104,5 +128,15 @@ NEGATION_WORDS = {
     "não", "nao", "nem", "sem", "nenhum", "nenhuma", "не", "без", "لا", "ليس", "غير",
 }
 # CJK negations written right before (zh) or right after (ja) the phrase.
-CJK_NEGATION_BEFORE = ("不是", "并非", "没有", "并不是", "不", "無", "无")
-CJK_NEGATION_AFTER = ("ではない", "じゃない", "ではありません", "ではなかった", "じゃなかった", "なし", "無し")
+CJK_NEGATION_BEFORE = ("不是", "并非", "没有", "并不是", "不", "無", "无", "以为是", "以为")
+CJK_NEGATION_AFTER = ("ではない", "じゃない", "ではありません", "ではなかった", "じゃなかった", "なし", "無し",
+                      # 「偽物かと思ったら…」: the buyer feared it and was proved wrong
+                      "かと思ったら", "かと思いきや", "かと思いましたが", "かと思った", "かと心配")
+# A counterfeit word that is about the reviews, not the item ("fake reviews", "レビューは偽物").
+REVIEW_WORDS = {
+    "review", "reviews", "rating", "ratings", "bewertung", "bewertungen", "rezension",
+    "rezensionen", "avis", "commentaires", "évaluations", "reseñas", "opiniones", "valoraciones",
+    "comentarios", "recensioni", "avaliações", "comentários", "отзывы", "отзыв",
+}
+CJK_REVIEW_WORDS = ("レビュー", "評価", "口コミ", "サクラ", "评论", "评价", "好评", "刷单", "刷评")
+CJK_LINKS = "とのはがでもいう的是说都里中"  # particles between the word and the review word

@@ -24,7 +24,8 @@ import numpy as np
 from pathlib import Path
 
 from ..schema import SEVERITY_LEVEL, Category
-from .phrases import CJK_NEGATION_AFTER, CJK_NEGATION_BEFORE, NEGATION_WORDS, PHRASES
+from .phrases import (CJK_LINKS, CJK_NEGATION_AFTER, CJK_NEGATION_BEFORE, CJK_REVIEW_WORDS,
+                      NEGATION_WORDS, PHRASES, REVIEW_WORDS)
 
 CJK_LANGS = {"ja", "zh", "ko"}
 RANKED = (Category.COUNTERFEIT, Category.DAMAGE, Category.DELAY)
@@ -129,13 +130,29 @@ def _negated(text: str, start: int, end: int) -> bool:
     return any(text[end:end + 8].startswith(n) for n in CJK_NEGATION_AFTER)
 
 
+def _about_reviews(text: str, start: int, end: int) -> bool:
+    # "fake reviews", "the reviews are fake", 「偽物とレビュー」: a doubt about other buyers'
+    # reviews, not about the item. Only the next word or the clause's last three words count,
+    # so "fake product despite the good reviews" stays a claim.
+    clause = CLAUSE_BREAK.split(text[max(0, start - 40):start])[-1]
+    after = WORD.findall(text[end:end + 30])
+    if any(w.lower() in REVIEW_WORDS for w in WORD.findall(clause)[-3:] + after[:1]):
+        return True
+    before = text[max(0, start - 8):start].rstrip(CJK_LINKS)
+    after = text[end:end + 10].lstrip(CJK_LINKS)
+    return before.endswith(CJK_REVIEW_WORDS) or after.startswith(CJK_REVIEW_WORDS)
+
+
 def find_phrases(text: str) -> list[PhraseMatch]:
     """All non-negated complaint phrases in `text`, any language, in order of position."""
     found = []
     for category, pattern in _PATTERNS.items():
         for m in pattern.finditer(text):
-            if m.end() > m.start() and not _negated(text, m.start(), m.end()):
-                found.append(PhraseMatch(category, m.start(), m.end()))
+            if m.end() == m.start() or _negated(text, m.start(), m.end()):
+                continue
+            if category is Category.COUNTERFEIT and _about_reviews(text, m.start(), m.end()):
+                continue
+            found.append(PhraseMatch(category, m.start(), m.end()))
     return sorted(found, key=lambda m: m.start)
 
 

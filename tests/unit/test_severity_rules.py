@@ -58,3 +58,41 @@ def test_long_sentence_evidence_is_cut_around_the_match():
     m = find_phrases(text)[0]
     span = evidence_span(text, m.start, m.end, limit=100)
     assert "broken" in span and len(span) <= 100
+
+
+@pytest.mark.parametrize("text", [
+    "I'm not sure if it is genuine, the logo looks off.",
+    "Bought it thinking it was authentic.",
+    "Fake product, despite all the good reviews.",
+    "Das ist alles andere als original.",
+    "Je doute de l'authenticité de ce sac.",
+    "Il s'agit d'une copie, pas du vrai modèle.",
+    "Cette montre est une fausse.",
+    "No es el original, la caja es distinta.",
+    "No parecen originales.",
+    "本物かどうか気になります。",
+    "正規品とは思えない仕上がりです。",
+    "怀疑不是正品，包装很旧。",
+    "不像正品，味道不对。",
+    "按钮按不下去，正品会这样吗？",
+    "真假难辨，不敢用。",
+])
+def test_doubts_about_authenticity_are_counterfeit_claims(text):
+    # a buyer asking "is this genuine?" needs the level-1 answer as much as one saying "fake"
+    assert categories(text) == [Category.COUNTERFEIT]
+
+
+@pytest.mark.parametrize("text", [
+    "The five-star reviews are fake.",
+    "Beware of fake reviews.",
+    "Die Bewertungen sind gefälscht.",
+    "偽物というレビューがありましたが、ちゃんとした物でした。",
+    "偽物かと思ったら、元々ロゴ無しの型でした。",
+    "还以为是盗版，结果印刷很好。",
+    "Il y a un faux contact dans le câble.",
+    "C'est une fausse bonne idée.",
+    "La imitación de piel es bonita.",
+    "Es una copia fiel de la foto.",
+])
+def test_fake_reviews_feared_fakes_and_look_alikes_are_not_claims(text):
+    assert Category.COUNTERFEIT not in categories(text)
