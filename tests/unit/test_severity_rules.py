@@ -96,3 +96,19 @@ def test_doubts_about_authenticity_are_counterfeit_claims(text):
 ])
 def test_fake_reviews_feared_fakes_and_look_alikes_are_not_claims(text):
     assert Category.COUNTERFEIT not in categories(text)
+
+
+@pytest.mark.parametrize("text", [
+    "It stopped working after two weeks.",
+    "The strap came apart on the third day.",
+    "Nach einem Monat funktioniert es nicht mehr.",
+    "Le chargeur ne fonctionne plus au bout d'un mois.",
+    "Dejó de cargar a los diez días.",
+    "Se rompió la cremallera enseguida.",
+    "一週間で動かなくなりました。",
+    "用了两个月就不能用了。",
+    "表才戴半年就不走了。",
+])
+def test_broke_in_use_is_damage(text):
+    # SEVERITY_LABELS.md rule 2: an item that broke or stopped working in use counts as damage
+    assert Category.DAMAGE in categories(text)
