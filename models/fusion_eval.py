@@ -84,7 +84,7 @@ def features() -> None:
 
 
 def _load(name: str) -> dict:
-    return dict(np.load(CACHE / f"{name}.npz"))
+    return dict(np.load(CACHE / f"{name}.npz", allow_pickle=True))  # our own cache: ids are str objects
 
 
 def fit() -> None:
