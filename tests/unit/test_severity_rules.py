@@ -76,6 +76,8 @@ def test_long_sentence_evidence_is_cut_around_the_match():
     "不像正品，味道不对。",
     "按钮按不下去，正品会这样吗？",
     "真假难辨，不敢用。",
+    "没有说明书，无法鉴定是真是假。",
+    "很难区分是正品还是仿制品。",
 ])
 def test_doubts_about_authenticity_are_counterfeit_claims(text):
     # a buyer asking "is this genuine?" needs the level-1 answer as much as one saying "fake"
