@@ -79,7 +79,7 @@ PHRASES: dict[str, dict[str, list[str]]] = {
         "fr": [r"cass[ée]e?s?", r"endommag[ée]e?s?", r"abîm[ée]e?s?", r"fissur[ée]e?s?",
                r"bris[ée]e?s?", r"défectueu(?:x|se)s?", r"écras[ée]e?s?",
                r"déchir[ée]e?s?", r"fuit", r"fuite", r"ne (?:fonctionne|marche|s'allume|charge) plus",
-               r"(?:a|ont) lâché", r"hors service", r"grill[ée]e?s?"],
+               r"(?:a|ont) lâché", r"hors service", r"(?:a|ont|est|sont) grill[ée]e?s?"],
         "es": [r"rot[oa]s?", r"dañad[oa]s?", r"rajad[oa]s?", r"agrietad[oa]s?", r"rayad[oa]s?",
                r"defectuos[oa]s?", r"aplastad[oa]s?", r"abollad[oa]s?", r"golpead[oa]s?",
                r"derramad[oa]s?", r"destrozad[oa]s?", r"(?:se )?rompi[óo]", r"se (?:ha|han) roto",
@@ -95,7 +95,7 @@ PHRASES: dict[str, dict[str, list[str]]] = {
                r"潰れ", r"液漏れ", r"傷が", r"(?:動か|使え|点か|充電でき|電源が入ら)なくな", r"もう使えな"],
         "zh": [r"破损", r"坏了", r"坏的", r"损坏", r"损毁", r"破烂", r"碎了", r"裂了", r"裂开", r"划痕", r"压坏", r"摔坏",
                r"次品", r"漏液", r"瑕疵", r"坏掉", r"(?:不能|没法|无法)(?:再)?用了", r"用不了了",
-               r"不(?:工作|转|亮|走)了", r"断了", r"掉了一", r"脱落"],
+               r"不(?:工作|转|亮|走)了", r"(?<![判中间诊垄])断了", r"掉了一", r"脱落"],
         "ko": [r"파손", r"깨짐", r"깨져", r"불량", r"고장"],
     },
     "delay": {
@@ -144,7 +144,7 @@ CJK_NEGATION_AFTER = ("ではない", "じゃない", "ではありません", "
 # A counterfeit word that is about the reviews, not the item ("fake reviews", "レビューは偽物").
 REVIEW_WORDS = {
     "review", "reviews", "rating", "ratings", "bewertung", "bewertungen", "rezension",
-    "rezensionen", "avis", "commentaires", "évaluations", "reseñas", "opiniones", "valoraciones",
+    "rezensionen", "commentaires", "évaluations", "reseñas", "opiniones", "valoraciones",
     "comentarios", "recensioni", "avaliações", "comentários", "отзывы", "отзыв",
 }
 CJK_REVIEW_WORDS = ("レビュー", "評価", "口コミ", "サクラ", "评论", "评价", "好评", "刷单", "刷评")

@@ -135,12 +135,12 @@ def _about_reviews(text: str, start: int, end: int) -> bool:
     # reviews, not about the item. Only the next word or the clause's last three words count,
     # so "fake product despite the good reviews" stays a claim.
     clause = CLAUSE_BREAK.split(text[max(0, start - 40):start])[-1]
-    after = WORD.findall(text[end:end + 30])
-    if any(w.lower() in REVIEW_WORDS for w in WORD.findall(clause)[-3:] + after[:1]):
+    next_word = WORD.findall(text[end:end + 30])[:1]
+    if any(w.lower() in REVIEW_WORDS for w in WORD.findall(clause)[-3:] + next_word):
         return True
-    before = text[max(0, start - 8):start].rstrip(CJK_LINKS)
-    after = text[end:end + 10].lstrip(CJK_LINKS)
-    return before.endswith(CJK_REVIEW_WORDS) or after.startswith(CJK_REVIEW_WORDS)
+    cjk_before = text[max(0, start - 8):start].rstrip(CJK_LINKS)
+    cjk_after = text[end:end + 10].lstrip(CJK_LINKS)
+    return cjk_before.endswith(CJK_REVIEW_WORDS) or cjk_after.startswith(CJK_REVIEW_WORDS)
 
 
 def find_phrases(text: str) -> list[PhraseMatch]:

@@ -78,6 +78,7 @@ def test_long_sentence_evidence_is_cut_around_the_match():
     "真假难辨，不敢用。",
     "没有说明书，无法鉴定是真是假。",
     "很难区分是正品还是仿制品。",
+    "À mon avis c'est un faux.",
 ])
 def test_doubts_about_authenticity_are_counterfeit_claims(text):
     # a buyer asking "is this genuine?" needs the level-1 answer as much as one saying "fake"
@@ -114,3 +115,8 @@ def test_fake_reviews_feared_fakes_and_look_alikes_are_not_claims(text):
 def test_broke_in_use_is_damage(text):
     # SEVERITY_LABELS.md rule 2: an item that broke or stopped working in use counts as damage
     assert Category.DAMAGE in categories(text)
+
+
+@pytest.mark.parametrize("text", ["我判断了一下，尺寸不合适。", "Le pain grillé est bon mais trop salé."])
+def test_damage_look_alikes_are_not_damage(text):
+    assert Category.DAMAGE not in categories(text)
