@@ -44,8 +44,9 @@ def main(argv: list[str] | None = None) -> None:
     data = data.with_columns(pl.Series("predicted", [s.category if s.category != "none" else "other"
                                                      for s in scores]))
     if "not_counterfeit" in data["label"].to_list():  # counterfeit_labels_dev.csv: one question
-        args.report.write_text(json.dumps(counterfeit_report(data), indent=2))
-        print(json.dumps({k: v for k, v in counterfeit_report(data).items() if k != "errors"}))
+        report = counterfeit_report(data)
+        args.report.write_text(json.dumps(report, indent=2))
+        print(json.dumps({k: v for k, v in report.items() if k != "errors"}))
         return
     report = {}
     for name, part in [("all", data), *[(s, data.filter(pl.col("stratum") == s))

@@ -120,10 +120,14 @@ def _compile(category: str) -> re.Pattern:
 _PATTERNS = {Category(c): _compile(c) for c in PHRASES}
 
 
+def _words_before(text: str, start: int) -> list[str]:
+    """The last three words before `start` in its clause (Latin-script context of a match)."""
+    return WORD.findall(CLAUSE_BREAK.split(text[max(0, start - 40):start])[-1])[-3:]
+
+
 def _negated(text: str, start: int, end: int) -> bool:
     before = text[max(0, start - 40):start]
-    clause = CLAUSE_BREAK.split(before)[-1]
-    if any(w.lower() in NEGATION_WORDS for w in WORD.findall(clause)[-3:]):
+    if any(w.lower() in NEGATION_WORDS for w in _words_before(text, start)):
         return True
     if any(before.endswith(n) for n in CJK_NEGATION_BEFORE):
         return True
@@ -134,9 +138,8 @@ def _about_reviews(text: str, start: int, end: int) -> bool:
     # "fake reviews", "the reviews are fake", 「偽物とレビュー」: a doubt about other buyers'
     # reviews, not about the item. Only the next word or the clause's last three words count,
     # so "fake product despite the good reviews" stays a claim.
-    clause = CLAUSE_BREAK.split(text[max(0, start - 40):start])[-1]
     next_word = WORD.findall(text[end:end + 30])[:1]
-    if any(w.lower() in REVIEW_WORDS for w in WORD.findall(clause)[-3:] + next_word):
+    if any(w.lower() in REVIEW_WORDS for w in _words_before(text, start) + next_word):
         return True
     cjk_before = text[max(0, start - 8):start].rstrip(CJK_LINKS)
     cjk_after = text[end:end + 10].lstrip(CJK_LINKS)
