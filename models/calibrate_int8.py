@@ -25,18 +25,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-SHARED = ROOT.parent / "shared" / "data" / "reviews"
-HELD_SHARE, HELD_SEED = 0.04, 13  # as in models/finetune_full.py
+sys.path.insert(0, str(ROOT / "models"))
 
-
-def held_out_reviews():
-    """finetune_full.py's held-out rows: train less the severity test set, 4 % drawn with seed 13."""
-    import polars as pl
-
-    labelled = pl.read_csv(ROOT / "models" / "severity_labels.csv")["id"].to_list()
-    train = pl.read_csv(SHARED / "marc_train.csv").filter(~pl.col("id").is_in(labelled))
-    perm = np.random.default_rng(HELD_SEED).permutation(train.height)
-    return train[sorted(perm[:int(train.height * HELD_SHARE)].tolist())]
+from review_sets import held_out_reviews  # noqa: E402
 
 
 def agreement(ref: np.ndarray, probs: np.ndarray, stars: np.ndarray) -> dict:

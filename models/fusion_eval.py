@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "models"))
 
-from calibrate_int8 import SHARED, held_out_reviews  # noqa: E402
+from review_sets import SHARED, held_out_reviews  # noqa: E402
 
 CACHE = ROOT / "var" / "fusion"
 REPORT = ROOT / "models" / "eval_fusion.json"

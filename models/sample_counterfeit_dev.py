@@ -14,12 +14,16 @@ what measures precision. Only ids and labels are committed; the texts stay in ..
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 import polars as pl
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared" / "data" / "reviews"
+sys.path.insert(0, str(ROOT / "models"))
+
+from review_sets import SHARED, labelled_ids  # noqa: E402
+
 SEED = 41
 PER_LANG = {"zh": 40, "ja": 30, "en": 20, "de": 20, "fr": 20, "es": 20}
 AUTHENTICITY_WORDS = {
@@ -34,10 +38,10 @@ AUTHENTICITY_WORDS = {
 
 def sample() -> pl.DataFrame:
     """The sample, in a fixed order (language, then draw)."""
-    excluded = pl.concat([pl.read_csv(ROOT / "models" / name).select("id")
-                          for name in ("severity_labels.csv", "severity_labels_dev.csv")])["id"]
+    # the set this draws is itself labelled: only the two severity sets are left out
+    excluded = labelled_ids(("severity_labels.csv", "severity_labels_dev.csv"))
     train = pl.read_csv(SHARED / "marc_train.csv").filter(
-        (pl.col("stars") <= 2) & ~pl.col("id").is_in(excluded.to_list()))
+        (pl.col("stars") <= 2) & ~pl.col("id").is_in(excluded))
     parts = []
     for lang, n in PER_LANG.items():
         hits = train.filter((pl.col("lang") == lang)

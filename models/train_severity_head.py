@@ -22,10 +22,11 @@ import polars as pl
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "models"))
 
 from monitor.scoring.severity import RANKED, SeverityHead, find_phrases  # noqa: E402
+from review_sets import SHARED, labelled_ids  # noqa: E402
 
-SHARED = ROOT.parent / "shared" / "data" / "reviews"
 CACHE = ROOT / "var" / "sev"
 
 
@@ -35,11 +36,8 @@ def silver_label(text: str) -> str:
 
 
 def training_set(per_lang: int) -> pl.DataFrame:
-    labelled = pl.concat([pl.read_csv(ROOT / "models" / f)["id"]
-                          for f in ("severity_labels.csv", "severity_labels_dev.csv",
-                                    "counterfeit_labels_dev.csv")])
     train = pl.read_csv(SHARED / "marc_train.csv").filter(
-        (pl.col("stars") <= 2) & ~pl.col("id").is_in(labelled.implode()))
+        (pl.col("stars") <= 2) & ~pl.col("id").is_in(labelled_ids()))
     train = train.filter(pl.int_range(pl.len()).shuffle(seed=7).over("lang") < per_lang)
     return train.with_columns(pl.col("text").map_elements(silver_label, return_dtype=pl.String)
                               .alias("silver"))

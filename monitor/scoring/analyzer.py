@@ -59,7 +59,36 @@ class ReviewAnalyzer:
         if self.tuned is None:
             emb = self.encoder.embed(texts)
             return emb, self.head.star_probabilities(emb)
+        if self.tuned.embedding_head is not None:
+            return self._single_pass(texts)
         return self._split_pass(texts)
+
+    def _batches(self, texts: list[str]):
+        """(row numbers, tokenised batch) in length order, truncation on."""
+        enc = self.encoder
+        prepared = [enc.prepare(t) for t in texts]
+        order = sorted(range(len(texts)), key=lambda i: len(prepared[i]))
+        for start in range(0, len(order), enc.batch_size):
+            idx = order[start:start + enc.batch_size]
+            yield idx, enc.tokenizer([prepared[i] for i in idx], padding=True, truncation=True,
+                                     max_length=enc.max_length, return_tensors="pt").to(enc.device)
+
+    def _single_pass(self, texts: list[str]):
+        """A distilled model: stars and the severity embedding from the same K layers."""
+        import torch
+
+        enc, tuned = self.encoder, self.tuned
+        star_p = np.zeros((len(texts), 5), dtype=np.float64)
+        emb = np.zeros((len(texts), enc.dim), dtype=np.float32)
+        with torch.inference_mode():
+            for idx, batch in self._batches(texts):
+                h = enc.model.embeddings(input_ids=batch["input_ids"])
+                pooled = tuned.pooled(h, batch["attention_mask"])
+                star_p[idx] = torch.softmax(tuned.head_logits(pooled).float() / tuned.temperature,
+                                            dim=-1).cpu().numpy()
+                vec = tuned.embedding_head(pooled).float()
+                emb[idx] = torch.nn.functional.normalize(vec, dim=-1).cpu().numpy()
+        return emb, star_p
 
     def _base_layers(self) -> list:
         # the packaged layers as plain-torch modules (exact parity, tested), so the encoder can
@@ -84,14 +113,9 @@ class ReviewAnalyzer:
 
         enc, tuned, layers = self.encoder, self.tuned, self._base_layers()
         star_p = np.zeros((len(texts), 5), dtype=np.float64)
-        prepared = [enc.prepare(t) for t in texts]
-        order = sorted(range(len(texts)), key=lambda i: len(prepared[i]))
         kept = []  # (row numbers, lower states, mask) per batch, for embeddings on demand
         with torch.inference_mode():
-            for start in range(0, len(order), enc.batch_size):
-                idx = order[start:start + enc.batch_size]
-                batch = enc.tokenizer([prepared[i] for i in idx], padding=True, truncation=True,
-                                      max_length=enc.max_length, return_tensors="pt").to(enc.device)
+            for idx, batch in self._batches(texts):
                 mask = batch["attention_mask"]
                 h = enc.model.embeddings(input_ids=batch["input_ids"])
                 for layer in layers[:tuned.start]:
@@ -149,6 +173,22 @@ class ReviewAnalyzer:
         return out
 
 
+def int8_calibration_beside(star_model: Path) -> Path:
+    """Where a star model's own int8 input ranges live: `fast.safetensors` ->
+    `fast.int8.safetensors` (the shipped model's are INT8_CALIBRATION_FILE)."""
+    return star_model.with_name(star_model.name.removesuffix(".safetensors") + ".int8.safetensors")
+
+
+def star_int8_ranges(tuned: TunedTop, tuned_path: Path):
+    """The measured input ranges that belong to `tuned`'s layers: the file beside it (a distilled
+    model), else the shipped model's (a seller's refitted head keeps its layers); else None."""
+    for candidate in (int8_calibration_beside(tuned_path), INT8_CALIBRATION_FILE):
+        ranges = load_activation_max(candidate, tuned)
+        if ranges is not None:
+            return ranges
+    return None
+
+
 def create_analyzer(settings: Settings | None = None, *, device: str | None = None,
                     head_path: Path | None = None, tuned_path: Path | None = None) -> ReviewAnalyzer:
     """Build the analyzer from the packaged multilingual-e5-small and the trained files in models/.
@@ -173,7 +213,7 @@ def create_analyzer(settings: Settings | None = None, *, device: str | None = No
     tuned = TunedTop.load(tuned_path) if tuned_path.exists() else None
     quantize = resolve_quantize(settings.quantize, device, settings.precision)
     # the star layers' measured input ranges: int8 without them rounds several times coarser
-    ranges = load_activation_max(INT8_CALIBRATION_FILE, tuned) \
+    ranges = star_int8_ranges(tuned, tuned_path) \
         if tuned is not None and quantize != "off" else None
     if settings.quantize == "auto" and ranges is None:
         quantize = "off"  # not measured for this star model: only int8 asked for by name

@@ -134,15 +134,21 @@ def run_packed(layers, h: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
 
 
 class TunedTop(nn.Module):
-    """Retrained top layers + a 5-way star head, applied to the hidden states of layer `start`."""
+    """Retrained top layers + a 5-way star head, applied to the hidden states of layer `start`.
+
+    A distilled model (`models/distill_fast.py`) also has an `embedding_head`: a Linear on the
+    same pooled features that reproduces the packaged e5 embedding, so severity needs no second
+    pass through the packaged layers.
+    """
 
     def __init__(self, layers: list[EncoderLayer], start: int, n_labels: int = 5,
-                 temperature: float = 1.0):
+                 temperature: float = 1.0, embedding_head: bool = False):
         super().__init__()
         self.layers = nn.ModuleList(layers)
         self.start = start
         hidden = layers[0].q.in_features
         self.head = nn.Linear(hidden, n_labels)
+        self.embedding_head = nn.Linear(hidden, hidden) if embedding_head else None
         self.temperature = temperature
 
     def pooled(self, h: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -181,7 +187,8 @@ class TunedTop(nn.Module):
         inter = state["layers.0.fi.weight"].shape[0]
         layers = [EncoderLayer(hidden=hidden, intermediate=inter) for _ in range(info["n_layers"])]
         top = cls(layers, start=info["start"], n_labels=state["head.weight"].shape[0],
-                  temperature=info["temperature"])
+                  temperature=info["temperature"],
+                  embedding_head="embedding_head.weight" in state)
         top.load_state_dict(state)
         return top.eval()
 

@@ -420,3 +420,53 @@ def test_cli_bench_reports_the_engine_it_measured(quantize, expected):
     expected = expected or ("off" if out["cpu_has_bf16"] else "stars")
     assert out["quantize"] == expected
     assert out["precision"] == ("bf16" if out["cpu_has_bf16"] and expected == "off" else "fp32")
+
+
+def test_a_distilled_star_model_scores_in_one_pass(monkeypatch, tmp_path):
+    """A star model with an embedding head (models/distill_fast.py) gives stars and the severity
+    embedding from the same layers: the packaged layers never run, phrases still decide level 1,
+    and its own int8 input ranges, saved beside it, are what `auto` quantises with."""
+    import torch
+
+    from monitor.scoring import create_analyzer, encoder
+    from monitor.scoring.analyzer import TUNED_TOP_FILE, int8_calibration_beside
+    from monitor.scoring.tuned import (TunedTop, recording_activation_max,
+                                       save_activation_max)
+
+    shipped = TunedTop.load(TUNED_TOP_FILE)
+    student = TunedTop(list(shipped.layers[:2]), start=0, temperature=1.2, embedding_head=True)
+    student.head.load_state_dict(shipped.head.state_dict())
+    path = tmp_path / "fast.safetensors"
+    student.save(path)
+    monkeypatch.setenv("MONITOR_QUANTIZE", "off")
+    engine = create_analyzer(device="cpu", tuned_path=path)
+    engine._base_layers = lambda: pytest.fail("a distilled model needs no packaged layers")
+    texts = ["This is a fake, a counterfeit copy, not the real brand.", NEGATIVE[0], POSITIVE[2]]
+    emb, star_p = engine._embed_and_stars(texts)
+    batch = engine.encoder.tokenizer([engine.encoder.prepare(t) for t in texts], padding=True,
+                                     return_tensors="pt")
+    with torch.inference_mode():
+        h = engine.encoder.model.embeddings(input_ids=batch["input_ids"])
+        pooled = engine.tuned.pooled(h, batch["attention_mask"])
+        expected_p = engine.tuned.star_probabilities(h, batch["attention_mask"]).numpy()
+        expected_emb = torch.nn.functional.normalize(engine.tuned.embedding_head(pooled), dim=-1)
+    assert np.allclose(star_p, expected_p, atol=1e-5)
+    assert np.allclose(emb, expected_emb.numpy(), atol=1e-5)
+    scores = engine.score(texts)
+    assert scores[0].category == "counterfeit" and scores[0].severity == 1
+    assert abs(sum((scores[1].p_negative, scores[1].p_neutral, scores[1].p_positive)) - 1) < 1e-6
+
+    monkeypatch.delenv("MONITOR_QUANTIZE")
+    monkeypatch.delenv("MONITOR_PRECISION", raising=False)
+    monkeypatch.setattr(encoder, "native_bf16", lambda: False)
+    assert create_analyzer(device="cpu", tuned_path=path).quantize == "off"  # not measured yet
+    loaded = TunedTop.load(path)
+    with recording_activation_max(loaded) as maxima:
+        engine.tuned = loaded
+        engine._embed_and_stars(NEGATIVE + POSITIVE)
+    save_activation_max(int8_calibration_beside(path), loaded, maxima)
+    fast = create_analyzer(device="cpu", tuned_path=path)
+    assert fast.quantize == "stars"
+    _, int8_p = fast._embed_and_stars(texts)
+    print("int8 vs fp32 max star-probability change", np.abs(int8_p - star_p).max())
+    assert np.abs(int8_p - star_p).max() < 0.1

@@ -66,3 +66,23 @@ def test_int8_layers_run_packed():
     with torch.inference_mode():
         p = top.star_probabilities(h, mask)
     assert p.shape == (4, 5) and torch.allclose(p.sum(-1), torch.ones(4), atol=1e-5)
+
+
+def test_a_distilled_model_keeps_its_embedding_head_through_save_and_load(tmp_path):
+    torch.manual_seed(4)
+    top = TunedTop([EncoderLayer() for _ in range(2)], start=0, temperature=1.3,
+                   embedding_head=True).eval()
+    path = tmp_path / "fast.safetensors"
+    top.save(path)
+    loaded = TunedTop.load(path)
+    assert loaded.embedding_head is not None and len(loaded.layers) == 2
+    assert loaded.temperature == 1.3
+    h, mask = mixed_batch((6, 2))
+    with torch.inference_mode():
+        pooled = loaded.pooled(h, mask)
+        expected = top.embedding_head(top.pooled(h, mask))
+        # saved in fp16: equal to that precision
+        assert torch.allclose(loaded.embedding_head(pooled), expected, atol=2e-2)
+    plain = tmp_path / "plain.safetensors"
+    TunedTop([EncoderLayer()], start=0).save(plain)
+    assert TunedTop.load(plain).embedding_head is None  # the shipped kind of file
