@@ -256,17 +256,19 @@ def trends(
 @user_errors
 def report(
     product: str = typer.Option(..., help="Product id to report on"),
-    out: Path = typer.Option(..., "--out", "-o", help="Markdown file to write"),
+    out: Path = typer.Option(..., "--out", "-o",
+                             help="File to write: .md (Markdown) or .html (prints to PDF)"),
     days: Optional[int] = typer.Option(None, help="Only reviews of the last N days of data"),
     db: Optional[str] = typer.Option(None, help="SQLAlchemy URL"),
 ) -> None:
-    """Improvement report: a product's negative reviews grouped into themes (Markdown)."""
+    """Improvement report: a product's negative reviews grouped into themes (Markdown or HTML)."""
     from datetime import timedelta
 
     from .batch import write_text_atomic
     from .store import Store
-    from .themes import improvement_report
+    from .themes import improvement_report, report_format
 
+    fmt = report_format(out)  # before any work: a wrong name fails at once
     store = Store(db or Settings.from_env().db_url)
     if product not in store.products():
         raise ValueError(f"no reviews for product '{product}'; `monitor trends` lists products")
@@ -274,7 +276,7 @@ def report(
     since = newest - timedelta(days=days) if days and newest else None
     rep = improvement_report(store.reviews(product=[product], since=since),
                              _load_analyzer(None).encoder.embed, product)
-    write_text_atomic(rep.markdown(), out)
+    write_text_atomic(rep.render(fmt), out)
     typer.echo(f"{rep.negatives} negative reviews, {rep.themes.height} themes -> {out}", err=True)
 
 

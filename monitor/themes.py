@@ -48,6 +48,62 @@ class ThemeReport:
         return "\n".join(lines) + "\n"
 
 
+    def html(self) -> str:
+        """The same report as one self-contained HTML page: opens in any browser, prints to PDF
+        (every script the browser can show, CJK included), and the "What we changed" lines can
+        be typed into before printing. Review text is escaped, never markup."""
+        from html import escape
+
+        period = (f"{self.start:%Y-%m-%d} to {self.end:%Y-%m-%d}" if self.start and self.end
+                  else "all dates")
+        rows = "".join(
+            f"<tr><td>{t['theme']}</td><td>{escape(t['label'] or '')}</td><td>{t['reviews']}</td>"
+            f"<td>{t['first_half']} → {t['second_half']}</td><td>{escape(t['top_category'] or '')}"
+            "</td></tr>" for t in self.themes.iter_rows(named=True))
+        sections = "".join(
+            f"<section><h2>Theme {t['theme']}: {escape(t['label'] or '')}</h2>"
+            "<p>What buyers wrote:</p>"
+            + "".join(f"<blockquote>{escape(e)}</blockquote>" for e in t["examples"])
+            + '<p><b>What we changed:</b> <span class="fill" contenteditable="true">'
+              "(click to write this before printing or sharing)</span></p></section>"
+            for t in self.themes.iter_rows(named=True))
+        title = escape(f"Improvement report: {self.product}")
+        return (
+            '<!DOCTYPE html>\n<html><head><meta charset="utf-8">'
+            f"<title>{title}</title><style>{_REPORT_CSS}</style></head><body>"
+            f"<h1>{title}</h1><p>{self.negatives} negative reviews, {escape(period)}, grouped "
+            f"into {self.themes.height} themes by meaning (any language).</p>"
+            "<table><thead><tr><th>#</th><th>theme</th><th>reviews</th>"
+            "<th>first half → second half</th><th>main category</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table>{sections}</body></html>\n")
+
+    def render(self, fmt: str) -> str:
+        """The report as `fmt`: "markdown" or "html"."""
+        return self.html() if fmt == "html" else self.markdown()
+
+
+REPORT_FORMATS = {".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html"}
+_REPORT_CSS = (
+    "body{font-family:system-ui,'Noto Sans','Noto Sans CJK JP','Noto Sans CJK SC',sans-serif;"
+    "max-width:52rem;margin:2rem auto;padding:0 1rem;color:#111;line-height:1.45}"
+    "table{border-collapse:collapse;width:100%}th,td{border:1px solid #bbb;padding:.3rem .5rem;"
+    "text-align:left;vertical-align:top}blockquote{margin:.4rem 0;padding:.2rem .8rem;"
+    "border-left:3px solid #999;white-space:pre-wrap;overflow-wrap:anywhere}"
+    ".fill{color:#555;border-bottom:1px dashed #999}section{break-inside:avoid}"
+    "@media print{body{margin:0}.fill{border:none}}")
+
+
+def report_format(path) -> str:
+    """The report format an output file's extension asks for; ValueError names the choices."""
+    from pathlib import Path
+
+    fmt = REPORT_FORMATS.get(Path(path).suffix.lower())
+    if fmt is None:
+        raise ValueError(f"cannot write a report to '{path}': end the file name in .md (Markdown) "
+                         "or .html (a page that prints to PDF)")
+    return fmt
+
+
 def _md_cell(text: str) -> str:
     # review text must not become Markdown or HTML in the report
     out = (text or "").replace("\n", " ").replace("|", "\\|")

@@ -77,6 +77,9 @@ if report is not None:
         st.download_button("Download the improvement report (Markdown)", report.markdown(),
                            file_name=f"{product}-improvement-report.md", mime="text/markdown",
                            key="export-report")
+        st.download_button("Download it as a web page (open, fill in, print to PDF)",
+                           report.html(), file_name=f"{product}-improvement-report.html",
+                           mime="text/html", key="export-report-html")
 
 if can(role(), "export"):
     st.download_button("Export this product's scored reviews (CSV)", to_csv_bytes(reviews),

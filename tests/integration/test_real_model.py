@@ -284,6 +284,18 @@ def test_cli_improvement_report(tmp_path):
                           "--out", str(out), "--db", db], capture_output=True, text=True,
                          timeout=600)
     assert bad.returncode == 2 and "no reviews for product 'NOPE'" in bad.stderr
+    page = tmp_path / "report.html"
+    proc = subprocess.run([sys.executable, "-m", "monitor.cli", "report", "--product", "KET-100",
+                           "--out", str(page), "--db", db], capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    html = page.read_text()
+    assert "<h1>Improvement report: KET-100</h1>" in html and "<h2>Theme 1" in html
+    pdf = subprocess.run([sys.executable, "-m", "monitor.cli", "report", "--product", "KET-100",
+                          "--out", str(tmp_path / "report.pdf"), "--db", db],
+                         capture_output=True, text=True, timeout=600)
+    assert pdf.returncode == 2 and ".html (a page that prints to PDF)" in pdf.stderr
+    assert not (tmp_path / "report.pdf").exists()
 
 
 @pytest.mark.parametrize("mode", ["stars", "int8"])

@@ -234,7 +234,9 @@ def test_product_themes_button(stored, monkeypatch):
     assert not at.exception
     table = next(d.value for d in at.dataframe if "theme" in d.value.columns)
     assert int(table["reviews"].sum()) == 1  # P1 has one negative review
-    assert [b for b in at.get("download_button") if "improvement" in b.proto.label]
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert any("improvement report (Markdown)" in label for label in labels)
+    assert any("print to PDF" in label for label in labels)
 
 
 def test_empty_store_says_what_to_do(sqlite_url, monkeypatch):

@@ -49,3 +49,23 @@ def test_report_markdown_keeps_review_text_inert():
     assert md.startswith("# Improvement report: P1") and "2026-03-01 to 2026-03-16" in md
     assert "<script>" not in md and "](http" not in md
     assert "What we changed" in md
+
+
+def test_report_html_is_one_escaped_printable_page():
+    import pytest
+
+    from monitor.themes import report_format
+
+    t = themes(frame(16), blobs())
+    t = t.with_columns(pl.lit("<script>alert(1)</script> 壊れた & broken").alias("label"),
+                       pl.col("examples").list.eval(pl.lit("<img src=x onerror=1>")))
+    page = ThemeReport("P<1>", datetime(2026, 3, 1), datetime(2026, 3, 16), 16, t).html()
+    assert page.startswith("<!DOCTYPE html>") and '<meta charset="utf-8">' in page
+    assert "<script>" not in page and "<img" not in page and "P<1>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; 壊れた &amp; broken" in page
+    assert page.count("<section>") == t.height and page.count("<blockquote>") == 3 * t.height
+    assert "2026-03-01 to 2026-03-16" in page and 'contenteditable="true"' in page
+    assert "@media print" in page and "http" not in page  # nothing fetched from elsewhere
+    assert [report_format(n) for n in ("r.md", "R.HTML", "r.htm")] == ["markdown", "html", "html"]
+    with pytest.raises(ValueError, match=r"\.md \(Markdown\) or \.html"):
+        report_format("report.pdf")
