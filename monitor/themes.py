@@ -47,7 +47,6 @@ class ThemeReport:
             lines += ["", "What we changed: _(fill in before sharing)_"]
         return "\n".join(lines) + "\n"
 
-
     def html(self) -> str:
         """The same report as one self-contained HTML page: opens in any browser, prints to PDF
         (every script the browser can show, CJK included), and the "What we changed" lines can
