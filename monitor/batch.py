@@ -244,7 +244,7 @@ def score_to_file(inputs: Sequence[ReviewBatch | Path | str],
             part = parts_dir / f"part-{bi:04d}-{ci:07d}.parquet"
             if not part.exists():
                 if not hasattr(analyzer, "score"):
-                    analyzer = analyzer()
+                    analyzer = _load_or_clean_up(analyzer, parts_dir)
                 sub = ReviewBatch(frame, chunk.rejects.clear(), chunk.source, chunk.text_column,
                                   chunk.columns, chunk.encoding)
                 write_atomic(public_columns(score_frame(sub, analyzer, progress=False)), part)
@@ -254,6 +254,17 @@ def score_to_file(inputs: Sequence[ReviewBatch | Path | str],
     shutil.rmtree(parts_dir)
     summary.seconds = time.monotonic() - started
     return summary
+
+
+def _load_or_clean_up(factory: Callable[[], Analyzer], parts_dir: Path) -> Analyzer:
+    """Build the analyzer; if that fails before any part was scored, leave no parts folder
+    behind (there is nothing to resume, only a manifest)."""
+    try:
+        return factory()
+    except BaseException:
+        if not any(parts_dir.glob("part-*.parquet")):
+            shutil.rmtree(parts_dir, ignore_errors=True)
+        raise
 
 
 def estimate_rows(item) -> int | None:

@@ -173,6 +173,16 @@ class ReviewAnalyzer:
         return out
 
 
+def load_star_model(path: Path) -> TunedTop:
+    """A star model file, or a one-line ValueError saying it is not one."""
+    try:
+        return TunedTop.load(path)
+    except Exception as exc:  # safetensors, JSON and shape errors alike: the file is unusable
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ValueError(f"{path} is not a star model file ({first}); point MONITOR_STAR_MODEL "
+                         "at one `monitor train --out` wrote, or unset it") from exc
+
+
 def int8_calibration_beside(star_model: Path) -> Path:
     """Where a star model's own int8 input ranges live: `fast.safetensors` ->
     `fast.int8.safetensors` (the shipped model's are INT8_CALIBRATION_FILE)."""
@@ -201,7 +211,12 @@ def create_analyzer(settings: Settings | None = None, *, device: str | None = No
     settings = settings or Settings.from_env()
     head_path = head_path or SENTIMENT_HEAD_FILE
     # a seller's adapted model (`monitor train --from-ratings --out FILE`) replaces the shipped one
-    tuned_path = tuned_path or Path(os.environ.get("MONITOR_STAR_MODEL") or TUNED_TOP_FILE)
+    chosen = tuned_path or os.environ.get("MONITOR_STAR_MODEL")
+    tuned_path = Path(chosen or TUNED_TOP_FILE)
+    if chosen and not tuned_path.is_file():
+        # a mistyped path must not quietly fall back to the weaker linear head
+        raise FileNotFoundError(f"no star model at {tuned_path} (MONITOR_STAR_MODEL): give the "
+                                "file `monitor train --out` or models/distill_fast.py wrote")
     if not head_path.exists() and not tuned_path.exists():
         raise FileNotFoundError(
             f"no star model in {MODELS_DIR}: run `python models/finetune_full.py` (GPU) "
@@ -210,7 +225,7 @@ def create_analyzer(settings: Settings | None = None, *, device: str | None = No
     batch_size = settings.batch_size
     if device == "cuda" and "MONITOR_BATCH_SIZE" not in os.environ:
         batch_size = GPU_BATCH_SIZE  # a GPU idles on CPU-sized batches
-    tuned = TunedTop.load(tuned_path) if tuned_path.exists() else None
+    tuned = load_star_model(tuned_path) if tuned_path.exists() else None
     quantize = resolve_quantize(settings.quantize, device, settings.precision)
     # the star layers' measured input ranges: int8 without them rounds several times coarser
     ranges = star_int8_ranges(tuned, tuned_path) \

@@ -76,3 +76,18 @@ def test_ingest_database_url_password_is_redacted(good_csv):
     proc = run_cli("ingest", good_csv, "--db", "nosuchdriver://user:s3cret@127.0.0.1/db")
     assert proc.returncode == 2
     assert "s3cret" not in proc.stderr
+
+
+@pytest.mark.parametrize("model", ["missing", "corrupt"])
+def test_score_with_an_unusable_star_model(tmp_path, good_csv, monkeypatch, model):
+    """A mistyped MONITOR_STAR_MODEL must not quietly fall back to the weaker linear head, and a
+    file that is not a model is one line; either way no output and no parts folder is left."""
+    path = tmp_path / "mine.safetensors"
+    if model == "corrupt":
+        path.write_bytes(b"\x93not a safetensors file" * 4)
+    monkeypatch.setenv("MONITOR_STAR_MODEL", str(path))
+    out = tmp_path / "out.parquet"
+    proc = run_cli("score", good_csv, "--out", out)
+    assert_user_error(proc, "no star model at" if model == "missing" else "is not a star model")
+    assert "MONITOR_STAR_MODEL" in proc.stderr
+    assert not out.exists() and not (tmp_path / "out.parquet.parts").exists()
