@@ -48,13 +48,35 @@ class Settings:
             cache_dir=Path(env.get("MONITOR_CACHE_DIR")
                            or platformdirs.user_cache_dir("review-monitor")),
             device=env.get("MONITOR_DEVICE", "auto"),
-            batch_size=int(env.get("MONITOR_BATCH_SIZE", "32")),
-            max_length=int(env.get("MONITOR_MAX_LENGTH", "256")),
+            batch_size=parse_int_setting("MONITOR_BATCH_SIZE", env.get("MONITOR_BATCH_SIZE", ""),
+                                         default=32, low=1, high=65536,
+                                         meaning="reviews per model batch"),
+            max_length=parse_int_setting("MONITOR_MAX_LENGTH", env.get("MONITOR_MAX_LENGTH", ""),
+                                         default=256, low=8, high=MODEL_MAX_TOKENS,
+                                         meaning="tokens kept of each review"),
             support_contact=env.get("MONITOR_SUPPORT_CONTACT", "support@example.com"),
             quantize=parse_quantize(env.get("MONITOR_QUANTIZE", "")),
             precision=parse_precision(env.get("MONITOR_PRECISION", "")),
             severity_bars=parse_severity_bars(env.get("MONITOR_SEVERITY_MIN_PROB", "")),
         )
+
+
+MODEL_MAX_TOKENS = 512  # multilingual-e5-small's position embeddings
+
+
+def parse_int_setting(name: str, value: str, *, default: int, low: int, high: int,
+                      meaning: str) -> int:
+    """A whole-number setting within [low, high]; anything else is refused in one line."""
+    if not value.strip():
+        return default
+    try:
+        number = int(value.strip())
+    except ValueError:
+        number = low - 1
+    if not low <= number <= high:
+        raise ValueError(f"{name}={value!r} is not a whole number from {low} to {high} "
+                         f"({meaning}; default {default})")
+    return number
 
 
 QUANTIZE_MODES = {"": "auto", "auto": "auto", "stars": "stars",

@@ -105,3 +105,22 @@ def test_bad_severity_bars_are_refused_with_an_example(monkeypatch, value):
     monkeypatch.setenv("MONITOR_SEVERITY_MIN_PROB", value)
     with pytest.raises(ValueError, match="damage=0.6,delay=0.7"):
         Settings.from_env()
+
+
+@pytest.mark.parametrize("name,value", [("MONITOR_BATCH_SIZE", "abc"), ("MONITOR_BATCH_SIZE", "0"),
+                                        ("MONITOR_MAX_LENGTH", "0"),
+                                        ("MONITOR_MAX_LENGTH", "100000"),
+                                        ("MONITOR_MAX_LENGTH", "2.5")])
+def test_bad_whole_number_settings_name_the_variable_and_the_range(monkeypatch, name, value):
+    """A batch size of 0 or a length past the model's 512 positions would fail deep inside the
+    model with a traceback; they are refused up front instead."""
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValueError, match=rf"^{name}='{value}' is not a whole number from \d+ to"):
+        Settings.from_env()
+
+
+def test_whole_number_settings_in_range_and_defaults(monkeypatch):
+    monkeypatch.delenv("MONITOR_BATCH_SIZE", raising=False)
+    monkeypatch.setenv("MONITOR_MAX_LENGTH", " 512 ")
+    settings = Settings.from_env()
+    assert settings.batch_size == 32 and settings.max_length == 512
