@@ -20,6 +20,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Callable
 from urllib.parse import urlsplit
 
+from .settings import env_number
 from .store import Store
 
 SIGNATURE_HEADER = "X-Monitor-Signature"
@@ -50,8 +51,10 @@ class AlertSettings:
                    smtp_url=env.get("MONITOR_SMTP_URL") or None,
                    email_to=env.get("MONITOR_ALERT_EMAIL_TO") or None,
                    email_from=env.get("MONITOR_ALERT_EMAIL_FROM", "review-monitor@localhost"),
-                   timeout_s=float(env.get("MONITOR_ALERT_TIMEOUT_S", "10")),
-                   max_attempts=int(env.get("MONITOR_ALERT_MAX_ATTEMPTS", "8")),
+                   timeout_s=env_number("MONITOR_ALERT_TIMEOUT_S", 10.0, low=0.1, high=600,
+                                        meaning="seconds a channel may take to answer"),
+                   max_attempts=env_number("MONITOR_ALERT_MAX_ATTEMPTS", 8, low=1, high=1000,
+                                           whole=True, meaning="tries before an alert is dead"),
                    personal_data=env.get("MONITOR_ALERT_PERSONAL_DATA", "0").lower()
                    in ("1", "true", "yes"))
 

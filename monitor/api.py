@@ -33,6 +33,7 @@ from .alerts import AlertSettings, send_pending
 from .batch import Analyzer, ingest_batch
 from .cases import CASE_STATES, CasePolicy
 from .ingest import IngestError, reviews_from_records
+from .settings import env_number
 from .store import Store
 from .trends import FREQUENCIES, GROUPINGS, period_trends
 
@@ -375,7 +376,8 @@ def create_app(store: Store, analyzer: Callable[[], Analyzer], *, api_keys: dict
     alerts = AlertLoop(store, policy, alert_settings, alert_interval_s)
     # the most a request waits for others to join its model pass; the worker stops waiting as
     # soon as as many requests as last time are in, so this bounds the wait, it is not a delay
-    wait_s = float(os.environ.get("MONITOR_API_BATCH_WAIT_MS", "30")) / 1000
+    wait_s = env_number("MONITOR_API_BATCH_WAIT_MS", 30, low=0, high=10000,
+                        meaning="milliseconds a request may wait to share a model pass") / 1000
     worker = IntakeWorker(store, analyzer, model_version, policy, metrics, wait_s=wait_s,
                           on_alerts=alerts.poke)
 

@@ -11,7 +11,6 @@ import csv
 import hashlib
 import io
 import json
-import os
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -462,7 +461,19 @@ def normalize_reviews(df: pl.DataFrame, source: str, *, text_column: str | None 
 
 # Files at least this big are streamed chunk by chunk (flat memory); smaller ones are read whole,
 # which allows a few more repairs (mixed encodings in one file, a stray BOM in the middle).
-STREAM_MIN_BYTES = int(float(os.environ.get("MONITOR_STREAM_MIN_MB", "64")) * 2**20)
+# None: MONITOR_STREAM_MIN_MB, read when a file is opened (a bad value is a one-line error then,
+# not a traceback at import); tests set a number here
+STREAM_MIN_BYTES: int | None = None
+
+
+def stream_min_bytes() -> int:
+    """Files of at least this many bytes are streamed (MONITOR_STREAM_MIN_MB, default 64)."""
+    if STREAM_MIN_BYTES is not None:
+        return STREAM_MIN_BYTES
+    from .settings import env_number
+
+    return int(env_number("MONITOR_STREAM_MIN_MB", 64, low=0, high=1e6,
+                          meaning="input files this big or bigger are streamed") * 2**20)
 _SAMPLE_BYTES = 1 << 20
 
 
@@ -470,13 +481,13 @@ def iter_reviews(path: str | Path, *, chunk_rows: int = 2048,
                  text_column: str | None = None) -> Iterator[ReviewBatch]:
     """One file as `ReviewBatch` chunks of at most `chunk_rows` rows, in file order.
 
-    CSV, TSV, JSONL and Parquet files of `STREAM_MIN_BYTES` or more are streamed, so memory does
+    CSV, TSV, JSONL and Parquet files of `stream_min_bytes()` or more are streamed, so memory does
     not grow with the file; smaller files and JSON arrays are read whole and sliced. `_row`
     counts rows from the start of the file either way; each chunk carries its own rejects."""
     path = Path(path)
     kind = SUPPORTED.get(path.suffix.lower())
     if kind == "json" or kind is None or not path.is_file() \
-            or path.stat().st_size < STREAM_MIN_BYTES:
+            or path.stat().st_size < stream_min_bytes():
         yield from slice_batch(read_reviews(path, text_column), chunk_rows)  # + fix-it errors
         return
     offset = 0

@@ -48,12 +48,10 @@ class Settings:
             cache_dir=Path(env.get("MONITOR_CACHE_DIR")
                            or platformdirs.user_cache_dir("review-monitor")),
             device=env.get("MONITOR_DEVICE", "auto"),
-            batch_size=parse_int_setting("MONITOR_BATCH_SIZE", env.get("MONITOR_BATCH_SIZE", ""),
-                                         default=32, low=1, high=65536,
-                                         meaning="reviews per model batch"),
-            max_length=parse_int_setting("MONITOR_MAX_LENGTH", env.get("MONITOR_MAX_LENGTH", ""),
-                                         default=256, low=8, high=MODEL_MAX_TOKENS,
-                                         meaning="tokens kept of each review"),
+            batch_size=env_number("MONITOR_BATCH_SIZE", 32, low=1, high=65536, whole=True,
+                                  meaning="reviews per model batch"),
+            max_length=env_number("MONITOR_MAX_LENGTH", 256, low=8, high=MODEL_MAX_TOKENS,
+                                  whole=True, meaning="tokens kept of each review"),
             support_contact=env.get("MONITOR_SUPPORT_CONTACT", "support@example.com"),
             quantize=parse_quantize(env.get("MONITOR_QUANTIZE", "")),
             precision=parse_precision(env.get("MONITOR_PRECISION", "")),
@@ -64,18 +62,21 @@ class Settings:
 MODEL_MAX_TOKENS = 512  # multilingual-e5-small's position embeddings
 
 
-def parse_int_setting(name: str, value: str, *, default: int, low: int, high: int,
-                      meaning: str) -> int:
-    """A whole-number setting within [low, high]; anything else is refused in one line."""
-    if not value.strip():
+def env_number(name: str, default: float, *, low: float, high: float, meaning: str,
+               whole: bool = False):
+    """A numeric MONITOR_* setting within [low, high] (a whole number if `whole`), its default
+    when unset; anything else is refused in one line that names the variable and the range."""
+    value = os.environ.get(name, "").strip()
+    if not value:
         return default
     try:
-        number = int(value.strip())
+        number = int(value) if whole else float(value)
     except ValueError:
-        number = low - 1
-    if not low <= number <= high:
-        raise ValueError(f"{name}={value!r} is not a whole number from {low} to {high} "
-                         f"({meaning}; default {default})")
+        number = None
+    if number is None or not low <= number <= high:
+        kind = "a whole number" if whole else "a number"
+        raise ValueError(f"{name}={value!r} is not {kind} from {low:g} to {high:g} "
+                         f"({meaning}; default {default:g})")
     return number
 
 

@@ -6,7 +6,6 @@ touching what the buyer wrote. Every write is one transaction: a failed ingest l
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -19,7 +18,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from .schema import FACTS_SCHEMA, QUEUE_SCHEMA, STORED_REVIEW_SCHEMA
-from .settings import redact_url
+from .settings import env_number, redact_url
 
 if TYPE_CHECKING:
     from .cases import CasePolicy
@@ -189,7 +188,8 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")  # readers (the dashboard) never block the writer
     # another writer (an agent, a second ingest) holds the lock for milliseconds; wait for it
-    wait_ms = int(float(os.environ.get("MONITOR_DB_BUSY_TIMEOUT_S", "10")) * 1000)
+    wait_ms = int(env_number("MONITOR_DB_BUSY_TIMEOUT_S", 10, low=0, high=86400,
+                             meaning="seconds a write waits for another writer") * 1000)
     cur.execute(f"PRAGMA busy_timeout={wait_ms}")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()

@@ -124,3 +124,25 @@ def test_whole_number_settings_in_range_and_defaults(monkeypatch):
     monkeypatch.setenv("MONITOR_MAX_LENGTH", " 512 ")
     settings = Settings.from_env()
     assert settings.batch_size == 32 and settings.max_length == 512
+
+
+@pytest.mark.parametrize("name,value,command", [
+    ("MONITOR_STREAM_MIN_MB", "abc", ["score", "{csv}", "--out", "{out}"]),
+    ("MONITOR_DB_BUSY_TIMEOUT_S", "soon", ["queue", "--db", "{db}"]),
+    ("MONITOR_ALERT_MAX_ATTEMPTS", "0", ["alerts", "send", "--db", "{db}"]),
+    ("MONITOR_ALERT_TIMEOUT_S", "-1", ["alerts", "send", "--db", "{db}"]),
+])
+def test_bad_numeric_settings_are_one_line_errors_in_the_cli(tmp_path, name, value, command):
+    """Read where they are used (ingest, store, alerts), these still end in one line naming the
+    variable, exit 2, never a traceback (the stream threshold was read at import before)."""
+    csv = tmp_path / "r.csv"
+    csv.write_text("id,text\n1,fine\n")
+    fill = {"csv": csv, "out": tmp_path / "o.parquet", "db": f"sqlite:///{tmp_path / 'm.db'}"}
+    env = {**os.environ, name: value}
+    proc = subprocess.run([sys.executable, "-m", "monitor.cli",
+                           *[c.format(**fill) for c in command]],
+                          capture_output=True, text=True, timeout=120, env=env)
+    assert proc.returncode == 2, proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith(f"error: {name}='{value}' is not")
+    assert not (tmp_path / "o.parquet").exists()
