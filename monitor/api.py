@@ -558,6 +558,22 @@ def _jsonable(row: dict) -> dict[str, Any]:
     return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in row.items()}
 
 
+def check_can_listen(host: str, port: int) -> None:
+    """Fail in one line, before the model loads, when `host:port` cannot be listened on."""
+    import socket
+
+    if not 0 < port < 65536:
+        raise ValueError(f"--port {port} is not a port: use 1-65535")
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        with socket.socket(infos[0][0], socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+            probe.bind(infos[0][4])
+    except OSError as exc:
+        raise ValueError(f"cannot listen on {host}:{port} ({exc.strerror or exc}): check --host, "
+                         "or pick another --port / stop what uses it") from None
+
+
 def serve(host: str, port: int) -> None:
     """Run the API with the CLI's settings (database, model, alert channels, API keys)."""
     import uvicorn
@@ -568,6 +584,7 @@ def serve(host: str, port: int) -> None:
     keys = parse_api_keys(os.environ.get("MONITOR_API_KEYS"))
     if not keys:
         raise ValueError("set MONITOR_API_KEYS (e.g. 'k1:write,k2:read') before `monitor serve`")
+    check_can_listen(host, port)
     app = create_app(Store(Settings.from_env().db_url), lambda: _load_analyzer(None),
                      api_keys=keys, model_version=model_version())
     uvicorn.run(app, host=host, port=port, log_level="info")

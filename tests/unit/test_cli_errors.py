@@ -91,3 +91,17 @@ def test_score_with_an_unusable_star_model(tmp_path, good_csv, monkeypatch, mode
     assert_user_error(proc, "no star model at" if model == "missing" else "is not a star model")
     assert "MONITOR_STAR_MODEL" in proc.stderr
     assert not out.exists() and not (tmp_path / "out.parquet.parts").exists()
+
+
+def test_serve_refuses_a_port_it_cannot_listen_on_before_loading_the_model(tmp_path,
+                                                                           monkeypatch):
+    import socket
+
+    monkeypatch.setenv("MONITOR_API_KEYS", "k1:write")
+    monkeypatch.setenv("MONITOR_DB_URL", f"sqlite:///{tmp_path / 'm.db'}")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert_user_error(run_cli("serve", "--port", port), f"cannot listen on 127.0.0.1:{port}")
+    assert_user_error(run_cli("serve", "--port", 99999), "--port 99999 is not a port")
