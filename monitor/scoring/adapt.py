@@ -61,7 +61,7 @@ def adapt_head(analyzer, texts: list[str], stars: list[float], *, holdout: float
     y = np.clip(np.rint(np.asarray(stars, dtype=float)), 1, 5).astype(int)
     if len(y) < 50 or len(set(y)) < 3:
         raise ValueError(f"need at least 50 rated reviews covering 3+ star values "
-                         f"(got {len(y)} reviews, stars {sorted(set(y))})")
+                         f"(got {len(y)} reviews, stars {sorted(set(y.tolist()))})")
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(y))
     n_hold = max(10, int(len(y) * holdout))
