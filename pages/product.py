@@ -67,9 +67,12 @@ st.subheader("Improvement themes")
 st.caption("Groups this product's negative reviews by meaning (any language) into themes with "
            "counts, trend and examples: the basis of an improvement report to share.")
 if st.button("Find themes", key="themes"):
-    with st.spinner("Embedding the negative reviews…"):
-        st.session_state[f"themes-{product}"] = improvement_report(
-            reviews, get_analyzer().encoder.embed, product)
+    try:
+        with st.spinner("Embedding the negative reviews…"):
+            st.session_state[f"themes-{product}"] = improvement_report(
+                reviews, get_analyzer().encoder.embed, product)
+    except (OSError, ValueError) as exc:  # the model could not load: say what to fix
+        st.error(f"Themes need the scoring model, which did not load: {exc}")
 report = st.session_state.get(f"themes-{product}")
 if report is not None:
     st.dataframe(report.themes.drop("examples"), hide_index=True, width="stretch")

@@ -267,3 +267,17 @@ def test_unsure_filter_and_a_bad_cut(stored, monkeypatch):
     box.check().run()
     assert not at.exception
     assert any("Nothing needs a response" in s.value for s in at.success)
+
+
+def test_product_themes_say_what_to_fix_when_the_model_cannot_load(stored, monkeypatch,
+                                                                  tmp_path):
+    import streamlit as st
+
+    st.cache_resource.clear()  # an analyzer another test cached would hide the failure
+    monkeypatch.setenv("MONITOR_STAR_MODEL", str(tmp_path / "missing.safetensors"))
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page("pages/product.py").run()
+    at.button(key="themes").click().run()
+    assert not at.exception
+    assert any("no star model at" in e.value and "MONITOR_STAR_MODEL" in e.value
+               for e in at.error)
