@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "models"))
 
+from distill_fast import teacher_outputs  # noqa: E402
 from review_sets import SHARED, held_out_reviews  # noqa: E402
 
 CACHE = ROOT / "var" / "fusion"
@@ -68,13 +69,7 @@ def features() -> None:
             continue
         texts = frame["text"].to_list()
         t0 = time.time()
-        star_p, e5 = [], []
-        for start in range(0, len(texts), 2000):  # the analyzer keeps a chunk's states in memory
-            chunk = texts[start:start + 2000]
-            embed_rows, chunk_p = analyzer._embed_and_stars(chunk)
-            star_p.append(chunk_p)
-            e5.append(embed_rows(list(range(len(chunk)))))
-        star_p, e5 = np.concatenate(star_p), np.concatenate(e5)
+        star_p, e5 = teacher_outputs(analyzer, texts)
         t1 = time.time()
         use_vec = np.concatenate([use.encode(texts[i:i + 256]) for i in range(0, len(texts), 256)])
         t2 = time.time()

@@ -272,30 +272,27 @@ def test_cli_improvement_report(tmp_path):
     src = pl.read_csv(ROOT / "data" / "sample_reviews.csv", infer_schema=False)
     src.filter(pl.col("product_id") == "KET-100").write_csv(tmp_path / "ket.csv")
     ingest_batch(read_reviews(tmp_path / "ket.csv"), create_analyzer, Store(db), "t")
-    out = tmp_path / "report.md"
-    proc = subprocess.run([sys.executable, "-m", "monitor.cli", "report", "--product", "KET-100",
-                           "--out", str(out), "--db", db], capture_output=True, text=True,
-                          timeout=600)
+
+    def report(product, out):
+        return subprocess.run([sys.executable, "-m", "monitor.cli", "report", "--product",
+                               product, "--out", str(out), "--db", db], capture_output=True,
+                              text=True, timeout=600)
+
+    out, page, pdf = tmp_path / "report.md", tmp_path / "report.html", tmp_path / "report.pdf"
+    proc = report("KET-100", out)
     assert proc.returncode == 0, proc.stderr
     md = out.read_text()
     assert md.startswith("# Improvement report: KET-100") and "## Theme 1" in md
     assert "damage" in md
-    bad = subprocess.run([sys.executable, "-m", "monitor.cli", "report", "--product", "NOPE",
-                          "--out", str(out), "--db", db], capture_output=True, text=True,
-                         timeout=600)
+    bad = report("NOPE", out)
     assert bad.returncode == 2 and "no reviews for product 'NOPE'" in bad.stderr
-    page = tmp_path / "report.html"
-    proc = subprocess.run([sys.executable, "-m", "monitor.cli", "report", "--product", "KET-100",
-                           "--out", str(page), "--db", db], capture_output=True, text=True,
-                          timeout=600)
+    proc = report("KET-100", page)
     assert proc.returncode == 0, proc.stderr
     html = page.read_text()
     assert "<h1>Improvement report: KET-100</h1>" in html and "<h2>Theme 1" in html
-    pdf = subprocess.run([sys.executable, "-m", "monitor.cli", "report", "--product", "KET-100",
-                          "--out", str(tmp_path / "report.pdf"), "--db", db],
-                         capture_output=True, text=True, timeout=600)
-    assert pdf.returncode == 2 and ".html (a page that prints to PDF)" in pdf.stderr
-    assert not (tmp_path / "report.pdf").exists()
+    wrong = report("KET-100", pdf)
+    assert wrong.returncode == 2 and ".html (a page that prints to PDF)" in wrong.stderr
+    assert not pdf.exists()
 
 
 @pytest.mark.parametrize("mode", ["stars", "int8"])
