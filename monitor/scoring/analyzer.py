@@ -84,8 +84,7 @@ class ReviewAnalyzer:
             for idx, batch in self._batches(texts):
                 h = enc.model.embeddings(input_ids=batch["input_ids"])
                 pooled = tuned.pooled(h, batch["attention_mask"])
-                star_p[idx] = torch.softmax(tuned.head_logits(pooled).float() / tuned.temperature,
-                                            dim=-1).cpu().numpy()
+                star_p[idx] = tuned.pooled_star_probabilities(pooled).cpu().numpy()
                 vec = tuned.embedding_head(pooled).float()
                 emb[idx] = torch.nn.functional.normalize(vec, dim=-1).cpu().numpy()
         return emb, star_p

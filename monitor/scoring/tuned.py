@@ -166,7 +166,12 @@ class TunedTop(nn.Module):
         return self.head(pooled)
 
     def star_probabilities(self, h: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        return torch.softmax(self.logits(h, mask).float() / self.temperature, dim=-1)
+        return self.pooled_star_probabilities(self.pooled(h, mask))
+
+    def pooled_star_probabilities(self, pooled: torch.Tensor) -> torch.Tensor:
+        """Calibrated star probabilities from pooled features (a distilled model's one pass
+        also feeds them to its embedding head)."""
+        return torch.softmax(self.head_logits(pooled).float() / self.temperature, dim=-1)
 
     def save(self, path: Path, meta: dict | None = None) -> None:
         from safetensors.torch import save_file
