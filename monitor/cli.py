@@ -6,7 +6,6 @@ import errno
 import functools
 import hashlib
 import os
-import sys
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -216,7 +215,10 @@ def queue(
     """Print the reviews that need a response, most severe and newest first."""
     from .store import Store
 
-    frame = Store(db or Settings.from_env().db_url).response_queue(limit=limit)
+    if limit < 1:
+        raise ValueError("--limit must be at least 1")
+
+    frame = Store(db or Settings.from_env().db_url, create=False).response_queue(limit=limit)
     if frame.is_empty():
         typer.echo("nothing needs a response: ingest reviews with `monitor ingest FILE`")
         return
@@ -243,7 +245,7 @@ def trends(
 
     if out is not None:
         output_format(out)
-    store = Store(db or Settings.from_env().db_url)
+    store = Store(db or Settings.from_env().db_url, create=False)
     frame = period_trends(store.facts(), by=by, every=freq, cases=store.cases())
     if out is None:
         typer.echo(frame.write_csv(), nl=False)
@@ -268,8 +270,10 @@ def report(
     from .store import Store
     from .themes import improvement_report, report_format
 
+    if days is not None and days < 1:
+        raise ValueError("--days must be at least 1")
     fmt = report_format(out)  # before any work: a wrong name fails at once
-    store = Store(db or Settings.from_env().db_url)
+    store = Store(db or Settings.from_env().db_url, create=False)
     if product not in store.products():
         raise ValueError(f"no reviews for product '{product}'; `monitor trends` lists products")
     newest = store.newest_date()
@@ -328,6 +332,8 @@ def watch(
 
     if not folder.is_dir():
         raise ValueError(f"{folder} is not a folder")
+    if interval <= 0:
+        raise ValueError("--interval must be more than 0 seconds")
     store = Store(db or Settings.from_env().db_url)
     policy = CasePolicy.from_env()
     analyzer = None
@@ -371,6 +377,8 @@ def alerts_send(
     from .cases import CasePolicy
     from .store import Store
 
+    if interval <= 0 or rounds < 0:
+        raise ValueError("--interval must be more than 0 seconds and --rounds at least 0")
     store = Store(db or Settings.from_env().db_url)
     settings = AlertSettings.from_env()
     policy = CasePolicy.from_env()
@@ -408,7 +416,8 @@ def alerts_list(db: Optional[str] = typer.Option(None, help="SQLAlchemy URL")) -
     """Print the outbox as CSV: id, case, channel, status, attempts, last error."""
     from .store import Store
 
-    typer.echo(Store(db or Settings.from_env().db_url).alerts().write_csv(), nl=False)
+    store = Store(db or Settings.from_env().db_url, create=False)
+    typer.echo(store.alerts().write_csv(), nl=False)
 
 
 @app.command()
@@ -455,6 +464,8 @@ def bench(
 
     from .bench import run
 
+    if rows < 1 or naive_rows < 1:
+        raise ValueError("--rows and --naive-rows must be at least 1")
     typer.echo(json.dumps(run(rows, naive_rows, input, device), indent=2))
 
 

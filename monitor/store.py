@@ -198,10 +198,17 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
 class Store:
     """Reviews and scores behind one object; the dashboard and CLI never write SQL themselves."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, *, create: bool = True):
+        """Open the database at `url`, creating and migrating it as needed; with
+        `create=False` (read-only commands) a SQLite file that does not exist is an error
+        instead of a new empty database at a mistyped path."""
         self.url = url
         if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
-            folder = Path(url.removeprefix("sqlite:///")).parent
+            path = Path(url.removeprefix("sqlite:///"))
+            if not create and not path.is_file():
+                raise StoreError(f"no database at {path}: ingest reviews first (`monitor ingest "
+                                 "FILE`), or point --db / MONITOR_DB_URL at the one you use")
+            folder = path.parent
             try:
                 folder.mkdir(parents=True, exist_ok=True)
             except OSError as exc:

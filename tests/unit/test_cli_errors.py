@@ -105,3 +105,28 @@ def test_serve_refuses_a_port_it_cannot_listen_on_before_loading_the_model(tmp_p
         port = taken.getsockname()[1]
         assert_user_error(run_cli("serve", "--port", port), f"cannot listen on 127.0.0.1:{port}")
     assert_user_error(run_cli("serve", "--port", 99999), "--port 99999 is not a port")
+
+
+@pytest.mark.parametrize("command", [["queue"], ["trends"], ["alerts", "list"],
+                                     ["report", "--product", "p1", "--out", "r.md"]])
+def test_read_commands_on_a_mistyped_database_path_create_nothing(tmp_path, command):
+    """A typo in --db used to create an empty database there and report "nothing to do"."""
+    missing = tmp_path / "typo" / "monitr.db"
+    proc = run_cli(*command, "--db", f"sqlite:///{missing}", cwd=tmp_path)
+    assert_user_error(proc, f"no database at {missing}")
+    assert not missing.exists() and not missing.parent.exists()
+    assert not (tmp_path / "r.md").exists()
+
+
+@pytest.mark.parametrize("args,fragment", [
+    (["queue", "--limit", "0", "--db", "{db}"], "--limit must be at least 1"),
+    (["report", "--product", "p1", "--out", "r.md", "--days", "0", "--db", "{db}"],
+     "--days must be at least 1"),
+    (["alerts", "send", "--loop", "--interval", "0", "--db", "{db}"],
+     "--interval must be more than 0"),
+    (["bench", "--rows", "0"], "--rows and --naive-rows must be at least 1"),
+])
+def test_numeric_options_out_of_range_are_one_line_errors(tmp_path, args, fragment):
+    db = f"sqlite:///{tmp_path / 'm.db'}"
+    proc = run_cli(*[a.format(db=db) for a in args], cwd=tmp_path)
+    assert_user_error(proc, fragment)

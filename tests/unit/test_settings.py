@@ -128,7 +128,7 @@ def test_whole_number_settings_in_range_and_defaults(monkeypatch):
 
 @pytest.mark.parametrize("name,value,command", [
     ("MONITOR_STREAM_MIN_MB", "abc", ["score", "{csv}", "--out", "{out}"]),
-    ("MONITOR_DB_BUSY_TIMEOUT_S", "soon", ["queue", "--db", "{db}"]),
+    ("MONITOR_DB_BUSY_TIMEOUT_S", "soon", ["alerts", "send", "--db", "{db}"]),
     ("MONITOR_ALERT_MAX_ATTEMPTS", "0", ["alerts", "send", "--db", "{db}"]),
     ("MONITOR_ALERT_TIMEOUT_S", "-1", ["alerts", "send", "--db", "{db}"]),
 ])
