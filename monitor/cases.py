@@ -10,7 +10,11 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, timezone
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    import polars as pl
 
 CASE_STATES = ("new", "acknowledged", "replied", "resolved", "closed", "escalated")
 # Allowed moves; "escalated" can be entered from any open state and left to work on the case.
@@ -79,6 +83,11 @@ ESCALATION_TERMS: dict[str, tuple[str, ...]] = {
     "ko": ("환불", "변호사", "신고"),
     "ru": ("жалоб", "возврат денег", "юрист", "адвокат"),
     "ar": ("شكوى", "استرداد", "محامي"),
+    "nl": ("klacht", "terugbetaling", "geld terug", "advocaat", "geschil", "consumentenbond"),
+    "pl": ("reklamacj", "skarg", "zwrot pieniędzy", "prawnik", "adwokat", "uokik"),
+    "tr": ("şikayet", "para iadesi", "avukat", "tüketici hakem"),
+    "sv": ("klagomål", "reklamation", "återbetalning", "pengarna tillbaka", "advokat",
+           "konsumentverket"),
 }
 
 
@@ -237,6 +246,14 @@ def buyer_timezone(marketplace: str | None, lang: str | None) -> ZoneInfo:
     """The buyer's likely time zone: from the marketplace when known, else the language, else UTC."""
     name = MARKETPLACE_TZ.get((marketplace or "").strip().lower()) or LANGUAGE_TZ.get(lang or "")
     return ZoneInfo(name or "UTC")
+
+
+def resolution_note(events: pl.DataFrame) -> str:
+    """The note written with the case's latest move to resolved (what was done about the
+    complaint): the starting point of its follow-up messages; "" when there is none."""
+    resolved = [n for state, n in zip(events["to_state"], events["note"])
+                if state == "resolved" and (n or "").strip()]
+    return resolved[-1].strip() if resolved else ""
 
 
 def local_morning(due: datetime, tz: ZoneInfo) -> datetime:

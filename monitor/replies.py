@@ -132,6 +132,108 @@ TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
         "other": ("很抱歉商品没有达到您的期望。",
                   "我们已将您的反馈转达给产品团队，并将根据退货政策为您办理更换或退款。"),
     },
+    "ko": {
+        "counterfeit": ("정품이 아닌 것으로 의심되는 상품을 받으셨다니 정말 죄송합니다.",
+                        "저희는 정품 여부를 매우 중요하게 생각합니다. 브랜드 팀이 해당 입고분을 확인하고 "
+                        "있으며, 검증된 정품으로 교환하거나 환불해 드리겠습니다."),
+        "damage": ("주문하신 상품이 파손된 상태로 도착하여 정말 죄송합니다.",
+                   "교환 상품을 보내 드리거나 환불해 드리겠으며, 택배사와 함께 포장 방식을 점검하고 "
+                   "있습니다."),
+        "delay": ("배송이 이렇게 오래 걸려 정말 죄송합니다.",
+                  "택배사와 함께 소포를 추적하고 있으며, 찾을 수 없는 경우 재발송하거나 환불해 "
+                  "드리겠습니다."),
+        "other": ("상품이 기대에 미치지 못해 정말 죄송합니다.",
+                  "남겨 주신 의견을 제품 팀에 전달했으며, 반품 정책에 따라 교환 또는 환불을 "
+                  "도와드리겠습니다."),
+    },
+    "ru": {
+        "counterfeit": ("Нам очень жаль, что вы получили товар, который считаете неоригинальным.",
+                        "Мы очень серьёзно относимся к подлинности: наша команда проверяет эту "
+                        "партию, и мы заменим товар на проверенный оригинал или вернём деньги."),
+        "damage": ("Нам очень жаль, что ваш заказ пришёл повреждённым.",
+                   "Мы отправим замену или вернём деньги и вместе со службой доставки "
+                   "пересматриваем упаковку."),
+        "delay": ("Нам очень жаль, что доставка заняла так много времени.",
+                  "Мы отслеживаем посылку вместе со службой доставки и отправим заказ повторно "
+                  "или вернём деньги, если её не удастся найти."),
+        "other": ("Нам очень жаль, что товар не оправдал ваших ожиданий.",
+                  "Мы передали ваш отзыв команде продукта и поможем с заменой или возвратом "
+                  "денег по нашим правилам возврата."),
+    },
+    "ar": {
+        "counterfeit": ("نأسف لأنك تلقيت منتجًا تعتقد أنه غير أصلي.",
+                        "نحن نأخذ أصالة منتجاتنا على محمل الجد: يقوم فريق العلامة التجارية بفحص هذه "
+                        "الدفعة، وسنستبدل المنتج بآخر أصلي تم التحقق منه أو نعيد إليك المبلغ."),
+        "damage": ("نأسف لوصول طلبك تالفًا.",
+                   "سنرسل لك بديلًا أو نعيد إليك المبلغ، ونراجع التغليف مع شركة الشحن."),
+        "delay": ("نأسف لأن توصيل طلبك استغرق كل هذا الوقت.",
+                  "نتتبع الشحنة مع شركة الشحن، وسنعيد إرسالها أو نعيد إليك المبلغ إذا تعذر العثور "
+                  "عليها."),
+        "other": ("نأسف لأن المنتج لم يلبِّ توقعاتك.",
+                  "أبلغنا فريق المنتج بملاحظاتك، وسنساعدك في الاستبدال أو استرداد المبلغ وفق سياسة "
+                  "الإرجاع لدينا."),
+    },
+    "nl": {
+        "counterfeit": ("Het spijt ons dat u een artikel heeft ontvangen waarvan u denkt dat het "
+                        "niet echt is.",
+                        "Echtheid nemen we zeer serieus: ons merkteam controleert deze partij en "
+                        "we vervangen het artikel door een gecontroleerd origineel of betalen het "
+                        "bedrag terug."),
+        "damage": ("Het spijt ons dat uw bestelling beschadigd is aangekomen.",
+                   "We sturen u een vervangend exemplaar of betalen het bedrag terug, en we "
+                   "bekijken onze verpakking samen met de vervoerder."),
+        "delay": ("Het spijt ons dat de levering zo lang heeft geduurd.",
+                  "We volgen het pakket samen met de vervoerder en versturen het opnieuw of "
+                  "betalen het bedrag terug als het niet gevonden wordt."),
+        "other": ("Het spijt ons dat het product niet aan uw verwachtingen heeft voldaan.",
+                  "We hebben uw feedback aan ons productteam doorgegeven en helpen u graag met een "
+                  "vervanging of terugbetaling volgens ons retourbeleid."),
+    },
+    "pl": {
+        "counterfeit": ("Przykro nam, że otrzymali Państwo produkt, który uważają Państwo za "
+                        "nieoryginalny.",
+                        "Autentyczność traktujemy bardzo poważnie: nasz zespół sprawdza tę partię, "
+                        "a produkt wymienimy na sprawdzony oryginał lub zwrócimy pieniądze."),
+        "damage": ("Przykro nam, że zamówienie dotarło uszkodzone.",
+                   "Wyślemy produkt zastępczy lub zwrócimy pieniądze, a wraz z przewoźnikiem "
+                   "sprawdzamy nasze opakowania."),
+        "delay": ("Przykro nam, że dostawa trwała tak długo.",
+                  "Śledzimy przesyłkę razem z przewoźnikiem i wyślemy ją ponownie lub zwrócimy "
+                  "pieniądze, jeśli nie uda się jej odnaleźć."),
+        "other": ("Przykro nam, że produkt nie spełnił Państwa oczekiwań.",
+                  "Przekazaliśmy Państwa opinię naszemu zespołowi produktowemu i chętnie pomożemy "
+                  "w wymianie lub zwrocie pieniędzy zgodnie z naszymi zasadami zwrotów."),
+    },
+    "tr": {
+        "counterfeit": ("Orijinal olmadığını düşündüğünüz bir ürün aldığınız için çok üzgünüz.",
+                        "Orijinalliği çok ciddiye alıyoruz: marka ekibimiz bu partiyi inceliyor; "
+                        "ürünü doğrulanmış orijinal bir ürünle değiştireceğiz veya ücretini iade "
+                        "edeceğiz."),
+        "damage": ("Siparişiniz hasarlı ulaştığı için çok üzgünüz.",
+                   "Size yenisini göndereceğiz veya ücretini iade edeceğiz; ayrıca ambalajımızı "
+                   "kargo firmasıyla birlikte gözden geçiriyoruz."),
+        "delay": ("Teslimat bu kadar uzun sürdüğü için çok üzgünüz.",
+                  "Paketi kargo firmasıyla birlikte takip ediyoruz; bulunamazsa yeniden "
+                  "gönderecek veya ücretini iade edeceğiz."),
+        "other": ("Ürün beklentilerinizi karşılamadığı için çok üzgünüz.",
+                  "Görüşlerinizi ürün ekibimize ilettik; iade politikamız kapsamında değişim veya "
+                  "para iadesi konusunda size yardımcı olacağız."),
+    },
+    "sv": {
+        "counterfeit": ("Vi beklagar att du har fått en vara som du inte tror är äkta.",
+                        "Vi tar äkthet på största allvar: vårt varumärkesteam kontrollerar det här "
+                        "partiet, och vi ersätter varan med ett kontrollerat original eller "
+                        "återbetalar den."),
+        "damage": ("Vi beklagar att din beställning kom fram skadad.",
+                   "Vi skickar en ersättningsvara eller återbetalar beloppet, och vi ser över vår "
+                   "förpackning tillsammans med transportören."),
+        "delay": ("Vi beklagar att leveransen tog så lång tid.",
+                  "Vi spårar paketet tillsammans med transportören och skickar det på nytt eller "
+                  "återbetalar beloppet om det inte går att hitta."),
+        "other": ("Vi beklagar att produkten inte motsvarade dina förväntningar.",
+                  "Vi har lämnat din återkoppling vidare till vårt produktteam och hjälper gärna "
+                  "till med ersättning eller återbetalning enligt vår returpolicy."),
+    },
 }
 INVITATIONS: dict[str, str] = {
     "en": "Please contact us at {contact} with your order number so we can resolve this "
@@ -148,21 +250,156 @@ INVITATIONS: dict[str, str] = {
           "encomenda para resolvermos isto diretamente consigo.",
     "ja": "恐れ入りますが、ご注文番号を添えて {contact} までご連絡ください。直接対応させていただきます。",
     "zh": "请通过 {contact} 联系我们并提供您的订单号，我们会直接为您处理。",
+    "ko": "주문 번호와 함께 {contact}(으)로 연락해 주시면 직접 해결해 드리겠습니다.",
+    "ru": "Пожалуйста, напишите нам на {contact} и укажите номер заказа, чтобы мы могли решить "
+          "этот вопрос с вами напрямую.",
+    "ar": "يرجى التواصل معنا عبر {contact} مع رقم الطلب حتى نتمكن من حل المشكلة معك مباشرة.",
+    "nl": "Neem contact met ons op via {contact} met uw bestelnummer, zodat we dit rechtstreeks "
+          "met u kunnen oplossen.",
+    "pl": "Prosimy o kontakt pod adresem {contact} z numerem zamówienia, abyśmy mogli rozwiązać "
+          "tę sprawę bezpośrednio z Państwem.",
+    "tr": "Sorunu sizinle doğrudan çözebilmemiz için lütfen sipariş numaranızla birlikte "
+          "{contact} adresinden bizimle iletişime geçin.",
+    "sv": "Kontakta oss på {contact} med ditt ordernummer så att vi kan lösa detta direkt med dig.",
+}
+
+# Follow-ups after a resolved case (`cases.FOLLOW_UPS`), in the buyer's language: what changed
+# because of the complaint (7 days), and an invitation to try the product again (30 days). Both
+# only inform and invite: nothing is offered for changing the review.
+CHANGE_PLACEHOLDER = "[what we changed]"
+FOLLOW_UP_TEMPLATES: dict[str, dict[str, str]] = {
+    "en": {"improvement_report": "Thank you again for telling us about the problem with your "
+                                 "order. Because of your feedback, we have made this change: "
+                                 "{change} If anything is still not right, please contact us at "
+                                 "{contact}.",
+           "try_again": "A few weeks ago you told us about a problem with your order, and we have "
+                        "since made this change: {change} We would be glad if you gave the product "
+                        "another try. If you have any questions, please contact us at {contact}."},
+    "de": {"improvement_report": "Vielen Dank noch einmal, dass Sie uns auf das Problem mit Ihrer "
+                                 "Bestellung hingewiesen haben. Aufgrund Ihres Feedbacks haben wir "
+                                 "Folgendes geändert: {change} Falls noch etwas nicht stimmt, "
+                                 "kontaktieren Sie uns bitte unter {contact}.",
+           "try_again": "Vor einigen Wochen haben Sie uns auf ein Problem mit Ihrer Bestellung "
+                        "hingewiesen. Seitdem haben wir Folgendes geändert: {change} Wir würden "
+                        "uns freuen, wenn Sie dem Produkt noch eine Chance geben. Bei Fragen "
+                        "kontaktieren Sie uns bitte unter {contact}."},
+    "fr": {"improvement_report": "Merci encore de nous avoir signalé le problème rencontré avec "
+                                 "votre commande. Grâce à votre retour, nous avons apporté ce "
+                                 "changement : {change} Si quelque chose ne va toujours pas, merci "
+                                 "de nous contacter à {contact}.",
+           "try_again": "Il y a quelques semaines, vous nous avez signalé un problème avec votre "
+                        "commande. Depuis, nous avons apporté ce changement : {change} Nous "
+                        "serions heureux que vous donniez une nouvelle chance au produit. Pour "
+                        "toute question, merci de nous contacter à {contact}."},
+    "es": {"improvement_report": "Gracias de nuevo por informarnos del problema con su pedido. "
+                                 "Gracias a sus comentarios, hemos hecho este cambio: {change} Si "
+                                 "algo sigue sin estar bien, contáctenos en {contact}.",
+           "try_again": "Hace unas semanas nos informó de un problema con su pedido y desde "
+                        "entonces hemos hecho este cambio: {change} Nos alegraría que volviera a "
+                        "probar el producto. Si tiene cualquier pregunta, contáctenos en "
+                        "{contact}."},
+    "it": {"improvement_report": "Grazie ancora per averci segnalato il problema con il suo "
+                                 "ordine. Grazie al suo riscontro abbiamo apportato questa "
+                                 "modifica: {change} Se qualcosa non va ancora, la preghiamo di "
+                                 "contattarci a {contact}.",
+           "try_again": "Alcune settimane fa ci ha segnalato un problema con il suo ordine e da "
+                        "allora abbiamo apportato questa modifica: {change} Saremmo lieti se "
+                        "desse un'altra possibilità al prodotto. Per qualsiasi domanda, la "
+                        "preghiamo di contattarci a {contact}."},
+    "pt": {"improvement_report": "Obrigado mais uma vez por nos informar sobre o problema com a "
+                                 "sua encomenda. Graças ao seu comentário, fizemos esta alteração: "
+                                 "{change} Se algo ainda não estiver bem, entre em contacto "
+                                 "connosco através de {contact}.",
+           "try_again": "Há algumas semanas informou-nos de um problema com a sua encomenda e, "
+                        "desde então, fizemos esta alteração: {change} Ficaríamos felizes se desse "
+                        "outra oportunidade ao produto. Para qualquer questão, entre em contacto "
+                        "connosco através de {contact}."},
+    "ja": {"improvement_report": "ご注文の商品についてご指摘いただき、改めてお礼申し上げます。"
+                                 "いただいたご意見をもとに、次の改善を行いました：{change} "
+                                 "まだ問題がございましたら、{contact} までご連絡ください。",
+           "try_again": "先日はご注文の商品についてご指摘いただき、ありがとうございました。"
+                        "その後、次の改善を行いました：{change} もう一度お試しいただければ幸いです。"
+                        "ご不明な点がございましたら、{contact} までご連絡ください。"},
+    "zh": {"improvement_report": "再次感谢您告诉我们订单中遇到的问题。根据您的反馈，我们做了以下改进："
+                                 "{change} 如果仍有任何问题，请通过 {contact} 联系我们。",
+           "try_again": "几周前您向我们反馈了订单中的问题，此后我们做了以下改进：{change} "
+                        "欢迎您再次试用这款商品。如有任何疑问，请通过 {contact} 联系我们。"},
+    "ko": {"improvement_report": "주문하신 상품의 문제를 알려 주셔서 다시 한번 감사드립니다. 고객님의 "
+                                 "의견을 바탕으로 다음과 같이 개선했습니다: {change} 아직 문제가 "
+                                 "있으시면 {contact}(으)로 연락해 주세요.",
+           "try_again": "몇 주 전 주문하신 상품의 문제를 알려 주셨고, 그 이후 다음과 같이 "
+                        "개선했습니다: {change} 상품을 다시 한번 사용해 보시면 감사하겠습니다. "
+                        "궁금한 점이 있으시면 {contact}(으)로 연락해 주세요."},
+    "ru": {"improvement_report": "Ещё раз спасибо, что сообщили нам о проблеме с заказом. "
+                                 "Благодаря вашему отзыву мы внесли следующее изменение: {change} "
+                                 "Если что-то всё ещё не так, пожалуйста, напишите нам на "
+                                 "{contact}.",
+           "try_again": "Несколько недель назад вы сообщили нам о проблеме с заказом, и с тех пор "
+                        "мы внесли следующее изменение: {change} Будем рады, если вы дадите "
+                        "товару ещё один шанс. Если у вас есть вопросы, пожалуйста, напишите нам "
+                        "на {contact}."},
+    "ar": {"improvement_report": "شكرًا لك مرة أخرى على إبلاغنا بالمشكلة في طلبك. بفضل ملاحظاتك "
+                                 "أجرينا التغيير التالي: {change} إذا كان هناك ما لا يزال غير "
+                                 "صحيح، يرجى التواصل معنا عبر {contact}.",
+           "try_again": "أبلغتنا قبل بضعة أسابيع بمشكلة في طلبك، ومنذ ذلك الحين أجرينا التغيير "
+                        "التالي: {change} يسعدنا أن تمنح المنتج فرصة أخرى. إذا كانت لديك أي أسئلة، "
+                        "يرجى التواصل معنا عبر {contact}."},
+    "nl": {"improvement_report": "Nogmaals bedankt dat u ons op het probleem met uw bestelling "
+                                 "heeft gewezen. Dankzij uw feedback hebben we het volgende "
+                                 "aangepast: {change} Is er nog iets niet in orde, neem dan contact "
+                                 "met ons op via {contact}.",
+           "try_again": "Enkele weken geleden wees u ons op een probleem met uw bestelling. "
+                        "Sindsdien hebben we het volgende aangepast: {change} We zouden het fijn "
+                        "vinden als u het product nog een kans geeft. Heeft u vragen, neem dan "
+                        "contact met ons op via {contact}."},
+    "pl": {"improvement_report": "Jeszcze raz dziękujemy za zgłoszenie problemu z zamówieniem. "
+                                 "Dzięki Państwa opinii wprowadziliśmy następującą zmianę: "
+                                 "{change} Jeśli coś nadal jest nie tak, prosimy o kontakt pod "
+                                 "adresem {contact}.",
+           "try_again": "Kilka tygodni temu zgłosili Państwo problem z zamówieniem. Od tego czasu "
+                        "wprowadziliśmy następującą zmianę: {change} Będzie nam miło, jeśli dadzą "
+                        "Państwo produktowi jeszcze jedną szansę. W razie pytań prosimy o kontakt "
+                        "pod adresem {contact}."},
+    "tr": {"improvement_report": "Siparişinizle ilgili sorunu bize bildirdiğiniz için tekrar "
+                                 "teşekkür ederiz. Geri bildiriminiz sayesinde şu değişikliği "
+                                 "yaptık: {change} Hâlâ bir sorun varsa lütfen {contact} "
+                                 "adresinden bizimle iletişime geçin.",
+           "try_again": "Birkaç hafta önce siparişinizle ilgili bir sorunu bize bildirmiştiniz; o "
+                        "zamandan beri şu değişikliği yaptık: {change} Ürüne bir şans daha "
+                        "verirseniz çok seviniriz. Sorularınız için lütfen {contact} adresinden "
+                        "bizimle iletişime geçin."},
+    "sv": {"improvement_report": "Tack igen för att du berättade om problemet med din beställning. "
+                                 "Tack vare din återkoppling har vi gjort följande ändring: "
+                                 "{change} Om något fortfarande inte stämmer, kontakta oss på "
+                                 "{contact}.",
+           "try_again": "För några veckor sedan berättade du om ett problem med din beställning, "
+                        "och sedan dess har vi gjort följande ändring: {change} Vi skulle bli glada "
+                        "om du ville ge produkten en ny chans. Har du frågor, kontakta oss på "
+                        "{contact}."},
 }
 
 # Markers that show each part in a reply, any language (lower-cased substring match).
 PART_MARKERS: dict[str, tuple[str, ...]] = {
     "acknowledge": ("sorry", "apologi", "tut uns leid", "entschuldig", "désolé", "desole",
                     "excuses", "lamentamos", "lo sentimos", "disculp", "ci dispiace", "scus",
-                    "lamentamos", "desculp", "申し訳", "すみません", "抱歉", "对不起", "不好意思"),
+                    "lamentamos", "desculp", "申し訳", "すみません", "抱歉", "对不起", "不好意思",
+                    "죄송", "사과드", "жаль", "извин", "نأسف", "نعتذر", "spijt", "excuses",
+                    "przykro", "przeprasz", "üzgünüz", "özür", "beklagar", "ursäkt"),
     "fix": ("replace", "refund", "reship", "investigat", "checking", "tracing", "ersatz",
             "erstatt", "prüf", "remplacement", "rembours", "vérifi", "reemplazo", "reembols",
             "revisando", "sostituzione", "rimbors", "verificando", "substitui", "交換", "返金",
-            "再発送", "确认", "核查", "更换", "退款", "补发", "重新发货"),
+            "再発送", "确认", "核查", "更换", "退款", "补发", "重新发货", "교환", "환불", "재발송",
+            "замен", "вернём деньги", "вернем деньги", "возврат", "отслежива", "провер",
+            "بديل", "نستبدل", "سنستبدل", "المبلغ", "نتتبع", "بفحص", "vervang", "terugbetal",
+            "bedrag terug", "controleert", "wymian", "wymien", "zwrócimy", "zwrot", "sprawdz",
+            "śledzimy", "iade", "değiştir", "yenisini", "inceliyor", "takip", "ersätt",
+            "återbetal", "kontrollerar", "spårar"),
     "invite": ("contact", "email", "e-mail", "message us", "dm us", "kontaktier", "schreiben sie",
                "contactez", "contacter", "contáctenos", "contacte", "escríbanos", "contattarci",
                "contattaci", "entre em contato", "contacto", "ご連絡", "お問い合わせ", "联系",
-               "私信"),
+               "私信", "연락", "문의", "напишите", "свяжитесь", "обратитесь", "التواصل معنا",
+               "تواصل معنا", "راسلنا", "اتصل بنا", "kontakt", "iletişime", "bize yazın",
+               "bize ulaşın"),
 }
 # What a public reply must never contain.
 INCENTIVE = re.compile(
@@ -170,7 +407,15 @@ INCENTIVE = re.compile(
     r"in exchange for|gift card|free (product|item)s? if|bewertung (ändern|löschen)|"
     r"(modifier|supprimer) (votre|l')\s?avis|(cambiar|eliminar) (su|la) (reseña|valoración)|"
     r"(modificare|rimuovere) la recensione|(alterar|remover) (a sua|sua) avaliação|"
-    r"レビュー.{0,6}(削除|変更|修正)|(修改|删除|追加).{0,4}评价|好评返现", re.IGNORECASE)
+    r"レビュー.{0,6}(削除|変更|修正)|(修改|删除|追加).{0,4}评价|好评返现|"
+    r"(리뷰|후기|평점).{0,6}(삭제|수정|변경)|(измените|удалите|исправьте|поменяйте|обновите)\s+"
+    r"(ваш\s+|свой\s+)?(отзыв|оценку)|в обмен на|(تعديل|حذف|تغيير)\s+(التقييم|المراجعة|تقييمك|مراجعتك)|"
+    r"(review|recensie|beoordeling)\w*\s+(aan\s?passen|verwijderen|wijzigen)|"
+    r"(aanpassen|verwijderen|wijzigen) van (uw|je) (review|recensie|beoordeling)|"
+    r"(zmieni|usun|popraw)\w*\s+(opini|recenzj|ocen)|"
+    r"(yorum|değerlendirme|puan)\w*\s+(sil|değiştir|güncelle)|"
+    r"(ändra|ta bort|radera|uppdatera)\s+(din\s+|er\s+)?(recension|omdöme|betyg)",
+    re.IGNORECASE)
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 PHONE = re.compile(r"(?<!\w)\+?\d[\d ()./-]{7,}\d(?!\w)")
 ORDER_ID = re.compile(r"\b(?:\d{3}-\d{7}-\d{7}|O-\d{6,}|order\s*#?\s*\d{5,})\b", re.IGNORECASE)
@@ -246,6 +491,12 @@ def check_reply(text: str, *, contact: str | None = None) -> ReplyCheck:
     """Checklist for a (possibly edited) reply: the three parts, and no incentive or personal data."""
     low = text.lower()
     parts = {part: any(m in low for m in markers) for part, markers in PART_MARKERS.items()}
+    return ReplyCheck(parts["acknowledge"], parts["fix"], parts["invite"],
+                      _forbidden(text, contact))
+
+
+def _forbidden(text: str, contact: str | None) -> list[str]:
+    """What a message to a buyer must never hold: an incentive about the review, personal data."""
     problems = []
     scan = text.replace(contact, " ") if contact else text  # the support contact is allowed
     if INCENTIVE.search(scan):
@@ -256,4 +507,46 @@ def check_reply(text: str, *, contact: str | None = None) -> ReplyCheck:
         problems.append("shows a phone number")
     if ORDER_ID.search(scan):
         problems.append("shows an order number")
-    return ReplyCheck(parts["acknowledge"], parts["fix"], parts["invite"], problems)
+    return problems
+
+
+@dataclass(frozen=True)
+class FollowUpDraft:
+    text: str
+    lang: str  # the language the template was written in (falls back to English)
+    kind: str  # improvement_report or try_again
+
+
+@dataclass(frozen=True)
+class FollowUpCheck:
+    """A follow-up must say what changed and how to reach us, and hold nothing forbidden."""
+
+    says_what_changed: bool
+    invite: bool
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return self.says_what_changed and self.invite and not self.problems
+
+
+def draft_follow_up(kind: str, lang: str | None, *, contact: str,
+                    change: str = "") -> FollowUpDraft:
+    """The improvement report or try-again invitation for a resolved case, in the buyer's
+    language when we have it; `change` is what the seller changed (the agent writes it, in the
+    buyer's language), a visible placeholder until then."""
+    if kind not in ("improvement_report", "try_again"):
+        raise ValueError(f"unknown follow-up kind {kind!r}: improvement_report or try_again")
+    code = lang if lang in FOLLOW_UP_TEMPLATES else DEFAULT_LANG
+    change = " ".join(change.split()) or CHANGE_PLACEHOLDER
+    if code not in ("ja", "zh") and change[-1] not in ".!?。！？":
+        change += "."
+    text = FOLLOW_UP_TEMPLATES[code][kind].format(change=change, contact=contact)
+    return FollowUpDraft(text=text, lang=code, kind=kind)
+
+
+def check_follow_up(text: str, *, contact: str | None = None) -> FollowUpCheck:
+    """Checklist for a (possibly edited) follow-up message."""
+    invite = any(m in text.lower() for m in PART_MARKERS["invite"])
+    return FollowUpCheck(says_what_changed=bool(text.strip()) and CHANGE_PLACEHOLDER not in text,
+                         invite=invite, problems=_forbidden(text, contact))

@@ -10,9 +10,10 @@ import polars as pl
 import streamlit as st
 
 from monitor.cases import (COUNTERFEIT_EVIDENCE, TRANSITIONS, CasePolicy, ConcurrentEditError,
-                           TransitionError, time_left)
+                           TransitionError, resolution_note, time_left)
 from monitor.export import to_csv_bytes
-from monitor.replies import check_reply, draft_reply, load_templates
+from monitor.replies import (check_follow_up, check_reply, draft_follow_up, draft_reply,
+                             load_templates)
 from monitor.schema import HUMAN_REVIEW_BELOW, human_review_below
 from monitor.settings import Settings, redact_url
 from monitor.store import StoreError
@@ -51,7 +52,6 @@ def render_reply(queue: pl.DataFrame, contact: str, unsure_below: float) -> None
         text = st.text_area("Public reply", draft.text, height=180,
                             key=f"reply-{review['review_key']}")
         check = check_reply(text, contact=contact)
-        mark = lambda ok: ":green[**yes**]" if ok else ":red[**missing**]"  # noqa: E731
         st.markdown("\n".join([
             f"- {mark(check.acknowledge)} acknowledges the problem",
             f"- {mark(check.fix)} states the fix or next step",
@@ -63,6 +63,10 @@ def render_reply(queue: pl.DataFrame, contact: str, unsure_below: float) -> None
             st.caption(f"No template in '{review['lang']}' yet: drafted in English.")
     if review["case_id"] is not None and can(role(), "act"):
         render_case_actions(review)
+
+
+def mark(ok: bool) -> str:
+    return ":green[**yes**]" if ok else ":red[**missing**]"
 
 
 def render_case_actions(review: dict) -> None:
@@ -180,7 +184,7 @@ def main() -> None:
     if not queue.is_empty():
         render_reply(queue, settings.support_contact, unsure_below)
 
-    render_follow_ups(settings.db_url, now)
+    render_follow_ups(settings.db_url, now, settings.support_contact)
     reviews = load_facts(settings.db_url, products, weeks=26)  # spikes and the weekly chart
     st.subheader("Complaint spikes")
     policy = CasePolicy.from_env()
@@ -219,8 +223,9 @@ def render_counterfeit_evidence(review: dict) -> None:
                 review["case_id"], picked, actor=actor, expected_version=review["case_version"]))
 
 
-def render_follow_ups(url: str, now: datetime) -> None:
-    """Improvement reports (7 days) and try-again invitations (30 days) after resolved cases."""
+def render_follow_ups(url: str, now: datetime, contact: str) -> None:
+    """Improvement reports (7 days) and try-again invitations (30 days) after resolved cases:
+    the task list, and for the chosen one a message draft in the buyer's language."""
     tasks = get_store(url).follow_ups(now).filter(pl.col("status") != "done")
     st.subheader("Follow-ups")
     if tasks.is_empty():
@@ -229,15 +234,34 @@ def render_follow_ups(url: str, now: datetime) -> None:
         return
     st.dataframe(tasks.select("status", "kind", "case_id", "product_id", "lang", "contact_at",
                               "due_at"), hide_index=True, width="stretch")
-    if not can(role(), "act"):
-        return
-    cols = st.columns([3, 1])
-    pick = cols[0].selectbox("Mark done", tasks["id"].to_list(),
-                             format_func=lambda i: next(
-                                 f"#{r['id']} {r['kind']} (case {r['case_id']}, {r['status']})"
-                                 for r in tasks.iter_rows(named=True) if r["id"] == i))
-    if cols[1].button("Done", key="follow-up-done"):
-        get_store(url).complete_follow_up(pick, actor=st.session_state.get("agent_name") or
+    rows = tasks.to_dicts()
+    pick = st.selectbox("Follow-up", range(len(rows)), key="follow-up-pick", format_func=lambda i: (
+        f"#{rows[i]['id']} {rows[i]['kind'].replace('_', ' ')} · case {rows[i]['case_id']} · "
+        f"{rows[i]['lang']} · {rows[i]['status']}"))
+    task = rows[pick]
+    left, right = st.columns(2)
+    with left:
+        change = st.text_area(
+            f"What we changed (write it in the buyer's language: {task['lang']})",
+            resolution_note(get_store(url).case_events(task["case_id"])), height=100,
+            key=f"change-{task['id']}",
+            help="Starts from the note written when the case was resolved.")
+    with right:
+        draft = draft_follow_up(task["kind"], task["lang"], contact=contact, change=change)
+        # a new "what we changed" gives a new draft; edits to the draft itself stay until then
+        text = st.text_area("Message to the buyer", draft.text, height=180,
+                            key=f"follow-up-{task['id']}-{abs(hash(change))}")
+        check = check_follow_up(text, contact=contact)
+        st.markdown("\n".join([
+            f"- {mark(check.says_what_changed)} says what changed because of the complaint",
+            f"- {mark(check.invite)} says how to reach us",
+        ]))
+        for problem in check.problems:
+            st.error(f"Remove before sending: {problem}.")
+        if draft.lang != task["lang"]:
+            st.caption(f"No template in '{task['lang']}' yet: drafted in English.")
+    if can(role(), "act") and st.button("Mark done", key="follow-up-done"):
+        get_store(url).complete_follow_up(task["id"], actor=st.session_state.get("agent_name") or
                                           "dashboard")
         st.rerun()
 

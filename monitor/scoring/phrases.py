@@ -9,13 +9,18 @@ are marked so the negation check does not cancel them.
 
 from __future__ import annotations
 
+# "imitation" is English and French; either way a material after it ("imitation leather",
+# "imitation cuir") makes it a description of the item, not a counterfeit claim.
+IMITATION = (r"imitation(?! (?:leather|wood|suede|fur|pearls?|stone|marble|silk|cuir|bois|daim|"
+             r"fourrure|perles?|pierre|marbre))")
+
 # category -> language -> patterns
 PHRASES: dict[str, dict[str, list[str]]] = {
     "counterfeit": {
         "en": [r"fakes?", r"counterfeits?", r"knock[- ]?offs?", r"bootleg(?:ged)?", r"forger(?:y|ies)",
                r"not (?:an? )?(?:genuine|authentic|original|real)(?: product| item)?",
                r"isn'?t (?:genuine|authentic|original|real)", r"cheap (?:imitation|copy)",
-               r"imitation", r"fraudulent (?:product|item|copy)",
+               IMITATION, r"fraudulent (?:product|item|copy)",
                # a doubt is a claim too: the seller must answer "is this genuine?" within the hour
                r"(?:not sure|doubt|wonder(?:ing)?|question) (?:if|whether|that)? ?(?:it|this|they|these)"
                r" (?:is|are|was|were|'s|'re) (?:genuine|authentic|original|real|legit)",
@@ -26,7 +31,8 @@ PHRASES: dict[str, dict[str, list[str]]] = {
                r"alles andere als (?:ein )?original\w*",
                r"(?:zweifel\w*|frage mich),? (?:ob|an der) (?:es|das|die|der)? ?(?:echtheit|echt|original)\w*"],
         "fr": [r"contrefa[cç]on\w*", r"contrefait\w*", r"(?:un|du) faux(?: produit)?(?! contacts?)",
-               r"produit faux", r"pas (?:un |l')?(?:original|authentique)\w*", r"imitation",
+               r"produit faux", r"pas (?:un |l')?(?:original|authentique)\w*",
+               IMITATION,
                r"copies? (?:chinoises?|bon marché)", r"(?:c'est|s'agit d') ?une copie", r"(?:c'est|est) une fausse(?=\s*[.!,;]|\s*$)",
                r"dout\w* (?:de|sur) (?:l'|son |leur )?(?:authenticit[ée]|originalit[ée])"],
         "es": [r"falsificad[oa]s?", r"falsificaci[oó]n", r"(?:es|era|son) fals[oa]s?",
@@ -36,10 +42,10 @@ PHRASES: dict[str, dict[str, list[str]]] = {
                r"(?:original(?:es)?|aut[eé]ntic[oa]s?)",
                r"(?:es una copia|son copias)(?! (?:fiel|exacta|id[eé]ntica))"],
         "it": [r"contraffatt[oaie]", r"contraffazion[ei]", r"(?:è|e') (?:un )?fals[oa]",
-               r"prodotto falso", r"imitazion[ei]", r"non (?:è )?originale", r"taroccat[oaie]",
+               r"prodotto falso", r"imitazion[ei](?! (?:pelle|legno|pelliccia|perle?))", r"non (?:è )?originale", r"taroccat[oaie]",
                r"tarocc[oa]"],
         "pt": [r"falsificad[oa]s?", r"falsifica[cç][aã]o", r"(?:é|era) fals[oa]",
-               r"produto falso", r"imita[cç][aã]o", r"n[aã]o (?:é )?original", r"pirata",
+               r"produto falso", r"imita[cç][aã]o(?! de (?:couro|madeira|pele|pedra))", r"n[aã]o (?:é )?original", r"pirata",
                r"r[eé]plica"],
         "ru": [r"подделк\w*", r"поддельн\w*", r"фальшивк\w*", r"контрафакт\w*", r"не оригинал\w*",
                r"паль"],
@@ -63,6 +69,15 @@ PHRASES: dict[str, dict[str, list[str]]] = {
                r"真假(?:难辨|不清楚|不知|未知|存疑|难分)", r"真伪(?:难辨|不清楚|不知|未知|存疑)",
                r"是真是假", r"(?:正品|真品|真货)(?:或是|还是|或者)(?:假|仿|山寨|盗版)"],
         "ko": [r"가품", r"짝퉁", r"위조", r"정품이 아니"],
+        # "niet echt" is left out on purpose: in Dutch it mostly means "not really"
+        "nl": [r"nep(?:pe)?", r"namaak\w*", r"vervalst\w*", r"vervalsing\w*", r"imitatie(?! (?:leer|hout|bont))",
+               r"(?:niet|geen) (?:het )?(?:origineel|originele|authentiek\w*)"],
+        "pl": [r"podróbk\w*", r"podrobion\w*", r"falsyfikat\w*", r"nieoryginaln\w*",
+               r"nie (?:jest |są |był |była |było )?oryginaln\w*", r"imitacj\w*(?! (?:skóry|drewna|kamienia|marmuru|futra))",
+               r"fałszyw\w*"],
+        "tr": [r"sahte", r"taklit", r"çakma", r"orijinal değil\w*", r"imitasyon(?! (?:deri|ahşap|kürk))"],
+        "sv": [r"förfalsk\w*", r"oäkta", r"inte (?:är )?(?:äkta|original\w*)", r"fejk\w*",
+               r"piratkopi\w*", r"billig kopia"],
     },
     "damage": {
         "en": [r"broken", r"broke", r"damaged?", r"cracked", r"shattered", r"smashed", r"dented",
@@ -97,6 +112,22 @@ PHRASES: dict[str, dict[str, list[str]]] = {
                r"次品", r"漏液", r"瑕疵", r"坏掉", r"(?:不能|没法|无法)(?:再)?用了", r"用不了了",
                r"不(?:工作|转|亮|走)了", r"(?<![判中间诊垄])断了", r"掉了一", r"脱落"],
         "ko": [r"파손", r"깨짐", r"깨져", r"불량", r"고장"],
+        "nl": [r"kapot\w*", r"beschadigd\w*", r"gebroken", r"gebarsten", r"deuk\w*",
+               r"gekrast", r"lekt", r"lekte", r"defect\w*",
+               # not "een stuk" (a piece, "a lot"): only "ging ... stuk" and "is stuk."
+               r"(?:ging|gaat|gingen) (?:\w+ ){0,3}stuk",
+               r"(?:is|was|zijn|waren) (?:al |helemaal |meteen |direct )?stuk(?=\s*[.!,;]|\s*$)",
+               r"werkt(?:e)? niet meer",
+               r"doet het niet meer"],
+        "pl": [r"uszkodzon\w*", r"zepsut\w*", r"zepsuł\w*", r"pęknięt\w*", r"pękł\w*",
+               r"połaman\w*", r"rozbit\w*", r"porysowan\w*", r"wgniecion\w*", r"wadliw\w*",
+               r"przestał\w* działać", r"już nie działa"],
+        "tr": [r"kırık", r"kırıl\w*", r"hasarlı", r"hasar gör\w*", r"çatla\w*", r"çizik\w*",
+               r"ezik\w*", r"ezil\w*", r"bozuk", r"bozul\w*", r"arızalı", r"defolu",
+               r"çalışmaz oldu"],
+        "sv": [r"trasig\w*", r"skadad\w*", r"sönder\w*", r"sprucken", r"spräckt\w*",
+               r"repig\w*", r"bucklig\w*", r"defekt\w*", r"läcker ut", r"läckte",  # "läcker" alone: tasty
+               r"slutade (?:att )?fungera", r"fungerar inte längre"],
     },
     "delay": {
         "en": [r"(?:arrived|came|delivered|shipped|delivery was|shipping was)(?: \w+){0,3} late",
@@ -125,6 +156,17 @@ PHRASES: dict[str, dict[str, list[str]]] = {
                r"发货(?:太|很|非常)?慢", r"等了很久", r"延误", r"收不到",
                r"\d+天才(?:到|送达|收到)"],
         "ko": [r"배송 지연", r"늦게 (?:도착|왔)", r"안 왔", r"도착하지 않"],
+        "nl": [r"vertraging\w*", r"vertraagd\w*", r"te laat", r"nooit (?:aangekomen|ontvangen|geleverd)",
+               r"(?:nog )?(?:steeds )?niet (?:aangekomen|ontvangen|geleverd|binnen)",
+               r"wacht(?:en)? nog steeds", r"lange levertijd"],
+        "pl": [r"opóźnieni\w*", r"opóźnion\w*", r"spóźnion\w*",
+               r"(?:nigdy )?nie (?:dotarł\w*|doszł\w*|doszedł|przyszł\w*|przyszedł)",
+               r"(?:nadal|wciąż|ciągle) czekam", r"długo (?:szła|szedł|szło|szły)"],
+        "tr": [r"gecik\w*", r"geç (?:geldi|ulaştı|teslim\w*)", r"(?:hâlâ |hala )?gelmedi",
+               r"ulaşmadı", r"teslim edilmedi", r"kargo (?:çok )?yavaş"],
+        "sv": [r"försen\w*", r"för sent", r"kom aldrig", r"aldrig (?:kommit|levererad\w*|fått)",
+               r"har (?:fortfarande )?inte (?:kommit|fått|levererats)", r"väntar fortfarande",
+               r"lång leveranstid"],
     },
 }
 
@@ -135,7 +177,11 @@ NEGATION_WORDS = {
     "pas", "ni", "sans", "aucun", "aucune",
     "sin", "nada", "ningún", "ninguna", "non", "senza", "nessun", "nessuna",
     "não", "nao", "nem", "sem", "nenhum", "nenhuma", "не", "без", "لا", "ليس", "غير",
+    "niet", "geen", "zonder", "nie", "bez", "żaden", "żadnych", "żadnego", "inte", "ingen",
+    "inga", "utan",
 }
+# Negations written after the phrase in Latin script (Turkish: "sahte değil", "hasar yok").
+NEGATION_AFTER_WORDS = {"değil", "değildi", "değildir", "değiller", "yok", "yoktu"}
 # CJK negations written right before (zh) or right after (ja) the phrase.
 CJK_NEGATION_BEFORE = ("不是", "并非", "没有", "并不是", "不", "無", "无", "以为是", "以为")
 CJK_NEGATION_AFTER = ("ではない", "じゃない", "ではありません", "ではなかった", "じゃなかった", "なし", "無し",
@@ -146,6 +192,8 @@ REVIEW_WORDS = {
     "review", "reviews", "rating", "ratings", "bewertung", "bewertungen", "rezension",
     "rezensionen", "commentaires", "évaluations", "reseñas", "opiniones", "valoraciones",
     "comentarios", "recensioni", "avaliações", "comentários", "отзывы", "отзыв",
+    "recensies", "beoordelingen", "opinie", "recenzje", "oceny", "yorum", "yorumlar",
+    "recensioner", "omdömen",
 }
 CJK_REVIEW_WORDS = ("レビュー", "評価", "口コミ", "サクラ", "评论", "评价", "好评", "刷单", "刷评")
 CJK_LINKS = "とのはがでもいう的是说都里中"  # particles between the word and the review word

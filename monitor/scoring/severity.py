@@ -1,7 +1,7 @@
 """Complaint category, severity level and evidence span for a review.
 
 Two kinds of evidence are combined:
-- phrase rules (`phrases.py`) in 11 languages, with a negation check, give a precise span;
+- phrase rules (`phrases.py`) in 15 languages, with a negation check, give a precise span;
 - for a negative review without a phrase, its e5 embedding decides damage or delay: with the
   trained severity head (`models/severity_head.npz`, a logistic classifier trained on phrase-rule
   labels of real negative reviews; see models/EVAL.md) when it is there, else by similarity to
@@ -25,7 +25,7 @@ from pathlib import Path
 
 from ..schema import SEVERITY_LEVEL, Category
 from .phrases import (CJK_LINKS, CJK_NEGATION_AFTER, CJK_NEGATION_BEFORE, CJK_REVIEW_WORDS,
-                      NEGATION_WORDS, PHRASES, REVIEW_WORDS)
+                      NEGATION_AFTER_WORDS, NEGATION_WORDS, PHRASES, REVIEW_WORDS)
 
 CJK_LANGS = {"ja", "zh", "ko"}
 RANKED = (Category.COUNTERFEIT, Category.DAMAGE, Category.DELAY)
@@ -130,6 +130,9 @@ def _negated(text: str, start: int, end: int) -> bool:
     if any(w.lower() in NEGATION_WORDS for w in _words_before(text, start)):
         return True
     if any(before.endswith(n) for n in CJK_NEGATION_BEFORE):
+        return True
+    next_words = WORD.findall(CLAUSE_BREAK.split(text[end:end + 20])[0])[:1]
+    if any(w.lower() in NEGATION_AFTER_WORDS for w in next_words):
         return True
     return any(text[end:end + 8].startswith(n) for n in CJK_NEGATION_AFTER)
 

@@ -95,10 +95,23 @@ def test_follow_ups_listed_and_marked_done(stored):
     store = Store(stored)
     case_id = store.cases().filter(pl.col("category") == "damage")["case_id"][0]
     v = store.transition_case(case_id, "replied", actor="a", expected_version=1)
-    store.transition_case(case_id, "resolved", actor="a", expected_version=v)
+    store.transition_case(case_id, "resolved", actor="a", expected_version=v,
+                          note="We now ship it in a padded box")
     at = AppTest.from_file(APP, default_timeout=60).run()
     table = next(d.value for d in at.dataframe if "kind" in d.value.columns)
     assert sorted(table["kind"]) == ["improvement_report", "try_again"]
+    # the chosen follow-up's message starts from the resolution note, in the buyer's language
+    change = at.text_area(key=[w.key for w in at.text_area if w.key.startswith("change-")][0])
+    assert change.value == "We now ship it in a padded box"
+    message = lambda: next(w for w in at.text_area if w.key.startswith("follow-up-"))  # noqa: E731
+    checklist = lambda: next(m.value for m in at.markdown if "says what changed" in m.value)  # noqa: E731,E501
+    assert "padded box." in message().value and "support@example.com" in message().value
+    assert checklist().count(":green[**yes**]") == 2
+    change.set_value("").run()
+    assert "[what we changed]" in message().value
+    assert ":red[**missing**] says what changed" in checklist()
+    message().set_value("We changed the box. Please update your review for a gift card.").run()
+    assert any("changing or removing the review" in e.value for e in at.error)
     at.button(key="follow-up-done").click().run()
     assert store.follow_ups().filter(pl.col("status") == "done").height == 1
 

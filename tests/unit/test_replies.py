@@ -1,6 +1,9 @@
 import pytest
 
-from monitor.replies import CATEGORIES, TEMPLATES, check_reply, draft_reply
+from monitor.replies import (CATEGORIES, CHANGE_PLACEHOLDER, FOLLOW_UP_TEMPLATES, INVITATIONS,
+                             TEMPLATES, check_follow_up, check_reply, draft_follow_up,
+                             draft_reply)
+from monitor.scoring.phrases import PHRASES
 
 CONTACT = "care@shop.example"
 
@@ -44,12 +47,78 @@ def test_sellers_own_templates_win_and_are_still_checked(tmp_path):
     from monitor.replies import load_templates
 
     path = tmp_path / "t.json"
-    path.write_text('{"sv": {"damage": "Förlåt! Vi skickar en ersättning. Kontakta {contact}."}}')
+    path.write_text('{"fi": {"damage": "Pahoittelemme! Lähetämme uuden. Ota yhteyttä {contact}."}}')
     custom = load_templates(path)
-    draft = draft_reply("damage", "sv", contact=CONTACT, custom=custom)
-    assert draft.lang == "sv" and draft.text.endswith(f"Kontakta {CONTACT}.")
-    assert draft_reply("delay", "sv", contact=CONTACT, custom=custom).lang == "en"  # not given
+    draft = draft_reply("damage", "fi", contact=CONTACT, custom=custom)
+    assert draft.lang == "fi" and draft.text.endswith(f"Ota yhteyttä {CONTACT}.")
+    assert draft_reply("delay", "fi", contact=CONTACT, custom=custom).lang == "en"  # not given
     bad = tmp_path / "bad.json"
     bad.write_text('{"en": ["not", "a", "mapping"]}')
     with pytest.raises(ValueError, match="MONITOR_REPLY_TEMPLATES"):
         load_templates(bad)
+
+
+def test_every_language_with_complaint_rules_gets_replies_and_follow_ups_in_it():
+    rule_langs = {lang for by_lang in PHRASES.values() for lang in by_lang}
+    assert rule_langs <= set(TEMPLATES) == set(INVITATIONS) == set(FOLLOW_UP_TEMPLATES)
+
+
+@pytest.mark.parametrize("lang", sorted(TEMPLATES))
+def test_each_part_is_recognised_on_its_own_in_every_language(lang):
+    """The markers must tell the parts apart, not match any polite sentence."""
+    ack, fix = TEMPLATES[lang]["damage"]
+    invite = INVITATIONS[lang].format(contact=CONTACT)
+    assert (lambda c: (c.acknowledge, c.fix, c.invite))(check_reply(ack, contact=CONTACT)) == (
+        True, False, False)
+    assert check_reply(fix, contact=CONTACT).fix
+    assert check_reply(invite, contact=CONTACT).invite
+
+
+@pytest.mark.parametrize("text", [
+    "Извините! Мы вернём деньги, напишите нам. Пожалуйста, измените ваш отзыв.",
+    "죄송합니다. 환불해 드리겠습니다. 연락 주세요. 리뷰를 삭제해 주시면 쿠폰을 드립니다.",
+    "نأسف. سنرسل بديلًا. تواصل معنا. يرجى تعديل التقييم.",
+    "Het spijt ons. We betalen het bedrag terug. Neem contact op. Wilt u uw review aanpassen?",
+    "Przykro nam. Zwrócimy pieniądze, prosimy o kontakt. Prosimy zmienić opinię.",
+    "Çok üzgünüz, iade edeceğiz, bize yazın. Lütfen yorumunuzu silin.",
+    "Vi beklagar. Vi återbetalar, kontakta oss. Kan du ändra din recension?",
+])
+def test_asking_to_change_the_review_is_caught_in_the_new_languages(text):
+    assert any("changing or removing the review" in p for p in check_reply(text).problems)
+
+
+@pytest.mark.parametrize("lang", sorted(FOLLOW_UP_TEMPLATES))
+@pytest.mark.parametrize("kind", ["improvement_report", "try_again"])
+def test_every_follow_up_draft_says_what_changed_and_how_to_reach_us(lang, kind):
+    draft = draft_follow_up(kind, lang, contact=CONTACT, change="  new padded\n box ")
+    assert (draft.lang, draft.kind) == (lang, kind)
+    assert "new padded box" in draft.text and CONTACT in draft.text
+    assert check_follow_up(draft.text, contact=CONTACT).complete
+
+
+def test_follow_up_without_a_change_keeps_a_visible_placeholder_and_is_incomplete():
+    draft = draft_follow_up("try_again", "de", contact=CONTACT)
+    assert CHANGE_PLACEHOLDER in draft.text
+    check = check_follow_up(draft.text, contact=CONTACT)
+    assert (check.says_what_changed, check.invite, check.complete) == (False, True, False)
+
+
+def test_follow_up_falls_back_to_english_and_checks_forbidden_content():
+    draft = draft_follow_up("improvement_report", "sw", contact=CONTACT, change="A new supplier")
+    assert draft.lang == "en" and "A new supplier." in draft.text
+    edited = draft.text + " We will send a gift card if you update your review."
+    assert not check_follow_up(edited, contact=CONTACT).complete
+    assert not check_follow_up("We changed the box.", contact=CONTACT).invite
+    with pytest.raises(ValueError, match="improvement_report or try_again"):
+        draft_follow_up("survey", "en", contact=CONTACT)
+
+
+def test_the_follow_up_change_starts_from_the_latest_resolution_note():
+    import polars as pl
+
+    from monitor.cases import resolution_note
+
+    events = pl.DataFrame({"to_state": ["new", "resolved", "escalated", "resolved", "closed"],
+                           "note": ["", "first try", "reopened", " new padded box ", "done"]})
+    assert resolution_note(events) == "new padded box"
+    assert resolution_note(events.filter(pl.col("to_state") != "resolved")) == ""

@@ -120,3 +120,36 @@ def test_broke_in_use_is_damage(text):
 @pytest.mark.parametrize("text", ["我判断了一下，尺寸不合适。", "Le pain grillé est bon mais trop salé."])
 def test_damage_look_alikes_are_not_damage(text):
     assert Category.DAMAGE not in categories(text)
+
+
+@pytest.mark.parametrize("text,category", [
+    ("Dit is nep, het logo klopt niet.", Category.COUNTERFEIT),
+    ("Het pakket kwam kapot aan.", Category.DAMAGE),
+    ("De lamp ging na twee weken stuk.", Category.DAMAGE),
+    ("Het pakket is nooit aangekomen.", Category.DELAY),
+    ("To jest podróbka.", Category.COUNTERFEIT),
+    ("Produkt przyszedł uszkodzony.", Category.DAMAGE),
+    ("Paczka nigdy nie dotarła.", Category.DELAY),
+    ("Bu ürün sahte.", Category.COUNTERFEIT),
+    ("Ürün kırık geldi.", Category.DAMAGE),
+    ("Kargo çok gecikti.", Category.DELAY),
+    ("Det här är en förfalskning.", Category.COUNTERFEIT),
+    ("Varan kom trasig.", Category.DAMAGE),
+    ("Paketet kom aldrig.", Category.DELAY),
+])
+def test_phrases_in_dutch_polish_turkish_swedish(text, category):
+    assert category in categories(text)
+
+
+@pytest.mark.parametrize("text", [
+    # negations before (nl, pl, sv) and after the phrase (tr)
+    "Niet nep, gewoon origineel.", "Het pakket kwam niet te laat.", "To nie podróbka.",
+    "Bu ürün sahte değil.", "Kutuda hasar yok, kırık değil.", "Inte trasig alls.",
+    # look-alikes: "a lot better", "tasty", "imitation leather" in five languages
+    "Deze versie is een stuk beter.", "Läcker smak, fin förpackning.",
+    "Imitation leather, looks great.", "Sac en imitation cuir, très joli.",
+    "Torebka z imitacji skóry, imitacja skóry wygląda dobrze.", "Borsa in imitazione pelle.",
+    "Bolsa em imitação de couro.", "Sahte yorumlar var ama ürün güzel.",
+])
+def test_negated_or_harmless_phrases_in_more_languages_do_not_count(text):
+    assert categories(text) == []
