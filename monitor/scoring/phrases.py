@@ -113,7 +113,9 @@ PHRASES: dict[str, dict[str, list[str]]] = {
                r"不(?:工作|转|亮|走)了", r"(?<![判中间诊垄])断了", r"掉了一", r"脱落"],
         "ko": [r"파손", r"깨짐", r"깨져", r"불량", r"고장"],
         "nl": [r"kapot\w*", r"beschadigd\w*", r"gebroken", r"gebarsten", r"deuk\w*",
-               r"gekrast", r"lekt", r"lekte", r"defect\w*",
+               r"gekrast", r"lekt", r"lekte",
+               # "defect" alone is English and Spanish "defecto" is a flaw: only Dutch forms
+               r"(?:is|was|raakte|ging) defect", r"defecte",
                # not "een stuk" (a piece, "a lot"): only "ging ... stuk" and "is stuk."
                r"(?:ging|gaat|gingen) (?:\w+ ){0,3}stuk",
                r"(?:is|was|zijn|waren) (?:al |helemaal |meteen |direct )?stuk(?=\s*[.!,;]|\s*$)",
