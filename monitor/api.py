@@ -33,7 +33,8 @@ from .alerts import AlertSettings, send_pending
 from .batch import Analyzer, ingest_batch
 from .cases import CASE_STATES, CasePolicy
 from .ingest import IngestError, reviews_from_records
-from .settings import env_number
+from .replies import draft_reply, load_templates
+from .settings import Settings, env_number
 from .store import Store
 from .trends import FREQUENCIES, GROUPINGS, period_trends
 
@@ -97,6 +98,9 @@ class ReviewResult(BaseModel):
     severity: int | None = None
     evidence: str | None = None
     needs_response: bool | None = None
+    reply_draft: str | None = Field(None, description=(
+        "A public reply in the buyer's language (acknowledge, next step, private channel), for "
+        "reviews that need a response; review and edit it before posting"))
 
 
 EMPTY_RESULT = dict.fromkeys(ReviewResult.model_fields)
@@ -218,8 +222,10 @@ class IntakeWorker:
 
     def __init__(self, store: Store, analyzer: Callable[[], Analyzer], model_version: str,
                  policy: CasePolicy, metrics: Metrics, *, wait_s: float = 0.03,
-                 max_rows: int = 256, on_alerts: Callable[[], None] | None = None):
+                 max_rows: int = 256, on_alerts: Callable[[], None] | None = None,
+                 reply: Callable[[dict], str | None] = lambda row: None):
         self.store, self.model_version, self.policy = store, model_version, policy
+        self.reply = reply
         self._analyzer_factory, self._analyzer = analyzer, None
         self.metrics, self.wait_s, self.max_rows = metrics, wait_s, max_rows
         self.on_alerts = on_alerts
@@ -319,6 +325,7 @@ class IntakeWorker:
                 "review_key": key, "review_id": row.get("review_id"),
                 "case_id": row.get("case_id"),
                 **{f: row.get(f) for f in SCORE_FIELDS_OUT},
+                "reply_draft": self.reply(row),
             })
         # split the flat answers back per request
         answers, pos = [], 0
@@ -368,9 +375,19 @@ class AlertLoop:
 
 def create_app(store: Store, analyzer: Callable[[], Analyzer], *, api_keys: dict[str, str],
                model_version: str, policy: CasePolicy | None = None,
-               alert_settings: AlertSettings | None = None, alert_interval_s: float = 10.0):
+               alert_settings: AlertSettings | None = None, alert_interval_s: float = 10.0,
+               support_contact: str | None = None):
     """The FastAPI application; the analyzer factory is called on the first review to score."""
     policy = policy or CasePolicy.from_env()
+    contact = support_contact or Settings.from_env().support_contact
+    own_templates = load_templates(os.environ.get("MONITOR_REPLY_TEMPLATES"))
+
+    def public_reply(row: dict) -> str | None:
+        if not row.get("needs_response"):
+            return None
+        return draft_reply(row.get("category") or "other", row.get("lang"), contact=contact,
+                           custom=own_templates).text
+
     alert_settings = alert_settings or AlertSettings.from_env()
     metrics = Metrics()
     alerts = AlertLoop(store, policy, alert_settings, alert_interval_s)
@@ -379,7 +396,7 @@ def create_app(store: Store, analyzer: Callable[[], Analyzer], *, api_keys: dict
     wait_s = env_number("MONITOR_API_BATCH_WAIT_MS", 30, low=0, high=10000,
                         meaning="milliseconds a request may wait to share a model pass") / 1000
     worker = IntakeWorker(store, analyzer, model_version, policy, metrics, wait_s=wait_s,
-                          on_alerts=alerts.poke)
+                          on_alerts=alerts.poke, reply=public_reply)
 
     @asynccontextmanager
     async def lifespan(_app):
@@ -465,7 +482,8 @@ def create_app(store: Store, analyzer: Callable[[], Analyzer], *, api_keys: dict
         frame = store.lookup(review_id=review_id)
         if frame.is_empty():
             raise HTTPException(404, f"no review with id {review_id}")
-        return _jsonable(frame.row(0, named=True))
+        row = frame.row(0, named=True)
+        return _jsonable({**row, "reply_draft": public_reply(row)})
 
     @app.get("/v1/cases", response_model=CasesOut, responses=ERRORS,
              dependencies=[Depends(only_query("state", "severity", "product"))])

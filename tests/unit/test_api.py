@@ -43,6 +43,26 @@ def test_post_one_review_scores_stores_and_opens_a_case(client):
     assert [c["case_id"] for c in cases] == [res["case_id"]]
 
 
+def test_reviews_that_need_a_response_come_back_with_a_reply_in_the_buyers_language(
+        any_db_url, fake_analyzer):
+    from monitor.replies import check_reply
+
+    app = create_app(Store(any_db_url), lambda: fake_analyzer,
+                     api_keys={"wkey": "write", "rkey": "read"}, model_version="t",
+                     policy=CasePolicy(), alert_settings=AlertSettings(),
+                     support_contact="hilfe@shop.example")
+    with TestClient(app) as client:
+        posted = client.post("/v1/reviews", headers=W, json=[
+            {"id": "d1", "text": "bad, kam kaputt an", "lang": "de"},
+            {"id": "d2", "text": "lovely", "lang": "en"}]).json()["reviews"]
+        reply = posted[0]["reply_draft"]
+        assert reply.startswith("Es tut uns leid") and "hilfe@shop.example" in reply
+        assert check_reply(reply, contact="hilfe@shop.example").complete
+        assert posted[1]["needs_response"] is False and posted[1]["reply_draft"] is None
+        assert client.get("/v1/reviews/d1", headers=R).json()["reply_draft"] == reply
+        assert client.get("/v1/reviews/d2", headers=R).json()["reply_draft"] is None
+
+
 def test_batch_and_idempotency(client, fake_analyzer):
     batch = [{"id": "b1", "text": "lovely"}, {"id": "b2", "text": "bad"}, {"id": "b3", "text": " "}]
     first = client.post("/v1/reviews", headers=W, json=batch).json()["reviews"]
