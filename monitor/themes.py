@@ -62,7 +62,8 @@ class ThemeReport:
         sections = "".join(
             f"<section><h2>Theme {t['theme']}: {escape(t['label'] or '')}</h2>"
             "<p>What buyers wrote:</p>"
-            + "".join(f"<blockquote>{escape(e)}</blockquote>" for e in t["examples"])
+            # dir="auto": an Arabic or Hebrew quote reads right to left among the others
+            + "".join(f'<blockquote dir="auto">{escape(e)}</blockquote>' for e in t["examples"])
             + '<p><b>What we changed:</b> <span class="fill" contenteditable="true">'
               "(click to write this before printing or sharing)</span></p></section>"
             for t in self.themes.iter_rows(named=True))

@@ -63,7 +63,7 @@ def test_report_html_is_one_escaped_printable_page():
     assert page.startswith("<!DOCTYPE html>") and '<meta charset="utf-8">' in page
     assert "<script>" not in page and "<img" not in page and "P<1>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt; 壊れた &amp; broken" in page
-    assert page.count("<section>") == t.height and page.count("<blockquote>") == 3 * t.height
+    assert page.count("<section>") == t.height and page.count("<blockquote dir=\"auto\">") == 3 * t.height
     assert "2026-03-01 to 2026-03-16" in page and 'contenteditable="true"' in page
     assert "@media print" in page and "http" not in page  # nothing fetched from elsewhere
     assert [report_format(n) for n in ("r.md", "R.HTML", "r.htm")] == ["markdown", "html", "html"]
