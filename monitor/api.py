@@ -23,6 +23,7 @@ from datetime import datetime
 from typing import Annotated, Any, Callable, Literal
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from fastapi import Path as FastAPIPath
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -33,7 +34,7 @@ from .alerts import AlertSettings, send_pending
 from .batch import Analyzer, ingest_batch
 from .cases import CASE_STATES, CasePolicy
 from .ingest import IngestError, reviews_from_records
-from .replies import draft_reply, load_templates
+from .replies import draft_reply, follow_up_message, load_templates
 from .settings import Settings, env_number
 from .store import Store
 from .trends import FREQUENCIES, GROUPINGS, period_trends
@@ -118,6 +119,28 @@ class TrendsOut(BaseModel):
     trends: list[dict[str, Any]]
 
 
+class FollowUpOut(BaseModel):
+    """A follow-up after a resolved case, with its message draft in the buyer's language."""
+
+    id: int
+    case_id: int
+    kind: Literal["improvement_report", "try_again"]
+    status: Literal["planned", "due", "overdue", "done"]
+    due_at: str
+    contact_at: str = Field(description="when to send it: the buyer's local morning (UTC)")
+    done_at: str | None = None
+    done_by: str | None = None
+    product_id: str | None = None
+    lang: str | None = None
+    category: str | None = None
+    resolution_note: str
+    message_draft: str = Field(description="starts from the resolution note; edit before sending")
+
+
+class FollowUpsOut(BaseModel):
+    follow_ups: list[FollowUpOut]
+
+
 class ErrorOut(BaseModel):
     detail: str
 
@@ -126,6 +149,7 @@ ERRORS = {code: {"model": ErrorOut} for code in (400, 401, 403, 404, 413, 422)}
 CaseState = Literal[CASE_STATES]  # type: ignore[valid-type]
 Grouping = Literal[tuple(GROUPINGS)]  # type: ignore[valid-type]
 Frequency = Literal[tuple(FREQUENCIES)]  # type: ignore[valid-type]
+FollowUpStatus = Literal["planned", "due", "overdue", "done"]
 
 
 def only_query(*names: str) -> Callable[[Request], None]:
@@ -509,6 +533,33 @@ def create_app(store: Store, analyzer: Callable[[], Analyzer], *, api_keys: dict
         except ValueError as exc:
             raise HTTPException(422, str(exc)) from None
         return {"trends": [_jsonable(r) for r in frame.iter_rows(named=True)]}
+
+    def follow_up_rows(frame) -> list[dict]:
+        return [_jsonable({**r, "message_draft": follow_up_message(r, contact=contact)})
+                for r in frame.iter_rows(named=True)]
+
+    @app.get("/v1/follow-ups", response_model=FollowUpsOut, responses=ERRORS,
+             dependencies=[Depends(only_query("status"))])
+    def get_follow_ups(status: FollowUpStatus | None = None,
+                       _: str = Depends(need("read"))) -> dict:
+        """Improvement reports (7 days) and try-again invitations (30 days) after resolved
+        cases, oldest due first; `due` = the buyer's morning has come, send it now."""
+        frame = store.follow_ups()
+        if status:
+            frame = frame.filter(frame["status"] == status)
+        return {"follow_ups": follow_up_rows(frame)}
+
+    @app.post("/v1/follow-ups/{follow_up_id}/done", response_model=FollowUpOut,
+              responses=ERRORS, dependencies=[Depends(only_query())])
+    def follow_up_done(follow_up_id: Annotated[int, FastAPIPath(ge=1, le=2**63 - 1)],
+                       _: str = Depends(need("write"))) -> dict:
+        """Record that the follow-up was sent (once; a second call changes nothing)."""
+        try:
+            store.complete_follow_up(follow_up_id, actor="api")
+        except KeyError:
+            raise HTTPException(404, f"no follow-up {follow_up_id}") from None
+        frame = store.follow_ups()
+        return follow_up_rows(frame.filter(frame["id"] == follow_up_id))[0]
 
     app.state.worker, app.state.alerts, app.state.metrics = worker, alerts, metrics
     return app

@@ -10,11 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, timezone
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
-
-if TYPE_CHECKING:
-    import polars as pl
 
 CASE_STATES = ("new", "acknowledged", "replied", "resolved", "closed", "escalated")
 # Allowed moves; "escalated" can be entered from any open state and left to work on the case.
@@ -246,14 +242,6 @@ def buyer_timezone(marketplace: str | None, lang: str | None) -> ZoneInfo:
     """The buyer's likely time zone: from the marketplace when known, else the language, else UTC."""
     name = MARKETPLACE_TZ.get((marketplace or "").strip().lower()) or LANGUAGE_TZ.get(lang or "")
     return ZoneInfo(name or "UTC")
-
-
-def resolution_note(events: pl.DataFrame) -> str:
-    """The note written with the case's latest move to resolved (what was done about the
-    complaint): the starting point of its follow-up messages; "" when there is none."""
-    resolved = [n for state, n in zip(events["to_state"], events["note"])
-                if state == "resolved" and (n or "").strip()]
-    return resolved[-1].strip() if resolved else ""
 
 
 def local_morning(due: datetime, tz: ZoneInfo) -> datetime:

@@ -284,6 +284,43 @@ def report(
     typer.echo(f"{rep.negatives} negative reviews, {rep.themes.height} themes -> {out}", err=True)
 
 
+@app.command("follow-ups")
+@user_errors
+def follow_ups(
+    status: Optional[str] = typer.Option(None, help="planned, due (send now), overdue or done; "
+                                                    "default: every one not done"),
+    done: Optional[int] = typer.Option(None, "--done", metavar="ID",
+                                       help="Record that follow-up ID was sent"),
+    actor: str = typer.Option("cli", help="Who sent it (with --done)"),
+    db: Optional[str] = typer.Option(None, help="SQLAlchemy URL"),
+) -> None:
+    """Follow-ups after resolved cases (improvement report within 7 days, try-again invitation
+    within 30) as CSV, each with a message draft in the buyer's language."""
+    import polars as pl
+
+    from .replies import follow_up_message
+    from .store import Store
+
+    statuses = ("planned", "due", "overdue", "done")
+    if status is not None and status not in statuses:
+        raise ValueError(f"--status {status}: use one of {', '.join(statuses)}")
+    store = Store(db or Settings.from_env().db_url, create=False)
+    if done is not None:
+        try:
+            store.complete_follow_up(done, actor=actor)
+        except KeyError:
+            raise ValueError(f"no follow-up {done}: `monitor follow-ups` lists them") from None
+        typer.echo(f"follow-up {done} recorded as sent", err=True)
+        return
+    frame = store.follow_ups()
+    frame = frame.filter(pl.col("status") == status if status else pl.col("status") != "done")
+    contact = Settings.from_env().support_contact
+    drafts = [follow_up_message(r, contact=contact) for r in frame.iter_rows(named=True)]
+    typer.echo(frame.select("id", "case_id", "kind", "status", "contact_at", "due_at",
+                            "product_id", "lang").with_columns(
+        pl.Series("message_draft", drafts, dtype=pl.String)).write_csv(), nl=False)
+
+
 @app.command()
 @user_errors
 def customers(

@@ -539,10 +539,17 @@ def draft_follow_up(kind: str, lang: str | None, *, contact: str,
         raise ValueError(f"unknown follow-up kind {kind!r}: improvement_report or try_again")
     code = lang if lang in FOLLOW_UP_TEMPLATES else DEFAULT_LANG
     change = " ".join(change.split()) or CHANGE_PLACEHOLDER
-    if code not in ("ja", "zh") and change[-1] not in ".!?。！？":
-        change += "."
+    if change[-1] not in ".!?。！？":
+        change += "。" if code in ("ja", "zh") else "."
     text = FOLLOW_UP_TEMPLATES[code][kind].format(change=change, contact=contact)
     return FollowUpDraft(text=text, lang=code, kind=kind)
+
+
+def follow_up_message(task: dict, *, contact: str) -> str:
+    """The message draft for one follow-up task (a row of `Store.follow_ups`), starting from
+    its case's resolution note."""
+    return draft_follow_up(task["kind"], task["lang"], contact=contact,
+                           change=task.get("resolution_note") or "").text
 
 
 def check_follow_up(text: str, *, contact: str | None = None) -> FollowUpCheck:

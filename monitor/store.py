@@ -606,19 +606,26 @@ class Store:
         return queued
 
     def follow_ups(self, now: datetime | None = None) -> pl.DataFrame:
-        """Follow-up tasks with their status: done, overdue, due (contact time reached), planned."""
+        """Follow-up tasks with their status (done, overdue, due = contact time reached, planned)
+        and the case's resolution note, which their messages start from."""
         now = now or datetime.now(timezone.utc).replace(tzinfo=None)
         cols = [FollowUpRow.id, FollowUpRow.case_id, FollowUpRow.kind, FollowUpRow.due_at,
                 FollowUpRow.contact_at, FollowUpRow.done_at, FollowUpRow.done_by,
                 CaseRow.product_id, CaseRow.lang, CaseRow.category]
         q = (select(*cols).join(CaseRow, CaseRow.id == FollowUpRow.case_id)
              .order_by(FollowUpRow.due_at))
+        # what was done about the complaint: the note of each case's latest move to resolved
+        notes = (select(CaseEventRow.case_id, CaseEventRow.note)
+                 .where(CaseEventRow.to_state == "resolved", CaseEventRow.note != "")
+                 .order_by(CaseEventRow.id))
         with self.engine.connect() as conn:
             rows = conn.execute(q).all()
-        frame = pl.DataFrame([tuple(r) for r in rows], orient="row", schema={
+            resolution = {case_id: note.strip() for case_id, note in conn.execute(notes)}
+        frame = pl.DataFrame([(*r, resolution.get(r[1], "")) for r in rows], orient="row", schema={
             "id": pl.Int64, "case_id": pl.Int64, "kind": pl.String, "due_at": pl.Datetime("us"),
             "contact_at": pl.Datetime("us"), "done_at": pl.Datetime("us"), "done_by": pl.String,
-            "product_id": pl.String, "lang": pl.String, "category": pl.String})
+            "product_id": pl.String, "lang": pl.String, "category": pl.String,
+            "resolution_note": pl.String})
         return frame.with_columns(
             pl.when(pl.col("done_at").is_not_null()).then(pl.lit("done"))
             .when(pl.col("due_at") < now).then(pl.lit("overdue"))

@@ -10,7 +10,7 @@ import polars as pl
 import streamlit as st
 
 from monitor.cases import (COUNTERFEIT_EVIDENCE, TRANSITIONS, CasePolicy, ConcurrentEditError,
-                           TransitionError, resolution_note, time_left)
+                           TransitionError, time_left)
 from monitor.export import to_csv_bytes
 from monitor.replies import (check_follow_up, check_reply, draft_follow_up, draft_reply,
                              load_templates)
@@ -243,7 +243,7 @@ def render_follow_ups(url: str, now: datetime, contact: str) -> None:
     with left:
         change = st.text_area(
             f"What we changed (write it in the buyer's language: {task['lang']})",
-            resolution_note(get_store(url).case_events(task["case_id"])), height=100,
+            task["resolution_note"], height=100,
             key=f"change-{task['id']}",
             help="Starts from the note written when the case was resolved.")
     with right:

@@ -54,7 +54,9 @@ def api_schema(api_url):
 
 
 OPERATIONS = [("POST", "/v1/reviews"), ("GET", "/v1/reviews/{review_id}"), ("GET", "/v1/cases"),
-              ("GET", "/v1/trends"), ("GET", "/metrics"), ("GET", "/healthz")]
+              ("GET", "/v1/trends"), ("GET", "/v1/follow-ups"),
+              ("POST", "/v1/follow-ups/{follow_up_id}/done"), ("GET", "/metrics"),
+              ("GET", "/healthz")]
 
 
 def test_the_spec_lists_every_operation(api_schema):

@@ -241,9 +241,12 @@ def test_resolving_a_case_plans_follow_ups_in_the_buyers_morning(tmp_path, fake_
     case_id = store.cases()["case_id"][0]
     t = datetime(2026, 3, 1, 15, 0)  # 00:00 in Tokyo on 2 March
     v = store.transition_case(case_id, "replied", actor="a", expected_version=1, now=t)
-    store.transition_case(case_id, "resolved", actor="a", expected_version=v, now=t)
+    store.transition_case(case_id, "resolved", actor="a", expected_version=v, now=t,
+                          note=" Padded box from now on ")
     plan = store.follow_ups(now=t).sort("due_at")
     assert plan["kind"].to_list() == ["improvement_report", "try_again"]
+    # their messages start from what was done about the complaint
+    assert plan["resolution_note"].to_list() == ["Padded box from now on"] * 2
     assert plan["due_at"].to_list() == [t + timedelta(days=7), t + timedelta(days=30)]
     for contact in plan["contact_at"].to_list():
         assert contact.hour == 0  # 09:00 in Tokyo (UTC+9)
@@ -253,6 +256,42 @@ def test_resolving_a_case_plans_follow_ups_in_the_buyers_morning(tmp_path, fake_
     later = store.follow_ups(now=t + timedelta(days=29, hours=10)).sort("due_at")
     assert later["status"].to_list() == ["done", "due"]
     assert later["done_by"][0] == "ana"
+
+
+def test_follow_ups_from_the_command_line(tmp_path, fake_analyzer, sqlite_url):
+    """`monitor follow-ups` lists open follow-ups with a message draft in the buyer's language,
+    and `--done ID` records one as sent."""
+    import os
+    import subprocess
+    import sys
+    from io import StringIO
+
+    (tmp_path / "fr.csv").write_text("review_id,lang,text,rating\nf1,fr,bad and broken,1\n")
+    store = Store(sqlite_url)
+    ingest_batch(read_reviews(tmp_path / "fr.csv"), fake_analyzer, store, "t", policy=policy())
+    case_id = store.cases()["case_id"][0]
+    v = store.transition_case(case_id, "replied", actor="a", expected_version=1)
+    store.transition_case(case_id, "resolved", actor="a", expected_version=v,
+                          note="Nouvel emballage renforcé")
+
+    def cli(*args):
+        return subprocess.run([sys.executable, "-m", "monitor.cli", "follow-ups", "--db",
+                               sqlite_url, *args], capture_output=True, text=True, timeout=120,
+                              env={**os.environ, "MONITOR_SUPPORT_CONTACT": "sav@boutique.example"})
+
+    listed = pl.read_csv(StringIO(cli().stdout))
+    assert listed["kind"].to_list() == ["improvement_report", "try_again"]
+    assert set(listed["status"]) == {"planned"} and set(listed["lang"]) == {"fr"}
+    for draft in listed["message_draft"]:
+        assert "Nouvel emballage renforcé." in draft and "sav@boutique.example" in draft
+    done = cli("--done", str(listed["id"][0]), "--actor", "ana")
+    assert done.returncode == 0, done.stderr
+    assert pl.read_csv(StringIO(cli().stdout))["kind"].to_list() == ["try_again"]
+    sent = pl.read_csv(StringIO(cli("--status", "done").stdout))
+    assert sent["id"].to_list() == [listed["id"][0]]
+    assert store.follow_ups().filter(pl.col("status") == "done")["done_by"].to_list() == ["ana"]
+    missing = cli("--done", "999")
+    assert missing.returncode == 2 and "no follow-up 999" in missing.stderr
 
 
 @pytest.mark.parametrize("market,lang,hour_utc", [

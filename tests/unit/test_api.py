@@ -221,3 +221,31 @@ def test_alert_loop_delivers_on_every_poke_but_scans_the_store_once_per_interval
     finally:
         loop.stop()
     assert calls["scan"] == 1  # ...without repeating the store scans inside the interval
+
+
+def test_follow_ups_with_message_drafts_and_marking_them_sent(any_db_url, fake_analyzer):
+    store = Store(any_db_url)
+    app = create_app(store, lambda: fake_analyzer, api_keys={"wkey": "write", "rkey": "read"},
+                     model_version="t", policy=CasePolicy(), alert_settings=AlertSettings(),
+                     support_contact="hilfe@shop.example")
+    with TestClient(app) as client:
+        assert client.get("/v1/follow-ups", headers=R).json() == {"follow_ups": []}
+        [res] = client.post("/v1/reviews", headers=W, json={
+            "id": "f1", "text": "bad, kam kaputt an", "lang": "de"}).json()["reviews"]
+        v = store.transition_case(res["case_id"], "replied", actor="a", expected_version=1)
+        store.transition_case(res["case_id"], "resolved", actor="a", expected_version=v,
+                              note="Neue gepolsterte Verpackung")
+        got = client.get("/v1/follow-ups?status=planned", headers=R).json()["follow_ups"]
+        assert sorted(f["kind"] for f in got) == ["improvement_report", "try_again"]
+        report = next(f for f in got if f["kind"] == "improvement_report")
+        assert report["lang"] == "de" and report["case_id"] == res["case_id"]
+        assert "Neue gepolsterte Verpackung." in report["message_draft"]
+        assert "hilfe@shop.example" in report["message_draft"]
+        assert client.get("/v1/follow-ups?status=due", headers=R).json() == {"follow_ups": []}
+        done_url = f"/v1/follow-ups/{report['id']}/done"
+        assert client.post(done_url, headers=R).status_code == 403
+        done = client.post(done_url, headers=W).json()
+        assert (done["status"], done["done_by"]) == ("done", "api")
+        assert client.post(done_url, headers=W).json()["done_at"] == done["done_at"]  # once
+        assert client.post("/v1/follow-ups/999/done", headers=W).status_code == 404
+        assert client.get("/v1/follow-ups?status=later", headers=R).status_code == 422

@@ -111,14 +111,3 @@ def test_follow_up_falls_back_to_english_and_checks_forbidden_content():
     assert not check_follow_up("We changed the box.", contact=CONTACT).invite
     with pytest.raises(ValueError, match="improvement_report or try_again"):
         draft_follow_up("survey", "en", contact=CONTACT)
-
-
-def test_the_follow_up_change_starts_from_the_latest_resolution_note():
-    import polars as pl
-
-    from monitor.cases import resolution_note
-
-    events = pl.DataFrame({"to_state": ["new", "resolved", "escalated", "resolved", "closed"],
-                           "note": ["", "first try", "reopened", " new padded box ", "done"]})
-    assert resolution_note(events) == "new padded box"
-    assert resolution_note(events.filter(pl.col("to_state") != "resolved")) == ""
