@@ -67,6 +67,38 @@ def test_complaint_categories_and_levels(analyzer, text, category, level):
     assert s.needs_response
 
 
+# Languages the star model never trained on (MARC has en de es fr ja zh): e5's cross-lingual
+# transfer carries clear reviews; the phrase lists name the complaint.
+BEYOND_TRAINING = [
+    ("Geweldig product, werkt perfect. Echt een aanrader!", "positive", "none"),
+    ("Świetny produkt, działa bez zarzutu. Polecam!", "positive", "none"),
+    ("Harika bir ürün, mükemmel çalışıyor. Kesinlikle tavsiye ederim!", "positive", "none"),
+    ("Fantastisk produkt, fungerar perfekt. Rekommenderas varmt!", "positive", "none"),
+    ("Отличный товар, работает идеально. Рекомендую!", "positive", "none"),
+    ("منتج رائع، يعمل بشكل ممتاز. أنصح به بشدة!", "positive", "none"),
+    ("정말 좋은 제품이에요. 완벽하게 작동합니다. 강력 추천합니다!", "positive", "none"),
+    ("Waardeloos, na twee dagen kapot. Zonde van het geld.", "negative", "damage"),
+    ("Beznadziejny, po dwóch dniach zepsuty. Szkoda pieniędzy.", "negative", "damage"),
+    ("Berbat, iki gün sonra bozuldu. Paranıza yazık.", "negative", "damage"),
+    ("Värdelös, gick sönder efter två dagar. Slöseri med pengar.", "negative", "damage"),
+    ("Ужасно, сломался через два дня. Пустая трата денег.", "negative", "damage"),
+    ("سيء جدا، تعطل بعد يومين. مضيعة للمال.", "negative", "damage"),
+    ("최악이에요. 이틀 만에 고장 났어요. 돈 낭비입니다.", "negative", "damage"),
+    ("Dit is nep, geen origineel. Het logo klopt niet.", "negative", "counterfeit"),
+    ("Bu ürün sahte, orijinal değil. Çok hayal kırıklığı.", "negative", "counterfeit"),
+    ("Det här är en förfalskning, inte äkta. Mycket besviken.", "negative", "counterfeit"),
+    ("Paczka nigdy nie dotarła. Fatalna obsługa.", "negative", "delay"),
+    ("Kargo çok gecikti, üç hafta bekledim. Berbat hizmet.", "negative", "delay"),
+]
+
+
+@pytest.mark.parametrize("text,sentiment,category", BEYOND_TRAINING)
+def test_languages_beyond_the_training_set(analyzer, text, sentiment, category):
+    s = analyzer.score([text])[0]
+    assert (s.sentiment, s.category) == (sentiment, category)
+    assert s.needs_response == (sentiment == "negative")
+
+
 def test_probabilities_are_coherent(analyzer):
     scores = analyzer.score(POSITIVE + NEGATIVE + ["", "😀😀😀", "ok"])
     for s in scores:
