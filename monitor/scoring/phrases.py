@@ -9,15 +9,18 @@ are marked so the negation check does not cancel them.
 
 from __future__ import annotations
 
-# "imitation" is English and French; either way a material after it ("imitation leather",
-# "imitation cuir") makes it a description of the item, not a counterfeit claim.
-IMITATION = (r"imitation(?! (?:leather|wood|suede|fur|pearls?|stone|marble|silk|cuir|bois|daim|"
-             r"fourrure|perles?|pierre|marbre))")
+# A material after "imitation" or "fake" ("imitation cuir", "fake leather", "fake-fur collar")
+# makes it a description of the item, not a counterfeit claim.
+_MATERIAL_AFTER = (r"[- ](?:leather|wood|suede|fur|pearls?|stone|marble|silk|diamonds?|flowers?|"
+                   r"plants?|grass|lashes|eyelashes|nails|tan|snow|cuir|bois|daim|fourrure|"
+                   r"perles?|pierre|marbre|leder|pelz)")
+IMITATION = rf"imitation(?!{_MATERIAL_AFTER})"
+FAKE = rf"fakes?(?!{_MATERIAL_AFTER})"
 
 # category -> language -> patterns
 PHRASES: dict[str, dict[str, list[str]]] = {
     "counterfeit": {
-        "en": [r"fakes?", r"counterfeits?", r"knock[- ]?offs?", r"bootleg(?:ged)?", r"forger(?:y|ies)",
+        "en": [FAKE, r"counterfeits?", r"knock[- ]?offs?", r"bootleg(?:ged)?", r"forger(?:y|ies)",
                r"not (?:an? )?(?:genuine|authentic|original|real)(?: product| item)?",
                r"isn'?t (?:genuine|authentic|original|real)", r"cheap (?:imitation|copy)",
                IMITATION, r"fraudulent (?:product|item|copy)",
@@ -26,7 +29,7 @@ PHRASES: dict[str, dict[str, list[str]]] = {
                r" (?:is|are|was|were|'s|'re) (?:genuine|authentic|original|real|legit)",
                r"(?:thinking|thought|believing|assumed) (?:it|they|this) (?:was|were|is|are) "
                r"(?:genuine|authentic|an? original|the real (?:one|thing))"],
-        "de": [r"fälschung(?:en)?", r"gefälscht\w*", r"fake", r"plagiat", r"nachahmung",
+        "de": [r"fälschung(?:en)?", r"gefälscht\w*", FAKE, r"plagiat", r"nachahmung",
                r"imitat", r"nachgemacht\w*", r"(?:kein|nicht) (?:das )?original\w*", r"nicht echt",
                r"alles andere als (?:ein )?original\w*",
                r"(?:zweifel\w*|frage mich),? (?:ob|an der) (?:es|das|die|der)? ?(?:echtheit|echt|original)\w*"],

@@ -153,3 +153,10 @@ def test_phrases_in_dutch_polish_turkish_swedish(text, category):
 ])
 def test_negated_or_harmless_phrases_in_more_languages_do_not_count(text):
     assert categories(text) == []
+
+
+@pytest.mark.parametrize("text", ["The fake leather strap is comfortable.",
+                                  "Fake-Leder, sieht gut aus.", "Cute fake fur collar."])
+def test_fake_before_a_material_describes_the_item(text):
+    assert categories(text) == []
+    assert categories("It is a fake, " + text) == [Category.COUNTERFEIT]
