@@ -84,6 +84,8 @@ ESCALATION_TERMS: dict[str, tuple[str, ...]] = {
     "tr": ("şikayet", "para iadesi", "avukat", "tüketici hakem"),
     "sv": ("klagomål", "reklamation", "återbetalning", "pengarna tillbaka", "advokat",
            "konsumentverket"),
+    "no": ("klage", "reklamasjon", "pengene tilbake", "advokat", "forbrukerrådet"),
+    "da": ("klage", "reklamation", "pengene tilbage", "advokat", "forbrugerrådet"),
 }
 
 

@@ -234,6 +234,36 @@ TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
                   "Vi har lämnat din återkoppling vidare till vårt produktteam och hjälper gärna "
                   "till med ersättning eller återbetalning enligt vår returpolicy."),
     },
+    "no": {
+        "counterfeit": ("Vi beklager at du har mottatt en vare du mener ikke er ekte.",
+                        "Vi tar ekthet svært alvorlig: merkevareteamet vårt kontrollerer dette "
+                        "partiet, og vi erstatter varen med en kontrollert originalvare eller "
+                        "refunderer beløpet."),
+        "damage": ("Vi beklager at bestillingen din kom frem skadet.",
+                   "Vi sender deg en erstatning eller refunderer beløpet, og vi går gjennom "
+                   "emballasjen vår sammen med transportøren."),
+        "delay": ("Vi beklager at leveringen tok så lang tid.",
+                  "Vi sporer pakken sammen med transportøren og sender den på nytt eller "
+                  "refunderer beløpet hvis den ikke blir funnet."),
+        "other": ("Vi beklager at produktet ikke levde opp til forventningene dine.",
+                  "Vi har sendt tilbakemeldingen din videre til produktteamet vårt og hjelper deg "
+                  "gjerne med erstatning eller refusjon i henhold til returvilkårene våre."),
+    },
+    "da": {
+        "counterfeit": ("Vi beklager, at du har modtaget en vare, som du mener ikke er ægte.",
+                        "Vi tager ægthed meget alvorligt: vores brandteam kontrollerer dette "
+                        "parti, og vi erstatter varen med en kontrolleret original eller "
+                        "refunderer beløbet."),
+        "damage": ("Vi beklager, at din ordre ankom beskadiget.",
+                   "Vi sender dig en erstatning eller refunderer beløbet, og vi gennemgår vores "
+                   "emballage sammen med fragtfirmaet."),
+        "delay": ("Vi beklager, at leveringen tog så lang tid.",
+                  "Vi sporer pakken sammen med fragtfirmaet og sender den igen eller refunderer "
+                  "beløbet, hvis den ikke bliver fundet."),
+        "other": ("Vi beklager, at produktet ikke levede op til dine forventninger.",
+                  "Vi har givet din feedback videre til vores produktteam og hjælper gerne med "
+                  "erstatning eller refusion i henhold til vores returpolitik."),
+    },
 }
 INVITATIONS: dict[str, str] = {
     "en": "Please contact us at {contact} with your order number so we can resolve this "
@@ -261,6 +291,8 @@ INVITATIONS: dict[str, str] = {
     "tr": "Sorunu sizinle doğrudan çözebilmemiz için lütfen sipariş numaranızla birlikte "
           "{contact} adresinden bizimle iletişime geçin.",
     "sv": "Kontakta oss på {contact} med ditt ordernummer så att vi kan lösa detta direkt med dig.",
+    "no": "Kontakt oss på {contact} med ordrenummeret ditt, så løser vi dette direkte med deg.",
+    "da": "Kontakt os på {contact} med dit ordrenummer, så løser vi det direkte med dig.",
 }
 
 # Follow-ups after a resolved case (`cases.FOLLOW_UPS`), in the buyer's language: what changed
@@ -376,6 +408,22 @@ FOLLOW_UP_TEMPLATES: dict[str, dict[str, str]] = {
                         "och sedan dess har vi gjort följande ändring: {change} Vi skulle bli glada "
                         "om du ville ge produkten en ny chans. Har du frågor, kontakta oss på "
                         "{contact}."},
+    "no": {"improvement_report": "Takk igjen for at du fortalte oss om problemet med bestillingen "
+                                 "din. Takket være tilbakemeldingen din har vi gjort følgende "
+                                 "endring: {change} Hvis noe fortsatt ikke er i orden, kontakt oss "
+                                 "på {contact}.",
+           "try_again": "For noen uker siden fortalte du oss om et problem med bestillingen din, "
+                        "og siden da har vi gjort følgende endring: {change} Vi blir glade om du "
+                        "vil gi produktet en ny sjanse. Har du spørsmål, kontakt oss på "
+                        "{contact}."},
+    "da": {"improvement_report": "Tak igen, fordi du fortalte os om problemet med din ordre. "
+                                 "Takket være din feedback har vi foretaget følgende ændring: "
+                                 "{change} Hvis noget stadig ikke er i orden, så kontakt os på "
+                                 "{contact}.",
+           "try_again": "For nogle uger siden fortalte du os om et problem med din ordre, og siden "
+                        "har vi foretaget følgende ændring: {change} Vi ville blive glade, hvis du "
+                        "ville give produktet en ny chance. Har du spørgsmål, så kontakt os på "
+                        "{contact}."},
 }
 
 # Markers that show each part in a reply, any language (lower-cased substring match).
@@ -384,7 +432,8 @@ PART_MARKERS: dict[str, tuple[str, ...]] = {
                     "excuses", "lamentamos", "lo sentimos", "disculp", "ci dispiace", "scus",
                     "lamentamos", "desculp", "申し訳", "すみません", "抱歉", "对不起", "不好意思",
                     "죄송", "사과드", "жаль", "извин", "نأسف", "نعتذر", "spijt", "excuses",
-                    "przykro", "przeprasz", "üzgünüz", "özür", "beklagar", "ursäkt"),
+                    "przykro", "przeprasz", "üzgünüz", "özür", "beklagar", "ursäkt", "beklager",
+                    "unnskyld", "undskyld"),
     "fix": ("replace", "refund", "reship", "investigat", "checking", "tracing", "ersatz",
             "erstatt", "prüf", "remplacement", "rembours", "vérifi", "reemplazo", "reembols",
             "revisando", "sostituzione", "rimbors", "verificando", "substitui", "交換", "返金",
@@ -393,7 +442,8 @@ PART_MARKERS: dict[str, tuple[str, ...]] = {
             "بديل", "نستبدل", "سنستبدل", "المبلغ", "نتتبع", "بفحص", "vervang", "terugbetal",
             "bedrag terug", "controleert", "wymian", "wymien", "zwrócimy", "zwrot", "sprawdz",
             "śledzimy", "iade", "değiştir", "yenisini", "inceliyor", "takip", "ersätt",
-            "återbetal", "kontrollerar", "spårar"),
+            "återbetal", "kontrollerar", "spårar", "erstat", "refunder", "refusjon", "refusion",
+            "sporer", "kontrollerer"),
     "invite": ("contact", "email", "e-mail", "message us", "dm us", "kontaktier", "schreiben sie",
                "contactez", "contacter", "contáctenos", "contacte", "escríbanos", "contattarci",
                "contattaci", "entre em contato", "contacto", "ご連絡", "お問い合わせ", "联系",
@@ -414,7 +464,9 @@ INCENTIVE = re.compile(
     r"(aanpassen|verwijderen|wijzigen) van (uw|je) (review|recensie|beoordeling)|"
     r"(zmieni|usun|popraw)\w*\s+(opini|recenzj|ocen)|"
     r"(yorum|değerlendirme|puan)\w*\s+(sil|değiştir|güncelle)|"
-    r"(ändra|ta bort|radera|uppdatera)\s+(din\s+|er\s+)?(recension|omdöme|betyg)",
+    r"(ändra|ta bort|radera|uppdatera)\s+(din\s+|er\s+)?(recension|omdöme|betyg)|"
+    r"(endre|ændre|slette|fjerne|oppdatere|opdatere)\s+(din\s+|den\s+)?"
+    r"(anmeldelse|vurdering|omtale|bedømmelse)",
     re.IGNORECASE)
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 PHONE = re.compile(r"(?<!\w)\+?\d[\d ()./-]{7,}\d(?!\w)")

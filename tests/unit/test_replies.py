@@ -82,6 +82,8 @@ def test_each_part_is_recognised_on_its_own_in_every_language(lang):
     "Przykro nam. Zwrócimy pieniądze, prosimy o kontakt. Prosimy zmienić opinię.",
     "Çok üzgünüz, iade edeceğiz, bize yazın. Lütfen yorumunuzu silin.",
     "Vi beklagar. Vi återbetalar, kontakta oss. Kan du ändra din recension?",
+    "Vi beklager. Vi refunderer beløpet, kontakt oss. Kan du endre din anmeldelse?",
+    "Vi beklager. Vi refunderer beløbet, kontakt os. Vil du slette din anmeldelse?",
 ])
 def test_asking_to_change_the_review_is_caught_in_the_new_languages(text):
     assert any("changing or removing the review" in p for p in check_reply(text).problems)
