@@ -52,21 +52,23 @@ def render_reply(queue: pl.DataFrame, contact: str, unsure_below: float) -> None
         text = st.text_area("Public reply", draft.text, height=180,
                             key=f"reply-{review['review_key']}")
         check = check_reply(text, contact=contact)
-        st.markdown("\n".join([
-            f"- {mark(check.acknowledge)} acknowledges the problem",
-            f"- {mark(check.fix)} states the fix or next step",
-            f"- {mark(check.invite)} invites the buyer to a private channel",
-        ]))
-        for problem in check.problems:
-            st.error(f"Remove before posting: {problem}.")
-        if draft.lang != review["lang"]:
-            st.caption(f"No template in '{review['lang']}' yet: drafted in English.")
+        render_checklist([(check.acknowledge, "acknowledges the problem"),
+                          (check.fix, "states the fix or next step"),
+                          (check.invite, "invites the buyer to a private channel")],
+                         check.problems, "posting", draft.lang, review["lang"])
     if review["case_id"] is not None and can(role(), "act"):
         render_case_actions(review)
 
 
-def mark(ok: bool) -> str:
-    return ":green[**yes**]" if ok else ":red[**missing**]"
+def render_checklist(parts: list[tuple[bool, str]], problems: list[str], action: str,
+                     drafted_in: str, buyer_lang: str | None) -> None:
+    """What an (edited) message to a buyer holds, what it must lose, and its language."""
+    st.markdown("\n".join(f"- {':green[**yes**]' if ok else ':red[**missing**]'} {what}"
+                           for ok, what in parts))
+    for problem in problems:
+        st.error(f"Remove before {action}: {problem}.")
+    if drafted_in != buyer_lang:
+        st.caption(f"No template in '{buyer_lang}' yet: drafted in English.")
 
 
 def render_case_actions(review: dict) -> None:
@@ -252,14 +254,9 @@ def render_follow_ups(url: str, now: datetime, contact: str) -> None:
         text = st.text_area("Message to the buyer", draft.text, height=180,
                             key=f"follow-up-{task['id']}-{abs(hash(change))}")
         check = check_follow_up(text, contact=contact)
-        st.markdown("\n".join([
-            f"- {mark(check.says_what_changed)} says what changed because of the complaint",
-            f"- {mark(check.invite)} says how to reach us",
-        ]))
-        for problem in check.problems:
-            st.error(f"Remove before sending: {problem}.")
-        if draft.lang != task["lang"]:
-            st.caption(f"No template in '{task['lang']}' yet: drafted in English.")
+        render_checklist([(check.says_what_changed, "says what changed because of the complaint"),
+                          (check.invite, "says how to reach us")],
+                         check.problems, "sending", draft.lang, task["lang"])
     if can(role(), "act") and st.button("Mark done", key="follow-up-done"):
         get_store(url).complete_follow_up(task["id"], actor=st.session_state.get("agent_name") or
                                           "dashboard")
