@@ -217,7 +217,6 @@ def queue(
 
     if limit < 1:
         raise ValueError("--limit must be at least 1")
-
     frame = Store(db or Settings.from_env().db_url, create=False).response_queue(limit=limit)
     if frame.is_empty():
         typer.echo("nothing needs a response: ingest reviews with `monitor ingest FILE`")

@@ -454,12 +454,13 @@ PART_MARKERS: dict[str, tuple[str, ...]] = {
 # What a public reply must never contain.
 INCENTIVE = re.compile(
     r"(change|update|remove|delete|edit|revise)\s+(your|the)\s+(review|rating|feedback)|"
-    r"in exchange for|gift card|free (product|item)s? if|bewertung (ändern|löschen)|"
+    r"in exchange for (?:an? |your )?(?:positive |good |better |honest |5[- ]star )?"
+    r"(?:review|rating|feedback)|gift card|free (product|item)s? if|bewertung (ändern|löschen)|"
     r"(modifier|supprimer) (votre|l')\s?avis|(cambiar|eliminar) (su|la) (reseña|valoración)|"
     r"(modificare|rimuovere) la recensione|(alterar|remover) (a sua|sua) avaliação|"
     r"レビュー.{0,6}(削除|変更|修正)|(修改|删除|追加).{0,4}评价|好评返现|"
     r"(리뷰|후기|평점).{0,6}(삭제|수정|변경)|(измените|удалите|исправьте|поменяйте|обновите)\s+"
-    r"(ваш\s+|свой\s+)?(отзыв|оценку)|в обмен на|(تعديل|حذف|تغيير)\s+(التقييم|المراجعة|تقييمك|مراجعتك)|"
+    r"(ваш\s+|свой\s+)?(отзыв|оценку)|в обмен на (?:ваш |хороший |положительный )?(?:отзыв|оценку)|(تعديل|حذف|تغيير)\s+(التقييم|المراجعة|تقييمك|مراجعتك)|"
     r"(review|recensie|beoordeling)\w*\s+(aan\s?passen|verwijderen|wijzigen)|"
     r"(aanpassen|verwijderen|wijzigen) van (uw|je) (review|recensie|beoordeling)|"
     r"(zmieni|usun|popraw)\w*\s+(opini|recenzj|ocen)|"

@@ -204,7 +204,7 @@ class Store:
         instead of a new empty database at a mistyped path."""
         self.url = url
         if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
-            path = Path(url.removeprefix("sqlite:///"))
+            path = Path(url.removeprefix("sqlite:///").split("?", 1)[0])  # no ?mode=ro
             if not create and not path.is_file():
                 raise StoreError(f"no database at {path}: ingest reviews first (`monitor ingest "
                                  "FILE`), or point --db / MONITOR_DB_URL at the one you use")

@@ -113,3 +113,14 @@ def test_follow_up_falls_back_to_english_and_checks_forbidden_content():
     assert not check_follow_up("We changed the box.", contact=CONTACT).invite
     with pytest.raises(ValueError, match="improvement_report or try_again"):
         draft_follow_up("survey", "en", contact=CONTACT)
+
+
+@pytest.mark.parametrize("text,flagged", [
+    ("Free item in exchange for a 5-star review.", True),
+    ("Скидка в обмен на отзыв.", True),
+    # swapping the faulty item is the fix itself, not an incentive
+    ("Sorry! We will send a replacement in exchange for the faulty unit. Contact us.", False),
+    ("Извините! Отправим новый товар в обмен на возврат старого. Напишите нам.", False),
+])
+def test_exchange_is_an_incentive_only_when_it_is_for_the_review(text, flagged):
+    assert bool(check_reply(text, contact=CONTACT).problems) == flagged
