@@ -211,13 +211,28 @@ def ingest(
 def queue(
     db: Optional[str] = typer.Option(None, help="SQLAlchemy URL"),
     limit: int = typer.Option(20, help="How many reviews to list"),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help=(
+        "Write the queue with a reply draft per review to .csv (spreadsheet-safe), .jsonl or "
+        ".parquet instead of printing it")),
 ) -> None:
     """Print the reviews that need a response, most severe and newest first."""
+    from .batch import output_format, write_atomic
+    from .export import neutralize_formulas
+    from .replies import load_templates, with_reply_drafts
     from .store import Store
 
     if limit < 1:
         raise ValueError("--limit must be at least 1")
-    frame = Store(db or Settings.from_env().db_url, create=False).response_queue(limit=limit)
+    if out is not None:
+        output_format(out)
+    settings = Settings.from_env()
+    frame = Store(db or settings.db_url, create=False).response_queue(limit=limit)
+    if out is not None:
+        frame = with_reply_drafts(frame.drop("case_version"), contact=settings.support_contact,
+                                  custom=load_templates(os.environ.get("MONITOR_REPLY_TEMPLATES")))
+        write_atomic(neutralize_formulas(frame) if output_format(out) == "csv" else frame, out)
+        typer.echo(f"{frame.height} reviews -> {out}", err=True)
+        return
     if frame.is_empty():
         typer.echo("nothing needs a response: ingest reviews with `monitor ingest FILE`")
         return

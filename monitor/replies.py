@@ -540,6 +540,18 @@ def draft_reply(category: str, lang: str | None, *, contact: str,
     return ReplyDraft(text=text, lang=code, category=cat)
 
 
+def with_reply_drafts(queue, *, contact: str, custom: dict[str, dict[str, str]] | None = None):
+    """The response queue (a polars frame with category and lang) plus a `reply_draft` column:
+    the public reply for each review in its buyer's language, for teams that work in a
+    spreadsheet."""
+    import polars as pl
+
+    drafts = [draft_reply(r["category"] or "other", r["lang"], contact=contact,
+                          custom=custom).text
+              for r in queue.select("category", "lang").iter_rows(named=True)]
+    return queue.with_columns(pl.Series("reply_draft", drafts, dtype=pl.String))
+
+
 def check_reply(text: str, *, contact: str | None = None) -> ReplyCheck:
     """Checklist for a (possibly edited) reply: the three parts, and no incentive or personal data."""
     low = text.lower()

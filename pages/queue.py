@@ -13,7 +13,7 @@ from monitor.cases import (COUNTERFEIT_EVIDENCE, TRANSITIONS, CasePolicy, Concur
                            TransitionError, time_left)
 from monitor.export import to_csv_bytes
 from monitor.replies import (check_follow_up, check_reply, draft_follow_up, draft_reply,
-                             load_templates)
+                             load_templates, with_reply_drafts)
 from monitor.schema import HUMAN_REVIEW_BELOW, human_review_below
 from monitor.settings import Settings, redact_url
 from monitor.store import StoreError
@@ -43,12 +43,8 @@ def render_reply(queue: pl.DataFrame, contact: str, unsure_below: float) -> None
             st.caption("Evidence")
             st.code(review["evidence"], language=None, wrap_lines=True)
     with right:
-        try:
-            custom = load_templates(os.environ.get("MONITOR_REPLY_TEMPLATES"))
-        except ValueError as exc:
-            st.warning(str(exc))
-            custom = {}
-        draft = draft_reply(review["category"], review["lang"], contact=contact, custom=custom)
+        draft = draft_reply(review["category"], review["lang"], contact=contact,
+                            custom=own_templates())
         text = st.text_area("Public reply", draft.text, height=180,
                             key=f"reply-{review['review_key']}")
         check = check_reply(text, contact=contact)
@@ -58,6 +54,15 @@ def render_reply(queue: pl.DataFrame, contact: str, unsure_below: float) -> None
                          check.problems, "posting", draft.lang, review["lang"])
     if review["case_id"] is not None and can(role(), "act"):
         render_case_actions(review)
+
+
+def own_templates() -> dict[str, dict[str, str]]:
+    """The seller's reply templates (`MONITOR_REPLY_TEMPLATES`); a broken file is a warning."""
+    try:
+        return load_templates(os.environ.get("MONITOR_REPLY_TEMPLATES"))
+    except ValueError as exc:
+        st.warning(str(exc))
+        return {}
 
 
 def render_checklist(parts: list[tuple[bool, str]], problems: list[str], action: str,
@@ -171,9 +176,11 @@ def main() -> None:
         })
 
         if can(role(), "export"):
-            st.download_button("Export the queue (CSV)",
-                               to_csv_bytes(queue.drop("case_version")), key="export-queue",
-                               file_name="needs-response.csv", mime="text/csv")
+            export = with_reply_drafts(queue.drop("case_version"), contact=settings.support_contact,
+                                       custom=own_templates())
+            st.download_button("Export the queue with reply drafts (CSV)", to_csv_bytes(export),
+                               key="export-queue", file_name="needs-response.csv",
+                               mime="text/csv")
     with totals:
         counts = load_counts(settings.db_url, products, categories)
         cols = st.columns(4)

@@ -294,6 +294,30 @@ def test_follow_ups_from_the_command_line(tmp_path, fake_analyzer, sqlite_url):
     assert missing.returncode == 2 and "no follow-up 999" in missing.stderr
 
 
+def test_queue_export_with_reply_drafts_from_the_command_line(tmp_path, fake_analyzer,
+                                                               sqlite_url):
+    import subprocess
+    import sys
+
+    (tmp_path / "r.csv").write_text("review_id,lang,text,rating\n"
+                                    "q1,de,bad and broken,1\nq2,en,=HYPERLINK(1) bad,2\n"
+                                    "q3,en,lovely,5\n")
+    ingest_batch(read_reviews(tmp_path / "r.csv"), fake_analyzer, Store(sqlite_url), "t",
+                 policy=policy())
+    out = tmp_path / "queue.csv"
+    proc = subprocess.run([sys.executable, "-m", "monitor.cli", "queue", "--db", sqlite_url,
+                           "--out", str(out)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    rows = {r["review_id"]: r for r in pl.read_csv(out).iter_rows(named=True)}
+    assert set(rows) == {"q1", "q2"}  # the positive review needs no response
+    assert rows["q1"]["reply_draft"].startswith("Es tut uns leid")
+    assert rows["q2"]["text"].startswith("'=HYPERLINK")  # inert in a spreadsheet
+    bad = subprocess.run([sys.executable, "-m", "monitor.cli", "queue", "--db", sqlite_url,
+                          "--out", str(tmp_path / "queue.xlsx")], capture_output=True, text=True,
+                         timeout=120)
+    assert bad.returncode == 2 and "unsupported output type" in bad.stderr
+
+
 @pytest.mark.parametrize("market,lang,hour_utc", [
     ("amazon.de", "de", 8), ("amazon.com", "en", 14), (None, "zh", 1), ("unknown-shop", None, 9),
 ])

@@ -46,7 +46,8 @@ def test_queue_page_renders_queue_metrics_and_chart(stored):
     assert "<script>alert(1)</script>" in " ".join(table["text"])
     assert [s.value for s in at.subheader] == ["Reply draft", "Follow-ups", "Complaint spikes",
                                                "Weekly negative share per product"]
-    assert at.get("download_button")  # the queue export
+    assert at.get("download_button")  # the queue export, with a reply draft per review
+    assert "reply drafts" in at.get("download_button")[0].proto.label
     charts = at.get("vega_lite_chart")
     assert len(charts) == 1 and "negative_share" in charts[0].proto.spec
 

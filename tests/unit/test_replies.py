@@ -124,3 +124,15 @@ def test_follow_up_falls_back_to_english_and_checks_forbidden_content():
 ])
 def test_exchange_is_an_incentive_only_when_it_is_for_the_review(text, flagged):
     assert bool(check_reply(text, contact=CONTACT).problems) == flagged
+
+
+def test_queue_gets_a_reply_draft_per_review_in_its_language():
+    import polars as pl
+
+    from monitor.replies import with_reply_drafts
+
+    queue = pl.DataFrame({"category": ["damage", None, "delay"], "lang": ["pl", "ja", "xx"]})
+    out = with_reply_drafts(queue, contact=CONTACT, custom={"xx": {"delay": "Own {contact}"}})
+    assert out["reply_draft"].to_list() == [
+        draft_reply("damage", "pl", contact=CONTACT).text,
+        draft_reply("other", "ja", contact=CONTACT).text, f"Own {CONTACT}"]
