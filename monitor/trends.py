@@ -146,6 +146,22 @@ def detect_spikes(reviews: pl.DataFrame | pl.LazyFrame, *, k: float = 2.0, min_c
             .sort("day", descending=True))
 
 
+def follow_up_summary(follow_ups: pl.DataFrame) -> pl.DataFrame:
+    """Per follow-up kind (a `Store.follow_ups` frame): how many were planned, sent by their due
+    date, sent late, and overdue and not sent; `on_time_share` = sent on time among those whose
+    due date has passed or that were sent (null while none has)."""
+    sent = pl.col("done_at").is_not_null()
+    counted = pl.col("sent_on_time") + pl.col("sent_late") + pl.col("overdue")
+    return (follow_ups.group_by("kind")
+            .agg(pl.len().alias("planned"),
+                 (sent & (pl.col("done_at") <= pl.col("due_at"))).sum().alias("sent_on_time"),
+                 (sent & (pl.col("done_at") > pl.col("due_at"))).sum().alias("sent_late"),
+                 (pl.col("status") == "overdue").sum().alias("overdue"))
+            .with_columns(pl.when(counted > 0).then(pl.col("sent_on_time") / counted)
+                          .alias("on_time_share"))
+            .sort("kind"))
+
+
 def period_kpis(reviews: pl.DataFrame, *, days: int = 7, now=None) -> dict[str, tuple[float, float]]:
     """Headline figures for the last `days` and the `days` before: {name: (current, previous)}.
 

@@ -6,7 +6,7 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from monitor.trends import period_kpis, period_trends, response_trends
+from monitor.trends import follow_up_summary, period_kpis, period_trends, response_trends
 from pages.common import (empty_store_message, get_store, load_cases, load_facts, page_gate,
                           settings, top_products)
 
@@ -94,6 +94,19 @@ else:
                                                          min_value=0.0, max_value=1.0),
         "median_hours_to_first_response": st.column_config.NumberColumn(
             "median hours to first response", format="%.1f")})
+
+st.subheader("Follow-ups")
+follow_ups = get_store(settings().db_url).follow_ups()
+if follow_ups.is_empty():
+    st.caption("No follow-ups yet: resolving a case plans an improvement report (7 days) and a "
+               "try-again invitation (30 days) to the buyer.")
+else:
+    st.caption("Whether the promised follow-ups reach buyers by their due date.")
+    st.dataframe(follow_up_summary(follow_ups), hide_index=True, width="stretch", column_config={
+        "kind": "follow-up", "sent_on_time": "sent on time", "sent_late": "sent late",
+        "overdue": "overdue, not sent",
+        "on_time_share": st.column_config.ProgressColumn("on time", format="percent",
+                                                         min_value=0.0, max_value=1.0)})
 
 st.subheader("Resolution rate")
 outcomes = get_store(settings().db_url).outcome_rates()

@@ -190,6 +190,14 @@ def test_overview_page(stored):
     at.switch_page("pages/overview.py").run()
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Response rate"] == "50%" and metrics["Median time to first response"] != "—"
+    # resolving it plans two follow-ups, which the page then counts
+    store.transition_case(case["case_id"], "resolved", actor="ann", expected_version=v + 1)
+    st.cache_data.clear()
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page("pages/overview.py").run()
+    table = next(d.value for d in at.dataframe if "sent_on_time" in d.value.columns)
+    assert sorted(table["kind"]) == ["improvement_report", "try_again"]
+    assert list(table["planned"]) == [1, 1] and list(table["overdue"]) == [0, 0]
 
 
 def test_product_page_with_mismatch_and_literal_text(stored):

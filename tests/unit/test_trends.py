@@ -113,3 +113,20 @@ def test_response_rate_and_median_time_to_first_response():
     by_product = period_trends(reviews, by="product", every="1w", cases=cases)
     r = by_product.filter(pl.col("product_id") == "R").row(0, named=True)
     assert (r["cases"], r["response_rate"]) == (0, None)  # no case: nothing to answer
+
+
+def test_follow_up_summary_counts_on_time_late_and_overdue():
+    from monitor.trends import follow_up_summary
+
+    due = datetime(2026, 3, 10)
+    frame = pl.DataFrame({
+        "kind": ["improvement_report"] * 4 + ["try_again"],
+        "due_at": [due] * 5,
+        "done_at": [datetime(2026, 3, 9), datetime(2026, 3, 12), None, None, None],
+        "status": ["done", "done", "overdue", "planned", "planned"]})
+    out = follow_up_summary(frame)
+    report, again = out.to_dicts()
+    assert (report["planned"], report["sent_on_time"], report["sent_late"],
+            report["overdue"]) == (4, 1, 1, 1)
+    assert abs(report["on_time_share"] - 1 / 3) < 1e-9
+    assert again["planned"] == 1 and again["on_time_share"] is None
