@@ -83,6 +83,12 @@ def slack_message(payload: dict, personal_data: bool = False) -> dict:
                         f"{payload.get('count')} {payload.get('category')} complaints on "
                         f"{payload.get('day')} ({payload.get('last_7d')} in 7 days, rule "
                         f"{payload.get('rule')}) - <{payload.get('link')}|open product>"}
+    if payload.get("event") == "follow_up.overdue":
+        what = str(payload.get("kind") or "follow-up").replace("_", " ")
+        return {"text": f"*Follow-up overdue*: the {what} for case {payload.get('case_id')} "
+                        f"({payload.get('product_id') or 'unknown product'}, "
+                        f"{payload.get('language')}) was due {payload.get('due_at')} - "
+                        f"<{payload.get('link')}|open the follow-ups>"}
     level = SEVERITY_LABEL.get(payload.get("severity"), payload.get("category"))
     evidence = payload.get("evidence") or ""
     if not personal_data:
@@ -130,8 +136,9 @@ def send_email(settings: AlertSettings, payload: dict, idempotency_key: str) -> 
 
     url = urlsplit(settings.smtp_url)
     msg = EmailMessage()
-    level = ("Complaint spike" if payload.get("event") == "spike"
-             else SEVERITY_LABEL.get(payload.get("severity"), payload.get("category")))
+    events = {"spike": "Complaint spike", "follow_up.overdue": "Follow-up overdue"}
+    level = (events.get(payload.get("event"))
+             or SEVERITY_LABEL.get(payload.get("severity"), payload.get("category")))
     msg["Subject"] = f"[review-monitor] {level}: {payload.get('product_id') or 'unknown product'}"
     msg["From"] = settings.email_from
     msg["To"] = settings.email_to

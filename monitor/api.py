@@ -390,6 +390,7 @@ class AlertLoop:
                     last_scan = time.monotonic()
                     self.store.escalate_overdue(self.policy)
                     self.store.queue_spike_alerts(self.policy)
+                    self.store.queue_follow_up_alerts(self.policy)
                 send_pending(self.store, self.settings)
             except Exception:  # a database hiccup must not end the loop; next round retries
                 pass

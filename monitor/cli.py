@@ -420,8 +420,8 @@ def alerts_send(
     interval: float = typer.Option(10.0, help="Seconds between rounds with --loop"),
     rounds: int = typer.Option(0, help="With --loop: stop after this many rounds (0 = never)"),
 ) -> None:
-    """Escalate overdue cases, then deliver pending alerts (webhook, Slack, e-mail); failures
-    retry with backoff, then go dead."""
+    """Escalate overdue cases, queue spike and overdue follow-up alerts, then deliver pending
+    alerts (webhook, Slack, e-mail); failures retry with backoff, then go dead."""
     import time
 
     from .alerts import AlertSettings, send_pending
@@ -441,6 +441,9 @@ def alerts_send(
         spikes = store.queue_spike_alerts(policy)
         if spikes:
             typer.echo(f"spikes: {spikes} alerts queued", err=True)
+        late = store.queue_follow_up_alerts(policy)
+        if late:
+            typer.echo(f"follow-ups: {late} overdue, alerts queued", err=True)
         s = send_pending(store, settings)
         if not loop or s.delivered or s.retrying or s.dead:  # a quiet loop prints nothing
             typer.echo(f"alerts: {s.delivered} delivered, {s.retrying} to retry, {s.dead} dead",

@@ -605,6 +605,38 @@ class Store:
                     queued += 1
         return queued
 
+    def queue_follow_up_alerts(self, policy: "CasePolicy", *, now: datetime | None = None,
+                               recent_days: int = 2) -> int:
+        """Queue one alert per channel for each follow-up whose due date passed in the last
+        `recent_days` days without it being sent (older history never alerts); once each."""
+        import json
+        from datetime import timedelta
+
+        if not policy.alert_channels:
+            return 0
+        now = now or datetime.now(timezone.utc).replace(tzinfo=None)
+        queued = 0
+        with Session(self.engine) as s, s.begin():
+            late = s.execute(select(FollowUpRow, CaseRow)
+                             .join(CaseRow, CaseRow.id == FollowUpRow.case_id)
+                             .where(FollowUpRow.done_at.is_(None), FollowUpRow.due_at < now,
+                                    FollowUpRow.due_at >= now - timedelta(days=recent_days)))
+            for follow_up, case in late:
+                for channel in policy.alert_channels:
+                    key = f"follow-up-{follow_up.id}-overdue-{channel}"
+                    if s.scalar(select(AlertRow.id).where(AlertRow.idempotency_key == key)):
+                        continue
+                    body = {"event": "follow_up.overdue", "follow_up_id": follow_up.id,
+                            "case_id": case.id, "kind": follow_up.kind,
+                            "due_at": f"{follow_up.due_at:%Y-%m-%d %H:%M} UTC",
+                            "product_id": case.product_id, "category": case.category,
+                            "language": case.lang, "link": policy.dashboard_url.rstrip("/")}
+                    s.add(AlertRow(idempotency_key=key, case_id=case.id, channel=channel,
+                                   payload=json.dumps(body), status="pending", attempts=0,
+                                   next_attempt_at=now, last_error="", created_at=now))
+                    queued += 1
+        return queued
+
     def follow_ups(self, now: datetime | None = None) -> pl.DataFrame:
         """Follow-up tasks with their status (done, overdue, due = contact time reached, planned)
         and the case's resolution note, which their messages start from."""

@@ -456,6 +456,37 @@ def test_spikes_raise_alerts_once(tmp_path, fake_analyzer, any_db_url, httpserve
     assert "Complaint spike" in text and "K1" in text and "damage" in text
 
 
+def test_overdue_follow_ups_alert_once(tmp_path, fake_analyzer, any_db_url, httpserver,
+                                       smtp_server):
+    (tmp_path / "f.csv").write_text("review_id,product_id,lang,text,rating\n"
+                                    "o1,K2,de,bad and broken,1\n")
+    store = Store(any_db_url)
+    ingest_batch(read_reviews(tmp_path / "f.csv"), fake_analyzer, store, "t", policy=policy())
+    case_id = store.cases()["case_id"][0]
+    t = datetime(2026, 3, 1, 12)
+    v = store.transition_case(case_id, "replied", actor="a", expected_version=1, now=t)
+    store.transition_case(case_id, "resolved", actor="a", expected_version=v, now=t)
+    p = policy("slack", "email")
+    assert store.queue_follow_up_alerts(p, now=t + timedelta(days=6)) == 0  # not due yet
+    report_due = t + timedelta(days=7, hours=1)
+    assert store.queue_follow_up_alerts(p, now=report_due) == 2  # the improvement report
+    assert store.queue_follow_up_alerts(p, now=report_due + timedelta(hours=1)) == 0  # once
+    httpserver.expect_oneshot_request("/slack").respond_with_data("ok")
+    controller, received = smtp_server
+    sent = send_pending(store, AlertSettings(
+        slack_url=httpserver.url_for("/slack"), smtp_url=f"smtp://127.0.0.1:{controller.port}",
+        email_to="team@shop.example"), now=report_due)
+    assert sent.delivered == 2
+    text = json.loads(httpserver.log[0][0].get_data())["text"]
+    assert "Follow-up overdue" in text and "improvement report" in text and "K2" in text
+    assert "Follow-up overdue: K2" in received[0]["Subject"]
+    # sent in time, the try-again invitation never alerts; long-past history neither
+    try_again = store.follow_ups().filter(pl.col("kind") == "try_again")["id"][0]
+    store.complete_follow_up(try_again, actor="ana", now=t + timedelta(days=20))
+    assert store.queue_follow_up_alerts(p, now=t + timedelta(days=30, hours=1)) == 0
+    assert store.queue_follow_up_alerts(policy(), now=report_due) == 0  # no channel, no alert
+
+
 def test_an_edited_review_is_rescored_and_records_the_outcome(tmp_path, fake_analyzer, any_db_url):
     store = Store(any_db_url)
     (tmp_path / "v1.csv").write_text("review_id,product_id,marketplace,text,rating\n"
