@@ -232,17 +232,26 @@ def test_case_transitions_are_audited_and_versioned(reviews, fake_analyzer, any_
     assert store.case_events(case["case_id"]).height == 3
 
 
+def resolved_case(tmp_path, fake_analyzer, url: str, csv_text: str, *, now=None,
+                  note: str = "") -> tuple[Store, int]:
+    """A store holding the reviews of `csv_text`, its first case replied to and resolved."""
+    (tmp_path / "resolved.csv").write_text(csv_text)
+    store = Store(url)
+    ingest_batch(read_reviews(tmp_path / "resolved.csv"), fake_analyzer, store, "t",
+                 policy=policy())
+    case_id = store.cases()["case_id"][0]
+    v = store.transition_case(case_id, "replied", actor="a", expected_version=1, now=now)
+    store.transition_case(case_id, "resolved", actor="a", expected_version=v, now=now, note=note)
+    return store, case_id
+
+
 def test_resolving_a_case_plans_follow_ups_in_the_buyers_morning(tmp_path, fake_analyzer,
                                                                   any_db_url):
-    (tmp_path / "jp.csv").write_text("review_id,product_id,marketplace,text,rating\n"
-                                     "j1,P1,amazon.co.jp,bad and broken,1\n")
-    store = Store(any_db_url)
-    ingest_batch(read_reviews(tmp_path / "jp.csv"), fake_analyzer, store, "t", policy=policy())
-    case_id = store.cases()["case_id"][0]
     t = datetime(2026, 3, 1, 15, 0)  # 00:00 in Tokyo on 2 March
-    v = store.transition_case(case_id, "replied", actor="a", expected_version=1, now=t)
-    store.transition_case(case_id, "resolved", actor="a", expected_version=v, now=t,
-                          note=" Padded box from now on ")
+    store, _ = resolved_case(tmp_path, fake_analyzer, any_db_url,
+                             "review_id,product_id,marketplace,text,rating\n"
+                             "j1,P1,amazon.co.jp,bad and broken,1\n",
+                             now=t, note=" Padded box from now on ")
     plan = store.follow_ups(now=t).sort("due_at")
     assert plan["kind"].to_list() == ["improvement_report", "try_again"]
     # their messages start from what was done about the complaint
@@ -266,13 +275,9 @@ def test_follow_ups_from_the_command_line(tmp_path, fake_analyzer, sqlite_url):
     import sys
     from io import StringIO
 
-    (tmp_path / "fr.csv").write_text("review_id,lang,text,rating\nf1,fr,bad and broken,1\n")
-    store = Store(sqlite_url)
-    ingest_batch(read_reviews(tmp_path / "fr.csv"), fake_analyzer, store, "t", policy=policy())
-    case_id = store.cases()["case_id"][0]
-    v = store.transition_case(case_id, "replied", actor="a", expected_version=1)
-    store.transition_case(case_id, "resolved", actor="a", expected_version=v,
-                          note="Nouvel emballage renforcé")
+    store, _ = resolved_case(tmp_path, fake_analyzer, sqlite_url,
+                             "review_id,lang,text,rating\nf1,fr,bad and broken,1\n",
+                             note="Nouvel emballage renforcé")
 
     def cli(*args):
         return subprocess.run([sys.executable, "-m", "monitor.cli", "follow-ups", "--db",
@@ -458,14 +463,10 @@ def test_spikes_raise_alerts_once(tmp_path, fake_analyzer, any_db_url, httpserve
 
 def test_overdue_follow_ups_alert_once(tmp_path, fake_analyzer, any_db_url, httpserver,
                                        smtp_server):
-    (tmp_path / "f.csv").write_text("review_id,product_id,lang,text,rating\n"
-                                    "o1,K2,de,bad and broken,1\n")
-    store = Store(any_db_url)
-    ingest_batch(read_reviews(tmp_path / "f.csv"), fake_analyzer, store, "t", policy=policy())
-    case_id = store.cases()["case_id"][0]
     t = datetime(2026, 3, 1, 12)
-    v = store.transition_case(case_id, "replied", actor="a", expected_version=1, now=t)
-    store.transition_case(case_id, "resolved", actor="a", expected_version=v, now=t)
+    store, _ = resolved_case(tmp_path, fake_analyzer, any_db_url,
+                             "review_id,product_id,lang,text,rating\no1,K2,de,bad and broken,1\n",
+                             now=t)
     p = policy("slack", "email")
     assert store.queue_follow_up_alerts(p, now=t + timedelta(days=6)) == 0  # not due yet
     report_due = t + timedelta(days=7, hours=1)
