@@ -195,6 +195,19 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.close()
 
 
+def _add_alert_once(s: Session, key: str, case_id: int | None, channel: str, body: dict,
+                    now: datetime) -> bool:
+    """Put an alert in the outbox unless one with its idempotency key is there already."""
+    import json
+
+    if s.scalar(select(AlertRow.id).where(AlertRow.idempotency_key == key)):
+        return False
+    s.add(AlertRow(idempotency_key=key, case_id=case_id, channel=channel,
+                   payload=json.dumps(body, ensure_ascii=False), status="pending", attempts=0,
+                   next_attempt_at=now, last_error="", created_at=now))
+    return True
+
+
 class Store:
     """Reviews and scores behind one object; the dashboard and CLI never write SQL themselves."""
 
@@ -575,7 +588,6 @@ class Store:
                            recent_days: int = 2) -> int:
         """Queue one alert per channel for each complaint spike of the last `recent_days` days
         (older history never alerts); a spike already queued is not queued again."""
-        import json
         from datetime import timedelta
 
         from .trends import detect_spikes
@@ -589,27 +601,21 @@ class Store:
         queued = 0
         with Session(self.engine) as s, s.begin():
             for sp in spikes.iter_rows(named=True):
+                body = {"event": "spike", "product_id": sp["product_id"],
+                        "category": sp["category"], "day": f"{sp['day']:%Y-%m-%d}",
+                        "count": sp["count"], "trailing_mean": sp["trailing_mean"],
+                        "last_7d": sp["last_7d"], "rule": sp["rule"],
+                        "link": f"{policy.dashboard_url.rstrip('/')}/product"}
                 for channel in policy.alert_channels:
                     key = (f"spike-{sp['product_id']}-{sp['category']}-{sp['day']:%Y%m%d}-"
                            f"{channel}")[:100]
-                    if s.scalar(select(AlertRow.id).where(AlertRow.idempotency_key == key)):
-                        continue
-                    body = {"event": "spike", "product_id": sp["product_id"],
-                            "category": sp["category"], "day": f"{sp['day']:%Y-%m-%d}",
-                            "count": sp["count"], "trailing_mean": sp["trailing_mean"],
-                            "last_7d": sp["last_7d"], "rule": sp["rule"],
-                            "link": f"{policy.dashboard_url.rstrip('/')}/product"}
-                    s.add(AlertRow(idempotency_key=key, case_id=None, channel=channel,
-                                   payload=json.dumps(body), status="pending", attempts=0,
-                                   next_attempt_at=now, last_error="", created_at=now))
-                    queued += 1
+                    queued += _add_alert_once(s, key, None, channel, body, now)
         return queued
 
     def queue_follow_up_alerts(self, policy: "CasePolicy", *, now: datetime | None = None,
                                recent_days: int = 2) -> int:
         """Queue one alert per channel for each follow-up whose due date passed in the last
         `recent_days` days without it being sent (older history never alerts); once each."""
-        import json
         from datetime import timedelta
 
         if not policy.alert_channels:
@@ -622,19 +628,14 @@ class Store:
                              .where(FollowUpRow.done_at.is_(None), FollowUpRow.due_at < now,
                                     FollowUpRow.due_at >= now - timedelta(days=recent_days)))
             for follow_up, case in late:
+                body = {"event": "follow_up.overdue", "follow_up_id": follow_up.id,
+                        "case_id": case.id, "kind": follow_up.kind,
+                        "due_at": f"{follow_up.due_at:%Y-%m-%d %H:%M} UTC",
+                        "product_id": case.product_id, "category": case.category,
+                        "language": case.lang, "link": policy.dashboard_url.rstrip("/")}
                 for channel in policy.alert_channels:
                     key = f"follow-up-{follow_up.id}-overdue-{channel}"
-                    if s.scalar(select(AlertRow.id).where(AlertRow.idempotency_key == key)):
-                        continue
-                    body = {"event": "follow_up.overdue", "follow_up_id": follow_up.id,
-                            "case_id": case.id, "kind": follow_up.kind,
-                            "due_at": f"{follow_up.due_at:%Y-%m-%d %H:%M} UTC",
-                            "product_id": case.product_id, "category": case.category,
-                            "language": case.lang, "link": policy.dashboard_url.rstrip("/")}
-                    s.add(AlertRow(idempotency_key=key, case_id=case.id, channel=channel,
-                                   payload=json.dumps(body), status="pending", attempts=0,
-                                   next_attempt_at=now, last_error="", created_at=now))
-                    queued += 1
+                    queued += _add_alert_once(s, key, case.id, channel, body, now)
         return queued
 
     def follow_ups(self, now: datetime | None = None) -> pl.DataFrame:
