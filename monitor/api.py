@@ -536,7 +536,8 @@ def create_app(store: Store, analyzer: Callable[[], Analyzer], *, api_keys: dict
         return {"trends": [_jsonable(r) for r in frame.iter_rows(named=True)]}
 
     def follow_up_rows(frame) -> list[dict]:
-        return [_jsonable({**r, "message_draft": follow_up_message(r, contact=contact)})
+        return [_jsonable({**r, "message_draft": follow_up_message(r, contact=contact,
+                                                                   custom=own_templates)})
                 for r in frame.iter_rows(named=True)]
 
     @app.get("/v1/follow-ups", response_model=FollowUpsOut, responses=ERRORS,

@@ -312,7 +312,7 @@ def follow_ups(
     within 30) as CSV, each with a message draft in the buyer's language."""
     import polars as pl
 
-    from .replies import follow_up_message
+    from .replies import follow_up_message, load_templates
     from .store import Store
 
     statuses = ("planned", "due", "overdue", "done")
@@ -329,7 +329,9 @@ def follow_ups(
     frame = store.follow_ups()
     frame = frame.filter(pl.col("status") == status if status else pl.col("status") != "done")
     contact = Settings.from_env().support_contact
-    drafts = [follow_up_message(r, contact=contact) for r in frame.iter_rows(named=True)]
+    custom = load_templates(os.environ.get("MONITOR_REPLY_TEMPLATES"))
+    drafts = [follow_up_message(r, contact=contact, custom=custom)
+              for r in frame.iter_rows(named=True)]
     typer.echo(frame.select("id", "case_id", "kind", "status", "contact_at", "due_at",
                             "product_id", "lang").with_columns(
         pl.Series("message_draft", drafts, dtype=pl.String)).write_csv(), nl=False)

@@ -508,7 +508,8 @@ def load_templates(path: str | Path | None) -> dict[str, dict[str, str]]:
 
     Format: {"<lang>": {"<category>": "<full reply with {contact}>", ...}, ...}, categories as in
     CATEGORIES. A reply given here replaces the built-in one for that language and category; the
-    checklist still applies to it.
+    checklist still applies to it. The keys "improvement_report" and "try_again" replace the
+    follow-up messages the same way ("{change}" stands for what was changed).
     """
     if not path:
         return {}
@@ -595,26 +596,31 @@ class FollowUpCheck:
         return self.says_what_changed and self.invite and not self.problems
 
 
-def draft_follow_up(kind: str, lang: str | None, *, contact: str,
-                    change: str = "") -> FollowUpDraft:
+def draft_follow_up(kind: str, lang: str | None, *, contact: str, change: str = "",
+                    custom: dict[str, dict[str, str]] | None = None) -> FollowUpDraft:
     """The improvement report or try-again invitation for a resolved case, in the buyer's
     language when we have it; `change` is what the seller changed (the agent writes it, in the
-    buyer's language), a visible placeholder until then."""
+    buyer's language), a visible placeholder until then. The seller's own template (`custom`,
+    see `load_templates`) wins over the built-in one."""
     if kind not in ("improvement_report", "try_again"):
         raise ValueError(f"unknown follow-up kind {kind!r}: improvement_report or try_again")
-    code = lang if lang in FOLLOW_UP_TEMPLATES else DEFAULT_LANG
+    own = (custom or {}).get(lang or "", {}).get(kind)
+    code = lang if own or lang in FOLLOW_UP_TEMPLATES else DEFAULT_LANG
     change = " ".join(change.split()) or CHANGE_PLACEHOLDER
     if change[-1] not in ".!?。！？":
         change += "。" if code in ("ja", "zh") else "."
-    text = FOLLOW_UP_TEMPLATES[code][kind].format(change=change, contact=contact)
+    template = own or FOLLOW_UP_TEMPLATES[code][kind]
+    # replace, not format: a seller's template may hold other braces
+    text = template.replace("{change}", change).replace("{contact}", contact)
     return FollowUpDraft(text=text, lang=code, kind=kind)
 
 
-def follow_up_message(task: dict, *, contact: str) -> str:
+def follow_up_message(task: dict, *, contact: str,
+                      custom: dict[str, dict[str, str]] | None = None) -> str:
     """The message draft for one follow-up task (a row of `Store.follow_ups`), starting from
     its case's resolution note."""
     return draft_follow_up(task["kind"], task["lang"], contact=contact,
-                           change=task.get("resolution_note") or "").text
+                           change=task.get("resolution_note") or "", custom=custom).text
 
 
 def check_follow_up(text: str, *, contact: str | None = None) -> FollowUpCheck:

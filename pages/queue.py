@@ -256,7 +256,8 @@ def render_follow_ups(url: str, now: datetime, contact: str) -> None:
             key=f"change-{task['id']}",
             help="Starts from the note written when the case was resolved.")
     with right:
-        draft = draft_follow_up(task["kind"], task["lang"], contact=contact, change=change)
+        draft = draft_follow_up(task["kind"], task["lang"], contact=contact, change=change,
+                                custom=own_templates())
         # a new "what we changed" gives a new draft; edits to the draft itself stay until then
         text = st.text_area("Message to the buyer", draft.text, height=180,
                             key=f"follow-up-{task['id']}-{abs(hash(change))}")

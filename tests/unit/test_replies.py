@@ -136,3 +136,19 @@ def test_queue_gets_a_reply_draft_per_review_in_its_language():
     assert out["reply_draft"].to_list() == [
         draft_reply("damage", "pl", contact=CONTACT).text,
         draft_reply("other", "ja", contact=CONTACT).text, f"Own {CONTACT}"]
+
+
+def test_sellers_own_follow_up_templates_win(tmp_path):
+    from monitor.replies import load_templates
+
+    path = tmp_path / "t.json"
+    path.write_text('{"fi": {"try_again": "Muutimme: {change} {Kysy} {contact}"},'
+                    ' "de": {"damage": "Entschuldigung! Ersatz kommt. Kontakt: {contact}"}}')
+    custom = load_templates(path)
+    draft = draft_follow_up("try_again", "fi", contact=CONTACT, change="uusi laatikko",
+                            custom=custom)
+    assert (draft.lang, draft.text) == ("fi", f"Muutimme: uusi laatikko. {{Kysy}} {CONTACT}")
+    # what the seller did not give stays built-in, and falls back as before
+    assert draft_follow_up("improvement_report", "fi", contact=CONTACT, custom=custom).lang == "en"
+    assert draft_follow_up("try_again", "de", contact=CONTACT, custom=custom).text == \
+        draft_follow_up("try_again", "de", contact=CONTACT).text
