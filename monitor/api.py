@@ -385,14 +385,19 @@ class AlertLoop:
     def _run(self) -> None:
         last_scan = -float("inf")
         while not self._stop.is_set():
+            # a database hiccup must not end the loop (the next round retries), and a failed
+            # scan must not hold back the delivery of alerts already in the outbox
+            if time.monotonic() - last_scan >= self.interval_s:
+                last_scan = time.monotonic()
+                for scan in (self.store.escalate_overdue, self.store.queue_spike_alerts,
+                             self.store.queue_follow_up_alerts):
+                    try:
+                        scan(self.policy)
+                    except Exception:
+                        pass
             try:
-                if time.monotonic() - last_scan >= self.interval_s:
-                    last_scan = time.monotonic()
-                    self.store.escalate_overdue(self.policy)
-                    self.store.queue_spike_alerts(self.policy)
-                    self.store.queue_follow_up_alerts(self.policy)
                 send_pending(self.store, self.settings)
-            except Exception:  # a database hiccup must not end the loop; next round retries
+            except Exception:
                 pass
             self._wake.wait(max(0.0, last_scan + self.interval_s - time.monotonic()))
             self._wake.clear()

@@ -195,15 +195,18 @@ def test_alert_loop_delivers_on_every_poke_but_scans_the_store_once_per_interval
 
     import monitor.api as api
 
-    calls = {"scan": 0, "send": 0}
+    calls = {"scan": 0, "follow_ups": 0, "send": 0}
     sent = threading.Semaphore(0)
 
     class CountingStore:
         def escalate_overdue(self, policy):
             calls["scan"] += 1
 
-        def queue_spike_alerts(self, policy):
-            pass
+        def queue_spike_alerts(self, policy):  # a failing scan holds back neither the other
+            raise RuntimeError("spike scan failed")  # scans nor the delivery
+
+        def queue_follow_up_alerts(self, policy):
+            calls["follow_ups"] += 1
 
     def send(store, settings):
         calls["send"] += 1
@@ -220,7 +223,8 @@ def test_alert_loop_delivers_on_every_poke_but_scans_the_store_once_per_interval
             assert sent.acquire(timeout=5)  # every poke delivers at once...
     finally:
         loop.stop()
-    assert calls["scan"] == 1  # ...without repeating the store scans inside the interval
+    # ...without repeating the store scans inside the interval
+    assert (calls["scan"], calls["follow_ups"]) == (1, 1)
 
 
 def test_follow_ups_with_message_drafts_and_marking_them_sent(any_db_url, fake_analyzer):
