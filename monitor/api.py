@@ -34,7 +34,7 @@ from .alerts import AlertSettings, send_pending
 from .batch import Analyzer, ingest_batch
 from .cases import CASE_STATES, CasePolicy
 from .ingest import IngestError, reviews_from_records
-from .replies import draft_reply, follow_up_message, load_templates
+from .replies import draft_reply, follow_up_message, seller_templates
 from .settings import Settings, env_number
 from .store import Store
 from .trends import FREQUENCIES, GROUPINGS, period_trends
@@ -410,7 +410,7 @@ def create_app(store: Store, analyzer: Callable[[], Analyzer], *, api_keys: dict
     """The FastAPI application; the analyzer factory is called on the first review to score."""
     policy = policy or CasePolicy.from_env()
     contact = support_contact or Settings.from_env().support_contact
-    own_templates = load_templates(os.environ.get("MONITOR_REPLY_TEMPLATES"))
+    own_templates = seller_templates()
 
     def public_reply(row: dict) -> str | None:
         if not row.get("needs_response"):

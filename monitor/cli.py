@@ -218,19 +218,18 @@ def queue(
     """Print the reviews that need a response, most severe and newest first."""
     from .batch import output_format, write_atomic
     from .export import neutralize_formulas
-    from .replies import load_templates, with_reply_drafts
+    from .replies import seller_templates, with_reply_drafts
     from .store import Store
 
     if limit < 1:
         raise ValueError("--limit must be at least 1")
-    if out is not None:
-        output_format(out)
+    fmt = output_format(out) if out is not None else None
     settings = Settings.from_env()
     frame = Store(db or settings.db_url, create=False).response_queue(limit=limit)
     if out is not None:
         frame = with_reply_drafts(frame.drop("case_version"), contact=settings.support_contact,
-                                  custom=load_templates(os.environ.get("MONITOR_REPLY_TEMPLATES")))
-        write_atomic(neutralize_formulas(frame) if output_format(out) == "csv" else frame, out)
+                                  custom=seller_templates())
+        write_atomic(neutralize_formulas(frame) if fmt == "csv" else frame, out)
         typer.echo(f"{frame.height} reviews -> {out}", err=True)
         return
     if frame.is_empty():
@@ -312,7 +311,7 @@ def follow_ups(
     within 30) as CSV, each with a message draft in the buyer's language."""
     import polars as pl
 
-    from .replies import follow_up_message, load_templates
+    from .replies import follow_up_message, seller_templates
     from .store import Store
 
     statuses = ("planned", "due", "overdue", "done")
@@ -329,7 +328,7 @@ def follow_ups(
     frame = store.follow_ups()
     frame = frame.filter(pl.col("status") == status if status else pl.col("status") != "done")
     contact = Settings.from_env().support_contact
-    custom = load_templates(os.environ.get("MONITOR_REPLY_TEMPLATES"))
+    custom = seller_templates()
     drafts = [follow_up_message(r, contact=contact, custom=custom)
               for r in frame.iter_rows(named=True)]
     typer.echo(frame.select("id", "case_id", "kind", "status", "contact_at", "due_at",

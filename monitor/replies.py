@@ -526,6 +526,13 @@ def load_templates(path: str | Path | None) -> dict[str, dict[str, str]]:
     return data
 
 
+def seller_templates() -> dict[str, dict[str, str]]:
+    """The templates of the file `MONITOR_REPLY_TEMPLATES` names ({} when unset)."""
+    import os
+
+    return load_templates(os.environ.get("MONITOR_REPLY_TEMPLATES"))
+
+
 def draft_reply(category: str, lang: str | None, *, contact: str,
                 custom: dict[str, dict[str, str]] | None = None) -> ReplyDraft:
     """A public reply for a complaint of `category`, in the buyer's language when we have it;

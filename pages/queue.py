@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, timezone
 
 import altair as alt
@@ -13,7 +12,7 @@ from monitor.cases import (COUNTERFEIT_EVIDENCE, TRANSITIONS, CasePolicy, Concur
                            TransitionError, time_left)
 from monitor.export import to_csv_bytes
 from monitor.replies import (check_follow_up, check_reply, draft_follow_up, draft_reply,
-                             load_templates, with_reply_drafts)
+                             seller_templates, with_reply_drafts)
 from monitor.schema import HUMAN_REVIEW_BELOW, human_review_below
 from monitor.settings import Settings, redact_url
 from monitor.store import StoreError
@@ -23,7 +22,8 @@ from pages.common import (CATEGORIES, SEVERITY_NAMES, empty_store_message, get_s
                           load_cases, load_counts, load_facts, load_products, load_queue, page_gate,
                           role, top_products)
 
-def render_reply(queue: pl.DataFrame, contact: str, unsure_below: float) -> None:
+def render_reply(queue: pl.DataFrame, contact: str, unsure_below: float,
+                 templates: dict[str, dict[str, str]]) -> None:
     """The chosen review (as plain text), its evidence, an editable reply draft and its checklist."""
     st.subheader("Reply draft")
     rows = queue.head(200).to_dicts()
@@ -44,7 +44,7 @@ def render_reply(queue: pl.DataFrame, contact: str, unsure_below: float) -> None
             st.code(review["evidence"], language=None, wrap_lines=True)
     with right:
         draft = draft_reply(review["category"], review["lang"], contact=contact,
-                            custom=own_templates())
+                            custom=templates)
         text = st.text_area("Public reply", draft.text, height=180,
                             key=f"reply-{review['review_key']}")
         check = check_reply(text, contact=contact)
@@ -59,7 +59,7 @@ def render_reply(queue: pl.DataFrame, contact: str, unsure_below: float) -> None
 def own_templates() -> dict[str, dict[str, str]]:
     """The seller's reply templates (`MONITOR_REPLY_TEMPLATES`); a broken file is a warning."""
     try:
-        return load_templates(os.environ.get("MONITOR_REPLY_TEMPLATES"))
+        return seller_templates()
     except ValueError as exc:
         st.warning(str(exc))
         return {}
@@ -151,6 +151,7 @@ def main() -> None:
     # the totals sit above the queue but are counted after it is on screen: on a big store
     # the agent sees the most urgent reviews first
     totals = st.container()
+    templates = own_templates()  # read once per page: a broken file warns once
 
     if queue.is_empty():
         st.success("Nothing needs a response for these filters.")
@@ -177,7 +178,7 @@ def main() -> None:
 
         if can(role(), "export"):
             export = with_reply_drafts(queue.drop("case_version"), contact=settings.support_contact,
-                                       custom=own_templates())
+                                       custom=templates)
             st.download_button("Export the queue with reply drafts (CSV)", to_csv_bytes(export),
                                key="export-queue", file_name="needs-response.csv",
                                mime="text/csv")
@@ -191,9 +192,9 @@ def main() -> None:
             st.caption(f"Showing the {queue.height} most urgent; narrow the filters to see "
                        "others.")
     if not queue.is_empty():
-        render_reply(queue, settings.support_contact, unsure_below)
+        render_reply(queue, settings.support_contact, unsure_below, templates)
 
-    render_follow_ups(settings.db_url, now, settings.support_contact)
+    render_follow_ups(settings.db_url, now, settings.support_contact, templates)
     reviews = load_facts(settings.db_url, products, weeks=26)  # spikes and the weekly chart
     st.subheader("Complaint spikes")
     policy = CasePolicy.from_env()
@@ -232,7 +233,8 @@ def render_counterfeit_evidence(review: dict) -> None:
                 review["case_id"], picked, actor=actor, expected_version=review["case_version"]))
 
 
-def render_follow_ups(url: str, now: datetime, contact: str) -> None:
+def render_follow_ups(url: str, now: datetime, contact: str,
+                      templates: dict[str, dict[str, str]]) -> None:
     """Improvement reports (7 days) and try-again invitations (30 days) after resolved cases:
     the task list, and for the chosen one a message draft in the buyer's language."""
     tasks = get_store(url).follow_ups(now).filter(pl.col("status") != "done")
@@ -257,7 +259,7 @@ def render_follow_ups(url: str, now: datetime, contact: str) -> None:
             help="Starts from the note written when the case was resolved.")
     with right:
         draft = draft_follow_up(task["kind"], task["lang"], contact=contact, change=change,
-                                custom=own_templates())
+                                custom=templates)
         # a new "what we changed" gives a new draft; edits to the draft itself stay until then
         text = st.text_area("Message to the buyer", draft.text, height=180,
                             key=f"follow-up-{task['id']}-{abs(hash(change))}")

@@ -303,3 +303,15 @@ def test_product_themes_say_what_to_fix_when_the_model_cannot_load(stored, monke
     assert not at.exception
     assert any("no star model at" in e.value and "MONITOR_STAR_MODEL" in e.value
                for e in at.error)
+
+
+def test_broken_reply_templates_file_warns_once_and_the_page_still_drafts(stored, tmp_path,
+                                                                        monkeypatch):
+    bad = tmp_path / "templates.json"
+    bad.write_text("{not json")
+    monkeypatch.setenv("MONITOR_REPLY_TEMPLATES", str(bad))
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    warnings = [w.value for w in at.warning if "MONITOR_REPLY_TEMPLATES" in w.value]
+    assert len(warnings) == 1 and "cannot read it as JSON" in warnings[0]
+    assert "damaged" in at.text_area[0].value  # the built-in draft stands in
