@@ -155,7 +155,8 @@ class ScoreSummary:
 
     def line(self) -> str:
         rate = self.read / self.seconds if self.seconds else 0.0
-        parts = [f"scored {self.read} reviews in {self.seconds:.1f} s ({rate:.0f}/s), "
+        shown = f"{rate:.0f}" if rate >= 10 else f"{rate:.2g}"  # a small file: not "0/s"
+        parts = [f"scored {self.read} reviews in {self.seconds:.1f} s ({shown}/s), "
                  f"wrote {self.rows}"]
         if self.rejected:
             why = ", ".join(f"{n} {reason}" for reason, n in sorted(self.reasons().items()))

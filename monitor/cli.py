@@ -88,7 +88,7 @@ def _report_rejects(frames: list, rejects_path: Optional[Path]) -> None:
 @app.command()
 @user_errors
 def score(
-    inputs: list[Path] = typer.Argument(..., help="Review files: .csv .tsv .jsonl .json .parquet"),
+    inputs: list[Path] = typer.Argument(..., help="Review files: .csv .tsv .jsonl .json .parquet .xlsx"),
     out: Path = typer.Option(..., "--out", "-o", help="Output file: .parquet, .csv or .jsonl"),
     text_column: Optional[str] = typer.Option(None, help="Column holding the review text"),
     device: Optional[str] = typer.Option(None, help="auto, cpu or cuda"),
@@ -144,7 +144,7 @@ def score(
 @app.command()
 @user_errors
 def ingest(
-    inputs: list[Path] = typer.Argument(..., help="Review files: .csv .tsv .jsonl .json .parquet"),
+    inputs: list[Path] = typer.Argument(..., help="Review files: .csv .tsv .jsonl .json .parquet .xlsx"),
     db: Optional[str] = typer.Option(None, help="SQLAlchemy URL (default: MONITOR_DB_URL or "
                                                 "embedded SQLite)"),
     text_column: Optional[str] = typer.Option(None, help="Column holding the review text"),

@@ -21,7 +21,8 @@ from typing import Iterator
 import polars as pl
 
 SUPPORTED = {".csv": "csv", ".tsv": "tsv", ".txt": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl",
-             ".json": "json", ".parquet": "parquet", ".pq": "parquet"}
+             ".json": "json", ".parquet": "parquet", ".pq": "parquet", ".xlsx": "excel",
+             ".xlsm": "excel", ".xls": "excel"}
 
 TEXT_ALIASES = [
     "text", "review", "review_text", "reviewtext", "review_body", "reviewbody", "body", "content",
@@ -122,7 +123,8 @@ class ReviewBatch:
 
 
 def _norm_name(name: str) -> str:
-    return unicodedata.normalize("NFKC", str(name)).strip().lower().replace("-", "_")
+    # "Review Content", "review-content" and "review_content" are one name (exports differ)
+    return re.sub(r"[\s\-_]+", "_", unicodedata.normalize("NFKC", str(name)).strip().lower())
 
 
 def find_column(columns: list[str], aliases: list[str]) -> str | None:
@@ -168,7 +170,7 @@ def read_table(path: Path, bad_lines: list[dict] | None = None) -> tuple[pl.Data
     kind = SUPPORTED.get(path.suffix.lower())
     if kind is None:
         raise IngestError(f"{path}: unsupported file type '{path.suffix}'; use .csv, .tsv, .jsonl, "
-                          ".json or .parquet")
+                          ".json, .parquet or .xlsx")
     if not path.exists():
         raise IngestError(f"{path}: file not found")
     if path.is_dir():
@@ -178,6 +180,8 @@ def read_table(path: Path, bad_lines: list[dict] | None = None) -> tuple[pl.Data
             return pl.read_parquet(path), "binary"
         except Exception as exc:
             raise IngestError(f"{path}: not a readable Parquet file ({type(exc).__name__})") from None
+    if kind == "excel":
+        return read_spreadsheet(path), "binary"
     text, encoding = _decode_text(path.read_bytes(), path, kind)
     try:
         if kind in ("csv", "tsv"):
@@ -205,14 +209,38 @@ def read_table(path: Path, bad_lines: list[dict] | None = None) -> tuple[pl.Data
     return df, encoding
 
 
+def read_spreadsheet(path: Path) -> pl.DataFrame:
+    """The reviews sheet of an Excel workbook (marketplace exports: AliExpress, Amazon reports),
+    every cell as text, as a CSV would be read: the first sheet with a review text column, else
+    the first sheet (whose missing text column is then reported like a CSV's)."""
+    if path.stat().st_size == 0:
+        raise IngestError(f"{path}: the file is empty; export the reviews again")
+    try:
+        sheets = pl.read_excel(path, sheet_id=0, infer_schema_length=0, raise_if_empty=False)
+    except ModuleNotFoundError:
+        raise IngestError(f"{path}: reading Excel needs the fastexcel package (pip install "
+                          "fastexcel), or save the sheet as CSV") from None
+    except Exception as exc:
+        first = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
+        raise IngestError(f"{path}: not a readable Excel workbook ({first}); save the sheet as "
+                          "CSV and retry") from None
+    frames = [df for df in sheets.values() if df.width]
+    if not frames:
+        raise IngestError(f"{path}: every sheet is empty; export the reviews again")
+    return next((df for df in frames if find_column(df.columns, TEXT_ALIASES)), frames[0])
+
+
 def _decode_text(raw: bytes, path: Path, kind: str) -> tuple[str, str]:
     """The text of a CSV/TSV/JSON(L) file (or of its first part) and its encoding; refuses empty
     files, PDFs and spreadsheets renamed, and binary data, each with a fix-it message."""
     if not raw.strip():
         raise IngestError(f"{path}: the file is empty; export the reviews again")
-    if raw[:5] == b"%PDF-" or raw[:2] == b"PK":
+    if raw[:5] == b"%PDF-":
         raise IngestError(f"{path}: looks like a PDF or Excel/ZIP file, not {kind.upper()}; "
-                          "export it as CSV or JSONL")
+                          "export the reviews as CSV, JSONL or Excel")
+    if raw[:2] == b"PK" or raw[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":  # xlsx / old xls
+        raise IngestError(f"{path}: looks like a PDF or Excel/ZIP file, not {kind.upper()}; "
+                          "if it is an Excel workbook, name it .xlsx (or .xls)")
     text, encoding = decode_bytes(_strip_stray_nuls(raw, path, kind), str(path))
     sample = text[:20000]
     controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\r\n")
@@ -482,11 +510,12 @@ def iter_reviews(path: str | Path, *, chunk_rows: int = 2048,
     """One file as `ReviewBatch` chunks of at most `chunk_rows` rows, in file order.
 
     CSV, TSV, JSONL and Parquet files of `stream_min_bytes()` or more are streamed, so memory does
-    not grow with the file; smaller files and JSON arrays are read whole and sliced. `_row`
+    not grow with the file; smaller files, JSON arrays and Excel workbooks (at most about a
+    million rows a sheet) are read whole and sliced. `_row`
     counts rows from the start of the file either way; each chunk carries its own rejects."""
     path = Path(path)
     kind = SUPPORTED.get(path.suffix.lower())
-    if kind == "json" or kind is None or not path.is_file() \
+    if kind in ("json", "excel") or kind is None or not path.is_file() \
             or path.stat().st_size < stream_min_bytes():
         yield from slice_batch(read_reviews(path, text_column), chunk_rows)  # + fix-it errors
         return

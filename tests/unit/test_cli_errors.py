@@ -28,7 +28,10 @@ def good_csv(tmp_path):
 
 CASES = {
     "missing": (lambda d: d / "nope.csv", "file not found"),
-    "xlsx": (lambda d: d / "r.xlsx", "unsupported file type"),
+    "docx": (lambda d: (d / "r.docx").write_bytes(b"PK\x03\x04") and d / "r.docx",
+             "unsupported file type"),
+    "xlsx": (lambda d: (d / "r.xlsx").write_bytes(b"PK\x03\x04 cut short") and d / "r.xlsx",
+             "not a readable Excel workbook"),
     "empty": (lambda d: (d / "e.csv").write_bytes(b"") and d / "e.csv" or d / "e.csv", "empty"),
     "no-text": (lambda d: (d / "t.csv").write_text("id,stars\n1,5\n") and d / "t.csv",
                 "no review text column"),

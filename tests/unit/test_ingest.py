@@ -98,7 +98,7 @@ def test_bad_files_give_fix_it_messages(tmp_path, content, message):
 
 def test_unsupported_and_missing_files(tmp_path):
     with pytest.raises(IngestError, match="unsupported file type"):
-        read_reviews(tmp_path / "r.xlsx")
+        read_reviews(tmp_path / "r.docx")
     with pytest.raises(IngestError, match="not found"):
         read_reviews(tmp_path / "nope.csv")
 
@@ -170,3 +170,74 @@ def test_numbers_that_are_not_dates_give_no_date():
     assert parse_date(1767225600000) == datetime(2026, 1, 1)  # milliseconds
     for junk in (1e300, 5.1e16, -2.1e16, 0, float("inf"), float("nan")):
         assert parse_date(junk) is None
+
+
+def write_xlsx(path, sheets: dict[str, list[list]]):
+    """A workbook with the given sheets (first row = header), as marketplaces export them."""
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(str(path))
+    when = book.add_format({"num_format": "yyyy-mm-dd"})
+    for name, rows in sheets.items():
+        sheet = book.add_worksheet(name)
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                if isinstance(value, datetime):
+                    sheet.write_datetime(r, c, value, when)
+                elif value is not None:
+                    sheet.write(r, c, value)
+    book.close()
+    return path
+
+
+def test_excel_export_reads_its_reviews_sheet_as_text_cells(tmp_path):
+    path = write_xlsx(tmp_path / "export.xlsx", {
+        "Summary": [["Report", "Rows"], ["feedback", 3]],  # a cover sheet comes first
+        "Feedback": [["Order ID", "Rating", "Review Content", "Date", "Product ID"],
+                     [8123456789012, 1, "Arrived broken", datetime(2026, 5, 1), "SKU-1"],
+                     [42, 5, "Tolles Produkt", "2026-05-02", 77],
+                     ["A-1", "4/5", None, None, "SKU-2"]],
+    })
+    batch = read_reviews(path)
+    assert batch.text_column == "Review Content"
+    assert batch.frame["_text"].to_list() == ["Arrived broken", "Tolles Produkt"]
+    assert batch.frame["_rating"].to_list() == [1.0, 5.0]
+    assert batch.frame["_date"].to_list() == [datetime(2026, 5, 1), datetime(2026, 5, 2)]
+    # numbers as the sheet shows them, not as floats ("77", never "77.0")
+    assert batch.frame["_product_id"].to_list() == ["SKU-1", "77"]
+    assert batch.rejects.height == 1  # the row without text, with its reason, as in a CSV
+
+
+def test_excel_without_a_text_column_or_unreadable_is_a_one_line_error(tmp_path):
+    no_text = write_xlsx(tmp_path / "stars.xlsx", {"Sheet1": [["id", "stars"], [1, 5]]})
+    with pytest.raises(IngestError, match="no review text column found among: id, stars"):
+        read_reviews(no_text)
+    broken = tmp_path / "broken.xlsx"
+    broken.write_bytes(b"PK\x03\x04 not really a workbook")
+    with pytest.raises(IngestError, match="not a readable Excel workbook"):
+        read_reviews(broken)
+
+
+def test_an_excel_workbook_renamed_csv_is_told_to_be_named_xlsx(tmp_path):
+    path = write_xlsx(tmp_path / "book.xlsx", {"S": [["text"], ["ok"]]})
+    renamed = tmp_path / "reviews.csv"
+    renamed.write_bytes(path.read_bytes())
+    with pytest.raises(IngestError, match=r"name it \.xlsx"):
+        read_reviews(renamed)
+
+
+def test_excel_file_scores_to_the_same_rows_as_its_csv(tmp_path, fake_analyzer):
+    from monitor.batch import score_to_file
+
+    rows = [["id", "text", "stars"]] + [[i, f"review {i} " + ("broken" if i % 3 else "great"),
+                                         1 + i % 5] for i in range(50)]
+    xlsx = write_xlsx(tmp_path / "r.xlsx", {"Reviews": rows})
+    csv = tmp_path / "r.csv"
+    csv.write_text("\n".join(",".join(map(str, r)) for r in rows) + "\n")
+    for src in (xlsx, csv):
+        score_to_file([src], fake_analyzer, tmp_path / f"{src.suffix[1:]}.out.csv",
+                      chunk_rows=16, progress=False)
+    from_xlsx = pl.read_csv(tmp_path / "xlsx.out.csv", infer_schema=False)
+    from_csv = pl.read_csv(tmp_path / "csv.out.csv", infer_schema=False)
+    assert from_xlsx.height == 50
+    assert from_xlsx.equals(from_csv)

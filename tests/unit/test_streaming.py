@@ -143,3 +143,10 @@ def test_memory_stays_flat_as_the_input_grows(tmp_path, suffix):
     # 10x the rows (55 MB more input): streamed, the peak grows by the key set (~15 MB); read
     # whole, it grows by ~250 MB
     assert grew_mb < 80, f"peak memory grew {grew_mb:.0f} MB for 10x the rows: {sizes}"
+
+
+@pytest.mark.parametrize("read,seconds,shown", [(2, 10.2, "(0.2/s)"), (5000, 40.0, "(125/s)")])
+def test_summary_line_shows_a_small_files_rate_instead_of_zero(read, seconds, shown):
+    from monitor.batch import ScoreSummary
+
+    assert shown in ScoreSummary(rows=read, read=read, seconds=seconds).line()

@@ -54,3 +54,17 @@ def test_database_down_leaves_the_file_in_place(tmp_path, fake_analyzer, monkeyp
     with pytest.raises(StoreError):
         process_folder(inbox, store, lambda: fake_analyzer, "t")
     assert (inbox / "a.csv").exists() and not (inbox / "failed").exists()
+
+
+def test_an_excel_export_dropped_in_the_folder_is_ingested(tmp_path, fake_analyzer, sqlite_url):
+    from test_ingest import write_xlsx
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    write_xlsx(inbox / "aliexpress.xlsx", {"Feedback": [["Order ID", "Review Content"],
+                                                        [1, "bad and broken"], [2, "lovely"]]})
+    t = time.time() - 60
+    os.utime(inbox / "aliexpress.xlsx", (t, t))
+    store = Store(sqlite_url)
+    res = process_folder(inbox, store, lambda: fake_analyzer, "t")
+    assert res.done == ["aliexpress.xlsx"] and store.count() == 2
