@@ -85,10 +85,13 @@ def _report_rejects(frames: list, rejects_path: Optional[Path]) -> None:
     typer.echo(f"{frame.height} rejected rows written to {rejects_path}", err=True)
 
 
+INPUTS_HELP = "Review files (.csv .tsv .jsonl .json .parquet .xlsx) or patterns ('dumps/*.csv')"
+
+
 @app.command()
 @user_errors
 def score(
-    inputs: list[Path] = typer.Argument(..., help="Review files: .csv .tsv .jsonl .json .parquet .xlsx"),
+    inputs: list[Path] = typer.Argument(..., help=INPUTS_HELP),
     out: Path = typer.Option(..., "--out", "-o", help="Output file: .parquet, .csv or .jsonl"),
     text_column: Optional[str] = typer.Option(None, help="Column holding the review text"),
     device: Optional[str] = typer.Option(None, help="auto, cpu or cuda"),
@@ -109,8 +112,10 @@ def score(
 ) -> None:
     """Score review files and write them with sentiment, stars, category and severity columns."""
     from .batch import output_format, score_to_file
+    from .ingest import expand_inputs
 
     output_format(out)
+    inputs = expand_inputs(inputs, exclude=[out])
     if chunk_rows < 1:
         raise ValueError("--chunk-rows must be at least 1")
     if engine not in ("local", "ray"):
@@ -144,7 +149,7 @@ def score(
 @app.command()
 @user_errors
 def ingest(
-    inputs: list[Path] = typer.Argument(..., help="Review files: .csv .tsv .jsonl .json .parquet .xlsx"),
+    inputs: list[Path] = typer.Argument(..., help=INPUTS_HELP),
     db: Optional[str] = typer.Option(None, help="SQLAlchemy URL (default: MONITOR_DB_URL or "
                                                 "embedded SQLite)"),
     text_column: Optional[str] = typer.Option(None, help="Column holding the review text"),
@@ -160,8 +165,10 @@ def ingest(
     delivered at once when a channel is configured (failures stay queued for retry)."""
     from .batch import ingest_batch
     from .cases import CasePolicy
+    from .ingest import expand_inputs
     from .store import Store
 
+    inputs = expand_inputs(inputs)
     settings = Settings.from_env()
     policy = CasePolicy.from_env()
     url = db or settings.db_url

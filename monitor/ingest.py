@@ -16,7 +16,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Sequence
 
 import polars as pl
 
@@ -207,6 +207,28 @@ def read_table(path: Path, bad_lines: list[dict] | None = None) -> tuple[pl.Data
         first = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
         raise IngestError(f"{path}: cannot parse as {kind.upper()} ({first})") from None
     return df, encoding
+
+
+def expand_inputs(inputs: Sequence[str | Path], exclude: Sequence[Path] = ()) -> list[Path]:
+    """Input paths with glob patterns ("exports/*.csv", "dumps/**/*.jsonl") expanded in sorted
+    order, for shells that pass them on unexpanded (a quoted pattern, Windows) and for more
+    files than a command line holds. A pattern that matches no file is an error; `exclude` (the
+    output file) is never an input, even when the pattern matches it."""
+    import glob
+
+    skip = {Path(p).resolve() for p in exclude}
+    out: list[Path] = []
+    for item in inputs:
+        path = Path(item)
+        if path.exists() or not glob.has_magic(str(item)):
+            out.append(path)
+            continue
+        matches = [Path(m) for m in sorted(glob.glob(str(item), recursive=True))
+                   if Path(m).is_file() and Path(m).resolve() not in skip]
+        if not matches:
+            raise IngestError(f"{item}: no files match this pattern")
+        out.extend(matches)
+    return list(dict.fromkeys(out))
 
 
 def read_spreadsheet(path: Path) -> pl.DataFrame:

@@ -1,4 +1,5 @@
 import os
+from datetime import datetime
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -30,6 +31,24 @@ class KeywordAnalyzer:
                 lang=(langs[i] if langs and langs[i] else "en"),
             ))
         return out
+
+
+def write_xlsx(path, sheets: dict[str, list[list]]):
+    """A workbook with the given sheets (first row = header), as marketplaces export them."""
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(str(path))
+    when = book.add_format({"num_format": "yyyy-mm-dd"})
+    for name, rows in sheets.items():
+        sheet = book.add_worksheet(name)
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                if isinstance(value, datetime):
+                    sheet.write_datetime(r, c, value, when)
+                elif value is not None:
+                    sheet.write(r, c, value)
+    book.close()
+    return path
 
 
 @pytest.fixture

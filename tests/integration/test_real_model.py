@@ -511,3 +511,23 @@ def test_a_distilled_star_model_scores_in_one_pass(monkeypatch, tmp_path):
     _, int8_p = fast._embed_and_stars(texts)
     print("int8 vs fp32 max star-probability change", np.abs(int8_p - star_p).max())
     assert np.abs(int8_p - star_p).max() < 0.1
+
+
+def test_cli_scores_a_pattern_of_csv_and_excel_exports_but_not_its_own_output(tmp_path):
+    from conftest import write_xlsx
+
+    dumps = tmp_path / "dumps"
+    dumps.mkdir()
+    (dumps / "a.csv").write_text("id,text\n1,Arrived broken. Very disappointed.\n2,Love it!\n")
+    write_xlsx(dumps / "b.xlsx", {"Reviews": [["id", "text"], [3, "Es una falsificación."],
+                                              [4, "Sehr gut, gerne wieder."]]})
+    out = dumps / "scored.csv"
+    for _ in range(2):  # the second run's pattern also matches scored.csv: it is left out
+        proc = subprocess.run([sys.executable, "-m", "monitor.cli", "score", str(dumps / "*"),
+                               "--out", str(out), "-q"], capture_output=True, text=True,
+                              timeout=900)
+        assert proc.returncode == 0, proc.stderr
+        df = pl.read_csv(out, infer_schema=False)
+        assert df["id"].to_list() == ["1", "2", "3", "4"]
+    assert df["sentiment"].to_list()[::2] == ["negative", "negative"]
+    assert df["category"].to_list()[:3] == ["damage", "none", "counterfeit"]

@@ -38,6 +38,7 @@ CASES = {
     "binary": (lambda d: (d / "b.csv").write_bytes(b"\x00\x01garbage\x00") and d / "b.csv",
                "binary data"),
     "pdf": (lambda d: (d / "p.csv").write_bytes(b"%PDF-1.4\n...") and d / "p.csv", "PDF"),
+    "pattern": (lambda d: d / "dumps" / "*.jsonl", "no files match this pattern"),
 }
 
 

@@ -4,6 +4,7 @@ from datetime import datetime
 import polars as pl
 import pytest
 
+from conftest import write_xlsx
 from monitor.ingest import (IngestError, find_column, parse_date, parse_rating, read_reviews,
                             review_key, TEXT_ALIASES)
 
@@ -172,24 +173,6 @@ def test_numbers_that_are_not_dates_give_no_date():
         assert parse_date(junk) is None
 
 
-def write_xlsx(path, sheets: dict[str, list[list]]):
-    """A workbook with the given sheets (first row = header), as marketplaces export them."""
-    import xlsxwriter
-
-    book = xlsxwriter.Workbook(str(path))
-    when = book.add_format({"num_format": "yyyy-mm-dd"})
-    for name, rows in sheets.items():
-        sheet = book.add_worksheet(name)
-        for r, row in enumerate(rows):
-            for c, value in enumerate(row):
-                if isinstance(value, datetime):
-                    sheet.write_datetime(r, c, value, when)
-                elif value is not None:
-                    sheet.write(r, c, value)
-    book.close()
-    return path
-
-
 def test_excel_export_reads_its_reviews_sheet_as_text_cells(tmp_path):
     path = write_xlsx(tmp_path / "export.xlsx", {
         "Summary": [["Report", "Rows"], ["feedback", 3]],  # a cover sheet comes first
@@ -241,3 +224,22 @@ def test_excel_file_scores_to_the_same_rows_as_its_csv(tmp_path, fake_analyzer):
     from_csv = pl.read_csv(tmp_path / "csv.out.csv", infer_schema=False)
     assert from_xlsx.height == 50
     assert from_xlsx.equals(from_csv)
+
+
+def test_glob_patterns_expand_in_order_and_never_to_the_output(tmp_path):
+    from monitor.ingest import expand_inputs
+
+    (tmp_path / "2026" / "05").mkdir(parents=True)
+    for name in ("b.csv", "a.csv", "2026/05/c.csv", "notes.md", "odd[1].csv"):
+        (tmp_path / name).write_text("id,text\n1,x\n")
+    out = tmp_path / "scored.csv"
+    out.write_text("id,text\n")
+    found = expand_inputs([str(tmp_path / "*.csv")], exclude=[out])
+    assert [p.name for p in found] == ["a.csv", "b.csv", "odd[1].csv"]
+    assert [p.name for p in expand_inputs([str(tmp_path / "**" / "c.csv")])] == ["c.csv"]
+    # a file whose name only looks like a pattern is taken as it is; repeats are dropped
+    literal = tmp_path / "odd[1].csv"
+    assert expand_inputs([literal, str(tmp_path / "a.csv"), tmp_path / "a.csv"]) == [
+        literal, tmp_path / "a.csv"]
+    with pytest.raises(IngestError, match="no files match"):
+        expand_inputs([str(tmp_path / "*.jsonl")])

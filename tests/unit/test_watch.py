@@ -57,7 +57,7 @@ def test_database_down_leaves_the_file_in_place(tmp_path, fake_analyzer, monkeyp
 
 
 def test_an_excel_export_dropped_in_the_folder_is_ingested(tmp_path, fake_analyzer, sqlite_url):
-    from test_ingest import write_xlsx
+    from conftest import write_xlsx
 
     inbox = tmp_path / "inbox"
     inbox.mkdir()
