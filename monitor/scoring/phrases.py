@@ -81,6 +81,13 @@ PHRASES: dict[str, dict[str, list[str]]] = {
         "tr": [r"sahte", r"taklit", r"çakma", r"orijinal değil\w*", r"imitasyon(?! (?:deri|ahşap|kürk))"],
         "sv": [r"förfalsk\w*", r"oäkta", r"inte (?:är )?(?:äkta|original\w*)", r"fejk\w*",
                r"piratkopi\w*", r"billig kopia"],
+        # Norwegian (Bokmål) and Danish share most words; "falsk" alone is left out ("falsk
+        # reklame" is false advertising, not a fake item)
+        "no": [r"forfalsk\w*", r"uekte", r"ikke (?:er )?(?:ekte|original\w*)", r"kopivare\w*",
+               r"piratkopi\w*", r"billig kopi", r"etterligning\w*",
+               r"(?:er|var) (?:en )?falsk(?:e)?(?=\s*[.!,;]|\s*$)"],
+        "da": [r"forfalsk\w*", r"uægte", r"ikke (?:er )?(?:ægte|original\w*)", r"kopivare\w*",
+               r"efterligning\w*", r"falsk(?:e)? (?:vare|varer|produkt\w*)"],
     },
     "damage": {
         "en": [r"broken", r"broke", r"damaged?", r"cracked", r"shattered", r"smashed", r"dented",
@@ -133,6 +140,13 @@ PHRASES: dict[str, dict[str, list[str]]] = {
         "sv": [r"trasig\w*", r"skadad\w*", r"sönder\w*", r"sprucken", r"spräckt\w*",
                r"repig\w*", r"bucklig\w*", r"defekt\w*", r"läcker ut", r"läckte",  # "läcker" alone: tasty
                r"slutade (?:att )?fungera", r"fungerar inte längre"],
+        # "lekker" is left out: Dutch for tasty
+        "no": [r"ødelagt\w*", r"(?:gikk|går|var|er|kom) (?:helt )?i stykker", r"knust(?:e)?",
+               r"sprukket", r"revnet", r"skadet(?:e)?", r"beskadig\w*", r"ripete", r"bulket",
+               r"utett", r"virker ikke (?:lenger|mer)", r"sluttet å (?:virke|fungere)"],
+        "da": [r"ødelagt\w*", r"(?:gik|går|var|er|kom) (?:helt )?i stykker", r"knust(?:e)?",
+               r"revnet", r"beskadig\w*", r"ridset", r"bulet", r"utæt",
+               r"virker ikke (?:længere|mere)", r"holdt op med at (?:virke|fungere)"],
     },
     "delay": {
         "en": [r"(?:arrived|came|delivered|shipped|delivery was|shipping was)(?: \w+){0,3} late",
@@ -172,6 +186,14 @@ PHRASES: dict[str, dict[str, list[str]]] = {
         "sv": [r"försen\w*", r"för sent", r"kom aldrig", r"aldrig (?:kommit|levererad\w*|fått)",
                r"har (?:fortfarande )?inte (?:kommit|fått|levererats)", r"väntar fortfarande",
                r"lång leveranstid"],
+        "no": [r"forsinke\w*", r"(?:kom|ankom|levert|kommet) for sent",
+               r"aldri (?:kommet|mottatt|levert|fått)",
+               r"har (?:fortsatt |enda )?ikke (?:kommet|mottatt|fått)",
+               r"venter (?:fortsatt|enda)", r"lang leveringstid"],
+        "da": [r"forsinke\w*", r"(?:kom|ankom|leveret|kommet) for sent",
+               r"aldrig (?:kommet|modtaget|leveret|fået)",
+               r"har (?:stadig |endnu )?ikke (?:modtaget|fået)",
+               r"venter (?:stadig|endnu)", r"lang leveringstid"],
     },
 }
 
@@ -183,7 +205,7 @@ NEGATION_WORDS = {
     "sin", "nada", "ningún", "ninguna", "non", "senza", "nessun", "nessuna",
     "não", "nao", "nem", "sem", "nenhum", "nenhuma", "не", "без", "لا", "ليس", "غير",
     "niet", "geen", "zonder", "nie", "bez", "żaden", "żadnych", "żadnego", "inte", "ingen",
-    "inga", "utan",
+    "inga", "utan", "ikke", "uten", "uden", "aldri", "intet", "inget",
 }
 # Negations written after the phrase in Latin script (Turkish: "sahte değil", "hasar yok").
 NEGATION_AFTER_WORDS = {"değil", "değildi", "değildir", "değiller", "yok", "yoktu"}
@@ -198,7 +220,8 @@ REVIEW_WORDS = {
     "rezensionen", "commentaires", "évaluations", "reseñas", "opiniones", "valoraciones",
     "comentarios", "recensioni", "avaliações", "comentários", "отзывы", "отзыв",
     "recensies", "beoordelingen", "opinie", "recenzje", "oceny", "yorum", "yorumlar",
-    "recensioner", "omdömen",
+    "recensioner", "omdömen", "anmeldelse", "anmeldelser", "anmeldelsene", "anmeldelserne",
+    "vurderinger",
 }
 CJK_REVIEW_WORDS = ("レビュー", "評価", "口コミ", "サクラ", "评论", "评价", "好评", "刷单", "刷评")
 CJK_LINKS = "とのはがでもいう的是说都里中"  # particles between the word and the review word

@@ -1,7 +1,7 @@
 """Complaint category, severity level and evidence span for a review.
 
 Two kinds of evidence are combined:
-- phrase rules (`phrases.py`) in 15 languages, with a negation check, give a precise span;
+- phrase rules (`phrases.py`) in 17 languages, with a negation check, give a precise span;
 - for a negative review without a phrase, its e5 embedding decides damage or delay: with the
   trained severity head (`models/severity_head.npz`, a logistic classifier trained on phrase-rule
   labels of real negative reviews; see models/EVAL.md) when it is there, else by similarity to

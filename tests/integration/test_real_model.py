@@ -89,6 +89,14 @@ BEYOND_TRAINING = [
     ("Det här är en förfalskning, inte äkta. Mycket besviken.", "negative", "counterfeit"),
     ("Paczka nigdy nie dotarła. Fatalna obsługa.", "negative", "delay"),
     ("Kargo çok gecikti, üç hafta bekledim. Berbat hizmet.", "negative", "delay"),
+    # Norwegian and Danish (phrase lists since the ninth session)
+    ("Fantastisk produkt, fungerer perfekt. Anbefales på det varmeste!", "positive", "none"),
+    ("Fantastisk produkt, virker perfekt. Kan varmt anbefales!", "positive", "none"),
+    ("Elendig, gikk i stykker etter to dager. Bortkastede penger.", "negative", "damage"),
+    ("Elendig, gik i stykker efter to dage. Spild af penge.", "negative", "damage"),
+    ("Dette er en kopivare, ikke ekte. Veldig skuffet.", "negative", "counterfeit"),
+    ("Det er en falsk vare, ikke ægte. Meget skuffet.", "negative", "counterfeit"),
+    ("Pakken er stadig ikke kommet, tre uger forsinket. Elendig service.", "negative", "delay"),
 ]
 
 

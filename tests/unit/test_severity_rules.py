@@ -155,6 +155,30 @@ def test_negated_or_harmless_phrases_in_more_languages_do_not_count(text):
     assert categories(text) == []
 
 
+@pytest.mark.parametrize("text,category", [
+    ("Dette er en kopivare, ikke original.", Category.COUNTERFEIT),
+    ("Produktet gikk i stykker etter en uke.", Category.DAMAGE),
+    ("Glasset kom knust.", Category.DAMAGE),
+    ("Pakken er forsinket, jeg venter fortsatt.", Category.DELAY),
+    ("Varen har aldri kommet.", Category.DELAY),
+    ("Det er en falsk vare, ikke ægte.", Category.COUNTERFEIT),
+    ("Skærmen var ridset og beskadiget.", Category.DAMAGE),
+    ("Den virker ikke længere.", Category.DAMAGE),
+    ("Jeg har stadig ikke modtaget min pakke.", Category.DELAY),
+])
+def test_phrases_in_norwegian_and_danish(text, category):
+    assert category in categories(text)
+
+
+@pytest.mark.parametrize("text", [
+    "Varen er ikke ødelagt, alt er fint.", "Pakken var ikke forsinket.",
+    "Ikke falsk, helt ekte.", "Falske anmeldelser, men varen er god.",
+    "Falsk reklame om farven, ellers fin.", "Lekker smaak, mooi verpakt.",
+])
+def test_negated_or_harmless_phrases_in_norwegian_and_danish_do_not_count(text):
+    assert categories(text) == []
+
+
 @pytest.mark.parametrize("text", ["The fake leather strap is comfortable.",
                                   "Fake-Leder, sieht gut aus.", "Cute fake fur collar."])
 def test_fake_before_a_material_describes_the_item(text):
