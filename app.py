@@ -16,5 +16,6 @@ navigation = st.navigation([
     st.Page("pages/queue.py", title="Needs response", default=True),
     st.Page("pages/overview.py", title="Overview", url_path="overview"),
     st.Page("pages/product.py", title="Product", url_path="product"),
+    st.Page("pages/importer.py", title="Import reviews", url_path="import"),
 ])
 navigation.run()

@@ -356,6 +356,50 @@ class IngestSummary:
     known: frozenset[str] = frozenset()  # keys of the batch the store held before
 
 
+@dataclass
+class FileIngestSummary:
+    """What storing one review file did (`ingest_file`)."""
+
+    path: str
+    added: int = 0
+    edited: int = 0
+    already_stored: int = 0
+    rejected: int = 0
+    cases_opened: int = 0
+    alerts_queued: int = 0
+
+    def line(self) -> str:
+        return (f"{self.path}: {self.added} added" + (f", {self.edited} edited" if self.edited
+                                                     else "")
+                + f", {self.already_stored} already stored, {self.rejected} rejected; "
+                f"{self.cases_opened} cases opened, {self.alerts_queued} alerts queued")
+
+
+def ingest_file(path: str | Path, analyzer: Analyzer | Callable[[], Analyzer], store: Store,
+                model_version: str, *, policy: CasePolicy | None = None,
+                text_column: str | None = None, name: str | None = None,
+                on_rows: Callable[[int], None] | None = None) -> FileIngestSummary:
+    """Score and store one review file, one transaction per chunk: a big file neither sits in
+    memory nor holds the database's write lock for minutes, and a rerun after a crash skips
+    what is stored. `name` is how the summary names the file; `on_rows(n)` follows progress."""
+    from .ingest import iter_reviews
+
+    total = FileIngestSummary(name or str(path))
+    for batch in iter_reviews(path, chunk_rows=INGEST_CHUNK_ROWS, text_column=text_column):
+        summary = ingest_batch(batch, analyzer, store, model_version, progress=False,
+                               policy=policy)
+        r = summary.result
+        total.added += r.added
+        total.edited += r.updated
+        total.already_stored += r.already_stored
+        total.rejected += summary.rejected
+        total.cases_opened += r.cases_opened
+        total.alerts_queued += r.alerts_queued
+        if on_rows:
+            on_rows(batch.frame.height)
+    return total
+
+
 def store_rows(scored: pl.DataFrame, source: str) -> list[dict]:
     """Scored frame -> the dicts `Store.add_scored` takes."""
     rows = []

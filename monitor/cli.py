@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import errno
 import functools
-import hashlib
 import os
 from pathlib import Path
 from typing import Callable, Optional
@@ -53,13 +52,9 @@ def user_errors(fn: Callable) -> Callable:
 
 
 def model_version() -> str:
-    from .scoring.analyzer import model_files
+    from .scoring.analyzer import model_version as version
 
-    files = model_files()
-    if not files:
-        return "me5-small+untrained"
-    digest = hashlib.sha256(files[0].read_bytes()).hexdigest()[:8]
-    return f"me5-small+{files[0].stem}-{digest}"
+    return version()
 
 
 def _load_analyzer(device: Optional[str]):
@@ -163,9 +158,9 @@ def ingest(
 
     New reviews that need a response open cases; new level-1/2 cases queue alerts, which are
     delivered at once when a channel is configured (failures stay queued for retry)."""
-    from .batch import ingest_batch
+    from .batch import INGEST_CHUNK_ROWS, Progress, estimate_rows, ingest_file
     from .cases import CasePolicy
-    from .ingest import expand_inputs
+    from .ingest import expand_inputs, iter_reviews
     from .store import Store
 
     inputs = expand_inputs(inputs)
@@ -173,8 +168,6 @@ def ingest(
     policy = CasePolicy.from_env()
     url = db or settings.db_url
     store = Store(url)
-    from .batch import INGEST_CHUNK_ROWS, Progress, estimate_rows
-    from .ingest import iter_reviews
 
     for path in inputs:  # checked before the model loads, as in `score`
         next(iter_reviews(path, chunk_rows=INGEST_CHUNK_ROWS, text_column=text_column), None)
@@ -188,22 +181,11 @@ def ingest(
         return loaded[0]
 
     for path in inputs:
-        # one transaction per chunk: a big file neither sits in memory nor holds the database's
-        # write lock for minutes; a rerun after a crash skips what is stored
-        added = edited = known = rejected = cases = alerts = 0
         bar = Progress(estimate_rows(path), Path(path).name, not quiet)
-        for batch in iter_reviews(path, chunk_rows=INGEST_CHUNK_ROWS, text_column=text_column):
-            summary = ingest_batch(batch, analyzer, store, version, progress=False,
-                                   policy=policy)
-            r = summary.result
-            added, edited, known = added + r.added, edited + r.updated, known + r.already_stored
-            rejected += summary.rejected
-            cases, alerts = cases + r.cases_opened, alerts + r.alerts_queued
-            bar.update(batch.frame.height)
+        summary = ingest_file(path, analyzer, store, version, policy=policy,
+                              text_column=text_column, on_rows=bar.update)
         bar.close()
-        typer.echo(f"{path}: {added} added" + (f", {edited} edited" if edited else "")
-                   + f", {known} already stored, {rejected} rejected; {cases} cases opened, "
-                   f"{alerts} alerts queued", err=True)
+        typer.echo(summary.line(), err=True)
     typer.echo(f"{store.count()} reviews in {redact_url(url)}", err=True)
     if send and policy.alert_channels:
         from .alerts import send_pending

@@ -98,8 +98,8 @@ def load_alerts(url: str) -> pl.DataFrame:
 
 
 def empty_store_message() -> None:
-    st.info("No reviews yet. Load some with `monitor ingest FILE.csv` "
-            "(or run `make run`, which loads the bundled sample).")
+    st.info("No reviews yet. Upload an export on the **Import reviews** page, or load files "
+            "with `monitor ingest FILE.csv` (`make run` loads the bundled sample).")
 
 
 def login_gate(notice: bool = True) -> str | None:

@@ -259,3 +259,15 @@ def model_files() -> list[Path]:
     custom = os.environ.get("MONITOR_STAR_MODEL")
     candidates = ([Path(custom)] if custom else []) + [TUNED_TOP_FILE, SENTIMENT_HEAD_FILE]
     return [p for p in candidates if p.exists()][:1]
+
+
+def model_version() -> str:
+    """What the store records as the model that scored a review: the star model file's name
+    and the start of its digest."""
+    import hashlib
+
+    files = model_files()
+    if not files:
+        return "me5-small+untrained"
+    digest = hashlib.sha256(files[0].read_bytes()).hexdigest()[:8]
+    return f"me5-small+{files[0].stem}-{digest}"

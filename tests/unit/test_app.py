@@ -315,3 +315,70 @@ def test_broken_reply_templates_file_warns_once_and_the_page_still_drafts(stored
     warnings = [w.value for w in at.warning if "MONITOR_REPLY_TEMPLATES" in w.value]
     assert len(warnings) == 1 and "cannot read it as JSON" in warnings[0]
     assert "damaged" in at.text_area[0].value  # the built-in draft stands in
+
+
+def test_import_page_stores_uploaded_exports_and_names_a_bad_one(tmp_path, sqlite_url,
+                                                                  monkeypatch, fake_analyzer):
+    import streamlit as st
+
+    import monitor.scoring
+    from conftest import write_xlsx
+
+    monkeypatch.setenv("MONITOR_DB_URL", sqlite_url)
+    monkeypatch.setattr(monitor.scoring, "create_analyzer", lambda: fake_analyzer)
+    xlsx = write_xlsx(tmp_path / "x.xlsx", {"Feedback": [["Order ID", "Review Content", "Rating"],
+                                                         [1, "bad and broken", 1],
+                                                         [2, "lovely", 5]]}).read_bytes()
+    files = [("aliexpress.xlsx", xlsx, "application/vnd.ms-excel"),
+             ("shop.csv", b"id,text\ns1,bad fit\ns2,fine\n", "text/csv"),
+             ("ratings.csv", b"id,stars\n1,5\n", "text/csv")]
+    st.cache_resource.clear()  # the page's model and store are per process: start clean
+    try:
+        at = AppTest.from_file(APP, default_timeout=60).run()
+        assert "Import reviews" in at.info[0].value  # the empty store points here
+        at.switch_page("pages/importer.py").run()
+        at.file_uploader[0].set_value(files).run()
+        next(b for b in at.button if b.label == "Import").click().run()
+        assert not at.exception
+        assert [s.value for s in at.success] == [
+            "aliexpress.xlsx: 2 added, 0 already stored, 0 rejected; 1 cases opened, "
+            "0 alerts queued",
+            "shop.csv: 2 added, 0 already stored, 0 rejected; 1 cases opened, 0 alerts queued"]
+        # the bad file says what is wrong under its own name, not a temporary path
+        assert [e.value for e in at.error] == [
+            "ratings.csv: no review text column found among: id, stars; name it 'text' or "
+            "pass --text-column"]
+        assert Store(sqlite_url).count() == 4
+        next(b for b in at.button if b.label == "Import").click().run()  # the same exports
+        assert at.success[0].value.startswith("aliexpress.xlsx: 0 added, 2 already stored")
+        assert Store(sqlite_url).count() == 4
+        at.switch_page("pages/queue.py").run()  # the queue shows the new cases at once
+        assert {m.label: m.value for m in at.metric}["Need a response"] == "2"
+    finally:
+        st.cache_resource.clear()
+
+
+def test_an_imported_damage_complaint_alerts_the_team_from_the_page(sqlite_url, monkeypatch,
+                                                                     fake_analyzer, httpserver):
+    import json
+
+    import streamlit as st
+
+    import monitor.scoring
+
+    httpserver.expect_oneshot_request("/hook", method="POST").respond_with_data("ok")
+    monkeypatch.setenv("MONITOR_DB_URL", sqlite_url)
+    monkeypatch.setenv("MONITOR_WEBHOOK_URL", httpserver.url_for("/hook"))
+    monkeypatch.setattr(monitor.scoring, "create_analyzer", lambda: fake_analyzer)
+    st.cache_resource.clear()
+    try:
+        at = AppTest.from_file(APP, default_timeout=60).run()
+        at.switch_page("pages/importer.py").run()
+        at.file_uploader[0].set_value(("r.csv", b"id,text\nd1,bad and broken\n", "text/csv")).run()
+        next(b for b in at.button if b.label == "Import").click().run()
+        assert not at.exception
+        assert "1 alerts queued" in at.success[0].value
+        assert at.info[0].value.startswith("Alerts: 1 delivered")
+        assert json.loads(httpserver.log[0][0].data)["category"] == "damage"
+    finally:
+        st.cache_resource.clear()

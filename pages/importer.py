@@ -1,0 +1,58 @@
+"""Import reviews: upload marketplace exports (CSV, JSONL, Excel...) and store them scored."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import streamlit as st
+
+from monitor.batch import ingest_file
+from monitor.cases import CasePolicy
+from monitor.ingest import SUPPORTED, IngestError
+from monitor.store import StoreError
+from pages.common import get_analyzer, get_store, page_gate, settings
+
+page_gate()
+st.title("Import reviews")
+st.caption("Upload review exports from any marketplace: each review is scored in its own "
+           "language, stored once (an export uploaded again adds only what is new), and those "
+           "that need a response open cases and alert the team. For exports of millions of "
+           "rows, `monitor ingest FILE` on the command line is faster.")
+
+uploads = st.file_uploader("Review files", type=sorted(s.lstrip(".") for s in SUPPORTED),
+                           accept_multiple_files=True,
+                           help="CSV, TSV, JSONL, JSON, Parquet or Excel; the review text column "
+                                "is found by its name (text, review, Review Content, 评论, ...)")
+text_column = st.text_input("Review text column (only if it is not found by its name)",
+                            value="").strip() or None
+
+if uploads and st.button("Import", type="primary"):
+    from monitor.scoring.analyzer import model_version
+
+    url = settings().db_url
+    store, policy = get_store(url), CasePolicy.from_env()
+    imported = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        for upload in uploads:
+            # the file keeps its name (its extension says how to read it), in a folder of its own
+            path = Path(tmp) / Path(upload.name).name
+            path.write_bytes(upload.getvalue())
+            try:
+                with st.spinner(f"Scoring {upload.name}…"):
+                    summary = ingest_file(path, get_analyzer, store, model_version(),
+                                          policy=policy, text_column=text_column,
+                                          name=upload.name)
+            except (IngestError, StoreError, ValueError) as exc:
+                st.error(str(exc).replace(str(path), upload.name))
+                continue
+            st.success(summary.line())
+            imported += summary.added + summary.edited
+    if imported:
+        st.cache_data.clear()  # every page shows the new reviews at once
+        if policy.alert_channels:
+            from monitor.alerts import send_pending
+
+            sent = send_pending(store)
+            st.info(f"Alerts: {sent.delivered} delivered, {sent.retrying} to retry, "
+                    f"{sent.dead} dead.")
