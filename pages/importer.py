@@ -32,6 +32,7 @@ if uploads and st.button("Import", type="primary"):
 
     url = settings().db_url
     store, policy = get_store(url), CasePolicy.from_env()
+    version = model_version()  # hashes the model file: once per import, not per upload
     imported = 0
     with tempfile.TemporaryDirectory() as tmp:
         for upload in uploads:
@@ -40,7 +41,7 @@ if uploads and st.button("Import", type="primary"):
             path.write_bytes(upload.getvalue())
             try:
                 with st.spinner(f"Scoring {upload.name}…"):
-                    summary = ingest_file(path, get_analyzer, store, model_version(),
+                    summary = ingest_file(path, get_analyzer, store, version,
                                           policy=policy, text_column=text_column,
                                           name=upload.name)
             except (IngestError, StoreError, ValueError) as exc:
