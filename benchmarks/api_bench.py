@@ -242,13 +242,15 @@ def main(argv: list[str] | None = None) -> None:
                 offline = offline_throughput(ordinary_reviews(args.reviews, f"offline{n}"),
                                              analyzer, offline_store)
                 reviews = ordinary_reviews(args.reviews, f"api{n}")
-                before, t0 = worker_counters(port), time.perf_counter()
+                before, t0, cpu0 = worker_counters(port), time.perf_counter(), time.process_time()
                 api = post_all(port, reviews, args.clients)
+                client_cpu = time.process_time() - cpu0
                 after, wall = worker_counters(port), time.perf_counter() - t0
                 delta = {k: after[k] - before[k] for k in after}
                 rounds.append({
                     "offline_batch_reviews_per_s": round(offline, 1),
                     "api_reviews_per_s": round(api, 1), "api_vs_offline": round(api / offline, 2),
+                    "client_cpu_ms_per_request": round(client_cpu / len(reviews) * 1000, 2),
                     "mean_requests_per_microbatch": round(
                         delta["monitor_microbatch_requests_total"]
                         / max(delta["monitor_microbatches_total"], 1), 1),

@@ -197,6 +197,8 @@ def send_pending(store: Store, settings: AlertSettings | None = None, *,
     now = now or datetime.now(timezone.utc).replace(tzinfo=None)
     summary = SendSummary()
     for alert in store.due_alerts(now):
+        if not store.claim_alert(alert.id, now):
+            continue  # another sender took it a moment ago
         try:
             deliver_one(alert, settings, post)
         except DeliveryError as exc:

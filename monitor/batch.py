@@ -354,6 +354,9 @@ class IngestSummary:
     rejected: int
     result: AddResult
     known: frozenset[str] = frozenset()  # keys of the batch the store held before
+    # the reviews this call inserted, as stored (store_rows' dicts plus their case_id): what
+    # the API answers with, without reading them back
+    written: dict[str, dict] = field(default_factory=dict, repr=False)
 
 
 @dataclass
@@ -430,6 +433,7 @@ def ingest_batch(batch: ReviewBatch, analyzer: Analyzer | Callable[[], Analyzer]
                    if stored[r["_review_key"]] != (r["_text"], r["_rating"])]
     todo = frame.filter(is_new | pl.col("_review_key").is_in(edited_keys))
     result = AddResult(0, batch.frame.height)
+    written: dict[str, dict] = {}
     if todo.height:
         if not hasattr(analyzer, "score"):
             analyzer = analyzer()
@@ -442,5 +446,7 @@ def ingest_batch(batch: ReviewBatch, analyzer: Analyzer | Callable[[], Analyzer]
         updated = store.update_edited(edits, model_version) if edits else 0
         result = AddResult(added.added, batch.frame.height - added.added - updated,
                            added.cases_opened, added.alerts_queued, updated)
+        written = {r["review_key"]: {**r, "case_id": added.inserted[r["review_key"]]}
+                   for r in rows if r["review_key"] in added.inserted}
     return IngestSummary(rows=batch.frame.height, rejected=batch.rejects.height, result=result,
-                         known=frozenset(stored))
+                         known=frozenset(stored), written=written)

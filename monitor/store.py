@@ -6,7 +6,7 @@ touching what the buyer wrote. Every write is one transaction: a failed ingest l
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Sequence
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Iterable, Sequence
 import polars as pl
 from sqlalchemy import (Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text,
                         UniqueConstraint, case, create_engine, event, func, insert, select)
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from .schema import FACTS_SCHEMA, QUEUE_SCHEMA, STORED_REVIEW_SCHEMA
@@ -182,6 +182,8 @@ class AddResult:
     cases_opened: int = 0
     alerts_queued: int = 0
     updated: int = 0  # stored reviews the buyer edited (new text or rating), re-scored
+    # review key -> its new case's id (None: no case), for each review this call inserted
+    inserted: dict[str, int | None] = field(default_factory=dict, compare=False, repr=False)
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
@@ -309,6 +311,19 @@ class Store:
         With a `policy`, every new review that needs a response opens a case with its deadline,
         and severe ones queue their alerts, all in the same transaction as the review.
         """
+        for attempt in range(3):
+            try:
+                return self._add_scored_once(rows, model_version, policy)
+            except IntegrityError:
+                # another process (an API worker, `monitor watch`) stored one of these reviews
+                # between our look and our insert: nothing was written; look again and retry,
+                # and what it stored counts as already stored
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _add_scored_once(self, rows: Sequence[dict], model_version: str,
+                         policy: "CasePolicy | None") -> AddResult:
         import json
 
         now = datetime.now(timezone.utc).replace(tzinfo=None)
@@ -318,6 +333,7 @@ class Store:
             if r["review_key"] not in known and r["review_key"] not in fresh:
                 fresh[r["review_key"]] = r
         cases = alerts = 0
+        case_of: dict[str, int] = {}
         try:
             with Session(self.engine) as s, s.begin():
                 if fresh:  # bulk inserts (one executemany each), not an ORM object per row
@@ -382,10 +398,13 @@ class Store:
                     if outbox:
                         s.execute(insert(AlertRow), outbox)
                     cases, alerts = len(case_ids), len(outbox)
+                    case_of = {r["review_key"]: case_id
+                               for case_id, (r, _, _) in zip(case_ids, opened)}
         except OperationalError as exc:
             raise write_failure(self.url, exc) from None
         return AddResult(added=len(fresh), already_stored=len(rows) - len(fresh),
-                         cases_opened=cases, alerts_queued=alerts)
+                         cases_opened=cases, alerts_queued=alerts,
+                         inserted={key: case_of.get(key) for key in fresh})
 
     @staticmethod
     def _record_outcomes(s: Session, reviews, now: datetime) -> None:
@@ -731,6 +750,20 @@ class Store:
                              .order_by(AlertRow.id).limit(limit)).all()
             s.expunge_all()
             return list(rows)
+
+    def claim_alert(self, alert_id: int, now: datetime, lease_s: float = 120.0) -> bool:
+        """Take a due pending alert for one delivery attempt: True for exactly one of several
+        senders (API worker processes, `monitor serve-alerts`) trying at once. The claim moves
+        its next attempt `lease_s` ahead, so a sender that dies mid-attempt delays the alert,
+        never loses it."""
+        from sqlalchemy import update
+
+        with Session(self.engine) as s, s.begin():
+            done = s.execute(update(AlertRow)
+                             .where(AlertRow.id == alert_id, AlertRow.status == "pending",
+                                    AlertRow.next_attempt_at <= now)
+                             .values(next_attempt_at=now + timedelta(seconds=lease_s)))
+            return done.rowcount == 1
 
     def record_delivery(self, alert_id: int, *, delivered: bool, now: datetime, error: str = "",
                         retry_at: datetime | None = None, give_up: bool = False) -> None:

@@ -517,3 +517,40 @@ def test_spike_sensitivity_is_configurable_and_validated(monkeypatch):
     monkeypatch.setenv("MONITOR_SPIKE_K", "-1")
     with pytest.raises(ValueError, match="MONITOR_SPIKE_K must be a positive number"):
         CasePolicy.from_env()
+
+
+def test_two_senders_at_once_deliver_each_alert_once_and_a_dead_sender_loses_none(
+        tmp_path, fake_analyzer, any_db_url):
+    # `monitor serve` and `monitor serve-alerts` (or two of either) may scan the outbox at the
+    # same moment: each alert is claimed by one of them
+    import threading
+    import time
+
+    rows = "\n".join(f"d{i},P1,2026-03-0{1 + i % 9},1,bad and broken {i}" for i in range(12))
+    (tmp_path / "d.csv").write_text("review_id,product_id,date,rating,text\n" + rows + "\n")
+    store = Store(any_db_url)
+    ingest_batch(read_reviews(tmp_path / "d.csv"), fake_analyzer, store, "t",
+                 policy=policy("webhook"))
+    settings = AlertSettings(webhook_url="http://127.0.0.1:9/hook")
+    posted: list[str] = []
+
+    def slow_post(url, body, headers, timeout):
+        time.sleep(0.01)  # both senders see the same due alerts before either records one
+        posted.append(headers["X-Monitor-Idempotency-Key"])
+
+    now = datetime(2030, 1, 1)
+    # a sender that claims an alert and dies before delivering it
+    dead_claim = store.due_alerts(now)[0].id
+    assert store.claim_alert(dead_claim, now) and not store.claim_alert(dead_claim, now)
+    senders = [threading.Thread(target=send_pending, args=(store, settings),
+                                kwargs={"now": now, "post": slow_post}) for _ in range(2)]
+    for t in senders:
+        t.start()
+    for t in senders:
+        t.join(timeout=60)
+    assert len(posted) == 11 and len(set(posted)) == 11
+    # the dead sender's alert is due again once its claim lapses, and goes out then
+    assert send_pending(store, settings, now=now + timedelta(seconds=60), post=slow_post).delivered == 0
+    later = send_pending(store, settings, now=now + timedelta(minutes=5), post=slow_post)
+    assert later.delivered == 1 and len(set(posted)) == 12 == len(posted)
+    assert set(store.alerts()["status"]) == {"delivered"}

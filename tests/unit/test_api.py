@@ -79,6 +79,22 @@ def test_batch_and_idempotency(client, fake_analyzer):
     assert again[1]["sentiment"] == "negative"
 
 
+def test_a_new_review_is_answered_with_exactly_what_the_store_holds(client):
+    # new reviews are answered from what was written, stored ones from a read: the two agree
+    batch = [{"id": 42, "text": "bad and broken", "product_id": "P1", "rating": 1},
+             {"id": "x2", "text": "lovely", "lang": "fr"},
+             {"id": 42, "text": "bad and broken", "product_id": "P1", "rating": 1}]
+    first = client.post("/v1/reviews", headers=W, json=batch).json()["reviews"]
+    again = client.post("/v1/reviews", headers=W, json=batch).json()["reviews"]
+    assert [x["status"] for x in first] == ["stored"] * 3
+    assert [x["status"] for x in again] == ["duplicate"] * 3
+    assert first[0]["review_id"] == "42" and first[0]["case_id"] is not None
+    assert first[1]["case_id"] is None
+    strip = lambda rows: [{k: v for k, v in r.items() if k != "status"} for r in rows]  # noqa: E731
+    assert strip(first) == strip(again)
+    assert first[0] == first[2]
+
+
 def test_bad_requests_get_clear_4xx(client):
     bad = client.post("/v1/reviews", headers={**W, "Content-Type": "application/json"},
                       content=b"{not json")

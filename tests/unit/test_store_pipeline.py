@@ -258,3 +258,29 @@ def test_facts_snapshot_follows_new_and_edited_reviews(tmp_path, fake_analyzer):
     assert store.facts().height == 6
     snapshot.unlink()
     assert store.facts().height == 6 and snapshot.exists()
+
+
+def test_a_review_another_process_stores_meanwhile_counts_as_already_stored(
+        batch, fake_analyzer, any_db_url, monkeypatch):
+    # two writers (an API worker and `monitor watch`) score the same review at once: the one
+    # that inserts second looked before the other's insert; its insert conflicts, is retried,
+    # and counts the review as stored, with one case and no error
+    from monitor.batch import store_rows
+
+    store = Store(any_db_url)
+    rows = store_rows(score_frame(batch, fake_analyzer), "t")
+    assert store.add_scored(rows[:2], "t", CasePolicy()).added == 2
+    real = store.existing_keys
+    looks = []
+
+    def stale_first_look(keys):
+        keys = list(keys)
+        looks.append(keys)
+        return set() if len(looks) == 1 else real(keys)  # the first look predates the insert
+
+    monkeypatch.setattr(store, "existing_keys", stale_first_look)
+    again = store.add_scored(rows, "t", CasePolicy())
+    assert len(looks) == 2
+    assert (again.added, again.already_stored) == (len(rows) - 2, 2)
+    assert set(again.inserted) == {r["review_key"] for r in rows[2:]}
+    assert store.cases().height == len({r["review_key"] for r in rows if r["needs_response"]})
