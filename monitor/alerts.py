@@ -197,7 +197,11 @@ def send_pending(store: Store, settings: AlertSettings | None = None, *,
     now = now or datetime.now(timezone.utc).replace(tzinfo=None)
     summary = SendSummary()
     for alert in store.due_alerts(now):
-        if not store.claim_alert(alert.id, now):
+        # held for as long as one attempt may take from now (the timeout applies per socket
+        # operation, hence twice it); a sender that dies holding it delays the alert that much
+        started = max(now, datetime.now(timezone.utc).replace(tzinfo=None))
+        if not store.claim_alert(alert.id, now, started + timedelta(
+                seconds=2 * settings.timeout_s + 5)):
             continue  # another sender took it a moment ago
         try:
             deliver_one(alert, settings, post)

@@ -751,18 +751,18 @@ class Store:
             s.expunge_all()
             return list(rows)
 
-    def claim_alert(self, alert_id: int, now: datetime, lease_s: float = 120.0) -> bool:
-        """Take a due pending alert for one delivery attempt: True for exactly one of several
-        senders (API worker processes, `monitor serve-alerts`) trying at once. The claim moves
-        its next attempt `lease_s` ahead, so a sender that dies mid-attempt delays the alert,
-        never loses it."""
+    def claim_alert(self, alert_id: int, now: datetime, hold_until: datetime) -> bool:
+        """Take a pending alert due at `now` for one delivery attempt: True for exactly one of
+        several senders (`monitor serve`, `monitor serve-alerts`) trying at once. The claim moves
+        its next attempt to `hold_until`, so a sender that dies mid-attempt delays the alert
+        until then, never loses it."""
         from sqlalchemy import update
 
         with Session(self.engine) as s, s.begin():
             done = s.execute(update(AlertRow)
                              .where(AlertRow.id == alert_id, AlertRow.status == "pending",
                                     AlertRow.next_attempt_at <= now)
-                             .values(next_attempt_at=now + timedelta(seconds=lease_s)))
+                             .values(next_attempt_at=hold_until))
             return done.rowcount == 1
 
     def record_delivery(self, alert_id: int, *, delivered: bool, now: datetime, error: str = "",

@@ -1,5 +1,6 @@
-"""A sender killed in the middle of a delivery loses nothing: restart delivers every alert, and
-the receiver, deduplicating on the idempotency key, processes each exactly once."""
+"""A sender killed in the middle of a delivery loses nothing: a restart delivers every alert (the
+one the dead sender held once its claim lapses), and the receiver, deduplicating on the
+idempotency key, processes each exactly once."""
 
 import os
 import signal
@@ -38,7 +39,7 @@ def test_kill_mid_delivery_then_restart(tmp_path, fake_analyzer, httpserver):
 
     httpserver.expect_request("/hook").respond_with_handler(handler)
     env = {**os.environ, "MONITOR_WEBHOOK_URL": httpserver.url_for("/hook"),
-           "MONITOR_ALERT_TIMEOUT_S": "30"}
+           "MONITOR_ALERT_TIMEOUT_S": "8"}  # outlasts the handler's sleep; claims held 21 s
     cmd = [sys.executable, "-m", "monitor.cli", "alerts", "send", "--db", db]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
@@ -48,8 +49,12 @@ def test_kill_mid_delivery_then_restart(tmp_path, fake_analyzer, httpserver):
 
     status = Store(db).alerts()
     assert set(status["status"]) == {"pending"}  # nothing was marked delivered without an answer
+    killed_at = time.monotonic()
     again = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
-    assert "5 delivered" in again.stderr, again.stderr
+    assert "4 delivered" in again.stderr, again.stderr  # not the one the dead sender holds
+    time.sleep(max(0.0, killed_at + 22 - time.monotonic()))  # its claim (2 x 8 + 5 s) lapses
+    last = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+    assert "1 delivered" in last.stderr, last.stderr
     assert set(Store(db).alerts()["status"]) == {"delivered"}
     # the interrupted alert was sent twice; the receiver drops the repeat by its key
     assert len(seen) == 6 and len(set(seen)) == 5

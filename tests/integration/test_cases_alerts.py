@@ -541,7 +541,9 @@ def test_two_senders_at_once_deliver_each_alert_once_and_a_dead_sender_loses_non
     now = datetime(2030, 1, 1)
     # a sender that claims an alert and dies before delivering it
     dead_claim = store.due_alerts(now)[0].id
-    assert store.claim_alert(dead_claim, now) and not store.claim_alert(dead_claim, now)
+    held = now + timedelta(seconds=25)  # what send_pending holds for: 2 x timeout + 5 s
+    assert store.claim_alert(dead_claim, now, held)
+    assert not store.claim_alert(dead_claim, now, held)
     senders = [threading.Thread(target=send_pending, args=(store, settings),
                                 kwargs={"now": now, "post": slow_post}) for _ in range(2)]
     for t in senders:
@@ -550,7 +552,8 @@ def test_two_senders_at_once_deliver_each_alert_once_and_a_dead_sender_loses_non
         t.join(timeout=60)
     assert len(posted) == 11 and len(set(posted)) == 11
     # the dead sender's alert is due again once its claim lapses, and goes out then
-    assert send_pending(store, settings, now=now + timedelta(seconds=60), post=slow_post).delivered == 0
-    later = send_pending(store, settings, now=now + timedelta(minutes=5), post=slow_post)
+    # (held for twice the delivery timeout + 5 s: 25 s with the default 10 s timeout)
+    assert send_pending(store, settings, now=now + timedelta(seconds=20), post=slow_post).delivered == 0
+    later = send_pending(store, settings, now=now + timedelta(seconds=26), post=slow_post)
     assert later.delivered == 1 and len(set(posted)) == 12 == len(posted)
     assert set(store.alerts()["status"]) == {"delivered"}
