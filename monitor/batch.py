@@ -381,14 +381,16 @@ class FileIngestSummary:
 def ingest_file(path: str | Path, analyzer: Analyzer | Callable[[], Analyzer], store: Store,
                 model_version: str, *, policy: CasePolicy | None = None,
                 text_column: str | None = None, name: str | None = None,
-                on_rows: Callable[[int], None] | None = None) -> FileIngestSummary:
+                on_rows: Callable[[int], None] | None = None,
+                chunk_rows: int = INGEST_CHUNK_ROWS) -> FileIngestSummary:
     """Score and store one review file, one transaction per chunk: a big file neither sits in
     memory nor holds the database's write lock for minutes, and a rerun after a crash skips
-    what is stored. `name` is how the summary names the file; `on_rows(n)` follows progress."""
+    what is stored. `name` is how the summary names the file; `on_rows(n)` follows progress
+    (called after each chunk of `chunk_rows` is stored)."""
     from .ingest import iter_reviews
 
     total = FileIngestSummary(name or str(path))
-    for batch in iter_reviews(path, chunk_rows=INGEST_CHUNK_ROWS, text_column=text_column):
+    for batch in iter_reviews(path, chunk_rows=chunk_rows, text_column=text_column):
         summary = ingest_batch(batch, analyzer, store, model_version, progress=False,
                                policy=policy)
         r = summary.result

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+import time
 from pathlib import Path
 
 import streamlit as st
@@ -12,6 +13,8 @@ from monitor.cases import CasePolicy
 from monitor.ingest import SUPPORTED, IngestError
 from monitor.store import StoreError
 from pages.common import get_analyzer, get_store, page_gate, settings
+
+IMPORT_CHUNK_ROWS = 500
 
 page_gate()
 st.title("Import reviews")
@@ -39,14 +42,30 @@ if uploads and st.button("Import", type="primary"):
             # the file keeps its name (its extension says how to read it), in a folder of its own
             path = Path(tmp) / Path(upload.name).name
             path.write_bytes(upload.getvalue())
+            progress = st.empty()
+            done, started = [0], time.monotonic()  # reviews stored so far (set by the callback)
+
+            def show_progress(rows: int, name: str = upload.name) -> None:
+                done[0] += rows
+                rate = done[0] / max(time.monotonic() - started, 1e-9)
+                progress.caption(f"{name}: {done[0]:,} reviews scored and stored "
+                                 f"({rate:.0f}/s)…")
+
             try:
                 with st.spinner(f"Scoring {upload.name}…"):
+                    # chunks of 500: a stored chunk is never lost, and the count moves every
+                    # few seconds instead of once a minute
                     summary = ingest_file(path, get_analyzer, store, version,
                                           policy=policy, text_column=text_column,
-                                          name=upload.name)
+                                          name=upload.name, on_rows=show_progress,
+                                          chunk_rows=IMPORT_CHUNK_ROWS)
             except (IngestError, StoreError, ValueError) as exc:
-                st.error(str(exc).replace(str(path), upload.name))
+                progress.empty()
+                kept = (f" ({done[0]:,} reviews before that were stored; importing the fixed "
+                        "file again adds only the rest)") if done[0] else ""
+                st.error(str(exc).replace(str(path), upload.name) + kept)
                 continue
+            progress.empty()
             st.success(summary.line())
             imported += summary.added + summary.edited
     if imported:

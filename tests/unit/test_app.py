@@ -382,3 +382,37 @@ def test_an_imported_damage_complaint_alerts_the_team_from_the_page(sqlite_url, 
         assert json.loads(httpserver.log[0][0].data)["category"] == "damage"
     finally:
         st.cache_resource.clear()
+
+
+def test_an_import_that_fails_part_way_says_what_was_kept(sqlite_url, monkeypatch, fake_analyzer):
+    # a file that breaks after its first chunk: the chunks before it stay stored, and the
+    # message says so (re-importing the fixed file adds only the rest)
+    import streamlit as st
+
+    import monitor.ingest
+    import monitor.scoring
+    from monitor.ingest import IngestError
+
+    real_iter = monitor.ingest.iter_reviews
+
+    def breaks_after_the_first_chunk(path, **kwargs):
+        yield next(real_iter(path, **kwargs))
+        raise IngestError(f"{path}: line 501 is not valid UTF-8")
+
+    monkeypatch.setenv("MONITOR_DB_URL", sqlite_url)
+    monkeypatch.setattr(monitor.scoring, "create_analyzer", lambda: fake_analyzer)
+    monkeypatch.setattr(monitor.ingest, "iter_reviews", breaks_after_the_first_chunk)
+    st.cache_resource.clear()
+    try:
+        at = AppTest.from_file(APP, default_timeout=60).run()
+        at.switch_page("pages/importer.py").run()
+        at.file_uploader[0].set_value(("big.csv", b"id,text\nb1,bad fit\nb2,fine\n",
+                                       "text/csv")).run()
+        next(b for b in at.button if b.label == "Import").click().run()
+        assert not at.exception and not at.success
+        assert [e.value for e in at.error] == [
+            "big.csv: line 501 is not valid UTF-8 (2 reviews before that were stored; "
+            "importing the fixed file again adds only the rest)"]
+        assert Store(sqlite_url).count() == 2
+    finally:
+        st.cache_resource.clear()

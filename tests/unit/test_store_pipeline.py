@@ -284,3 +284,18 @@ def test_a_review_another_process_stores_meanwhile_counts_as_already_stored(
     assert (again.added, again.already_stored) == (len(rows) - 2, 2)
     assert set(again.inserted) == {r["review_key"] for r in rows[2:]}
     assert store.cases().height == len({r["review_key"] for r in rows if r["needs_response"]})
+
+
+def test_a_file_is_stored_chunk_by_chunk_with_progress(tmp_path, fake_analyzer, any_db_url):
+    from monitor.batch import ingest_file
+
+    path = tmp_path / "reviews.csv"
+    path.write_text(CSV)
+    store, seen = Store(any_db_url), []
+    summary = ingest_file(path, fake_analyzer, store, "t", policy=CasePolicy(),
+                          on_rows=seen.append, chunk_rows=2, name="export.csv")
+    assert seen == [2, 2]  # chunks of 2 usable reviews (the one without text is rejected)
+    assert (summary.added, summary.rejected, summary.cases_opened) == (4, 1, 2)
+    assert summary.line().startswith("export.csv: 4 added")
+    again = ingest_file(path, fake_analyzer, store, "t", policy=CasePolicy(), chunk_rows=3)
+    assert (again.added, again.already_stored, again.cases_opened) == (0, 4, 0)
