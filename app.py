@@ -6,16 +6,16 @@
 import streamlit as st
 
 from monitor.settings import load_config_file
-from pages.common import login_gate
+from views.common import login_gate
 
 st.set_page_config(page_title="review-monitor", layout="wide")
 load_config_file()
 if login_gate(notice=False) is None:  # each page repeats the check and shows the notice
     st.stop()
 navigation = st.navigation([
-    st.Page("pages/queue.py", title="Needs response", default=True),
-    st.Page("pages/overview.py", title="Overview", url_path="overview"),
-    st.Page("pages/product.py", title="Product", url_path="product"),
-    st.Page("pages/importer.py", title="Import reviews", url_path="import"),
+    st.Page("views/queue.py", title="Needs response", default=True),
+    st.Page("views/overview.py", title="Overview", url_path="overview"),
+    st.Page("views/product.py", title="Product", url_path="product"),
+    st.Page("views/importer.py", title="Import reviews", url_path="import"),
 ])
 navigation.run()

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # the pages import `pages.common`, as under `streamlit run app.py`
+sys.path.insert(0, str(ROOT))  # the pages import `views.common`, as under `streamlit run app.py`
 
 
 def build(db: Path, reviews: int, products: int = 2000, chunk: int = 50_000) -> None:
@@ -164,7 +164,7 @@ def main(argv: list[str] | None = None) -> None:
     results = {"date": time.strftime("%Y-%m-%d"), "cpus": os.cpu_count(),
                "machine": platform.machine(), "reviews": args.reviews,
                "facts_snapshot_first_build_s": round(snapshot_s, 1), "pages": {}}
-    for page in ("pages/queue.py", "pages/overview.py", "pages/product.py"):
+    for page in ("views/queue.py", "views/overview.py", "views/product.py"):
         st.cache_data.clear()
         st.cache_resource.clear()
         cold, ok = time_page(page)

@@ -177,18 +177,32 @@ def period_kpis(reviews: pl.DataFrame, *, days: int = 7, now=None) -> dict[str, 
     prev = dated.filter((pl.col("date") <= now - timedelta(days=days))
                         & (pl.col("date") > now - timedelta(days=2 * days)))
 
-    def figures(f: pl.DataFrame) -> dict[str, float]:
-        if f.is_empty():
-            return {"reviews": 0, "negative_share": 0.0, "stars_pred": 0.0, "needs_response": 0,
-                    "severe": 0}
-        return {"reviews": f.height,
-                "negative_share": float((f["sentiment"] == "negative").mean()),
-                "stars_pred": float(f["stars_pred"].mean()),
-                "needs_response": int(f["needs_response"].sum()),
-                "severe": int(f["severity"].is_not_null().sum())}
-
-    a, b = figures(cur), figures(prev)
+    a, b = headline_figures(cur), headline_figures(prev)
     return {k: (a[k], b[k]) for k in a}
+
+
+COMPLAINT_LEVELS = {1: "L1 counterfeit", 2: "L2 damage", 3: "L3 delay"}
+
+
+def complaint_levels(reviews: pl.DataFrame) -> pl.DataFrame:
+    """Complaints per severity level over every row of `reviews`: level (label), complaints."""
+    return pl.DataFrame({"level": list(COMPLAINT_LEVELS.values()),
+                         "complaints": [int((reviews["severity"] == n).sum())
+                                        for n in COMPLAINT_LEVELS]},
+                        schema={"level": pl.String, "complaints": pl.Int64})
+
+
+def headline_figures(reviews: pl.DataFrame) -> dict[str, float]:
+    """Volume, negative share, mean predicted stars, reviews needing a response and complaints
+    with a severity level, over every row of `reviews` (dated or not)."""
+    if reviews.is_empty():
+        return {"reviews": 0, "negative_share": 0.0, "stars_pred": 0.0, "needs_response": 0,
+                "severe": 0}
+    return {"reviews": reviews.height,
+            "negative_share": float((reviews["sentiment"] == "negative").mean()),
+            "stars_pred": float(reviews["stars_pred"].mean()),
+            "needs_response": int(reviews["needs_response"].sum()),
+            "severe": int(reviews["severity"].is_not_null().sum())}
 
 
 def mismatches(reviews: pl.DataFrame, *, min_confidence: float = 0.7) -> pl.DataFrame:

@@ -87,3 +87,23 @@ def test_dashboard_shows_the_queue_in_a_browser(dashboard, tmp_path):
             assert colours is None or len(colours) > 50  # a rendered page, not a blank one
         finally:
             browser.close()
+
+
+def test_a_link_to_a_page_opens_with_the_dashboards_own_navigation(dashboard):
+    # a bookmark or a shared link to /overview as the first visit: the sidebar lists the four
+    # pages by title (Streamlit once listed the page folder's files, helpers included, here)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(dashboard + "overview")
+            page.get_by_text("Negative share per week").wait_for(timeout=45_000)
+            links = page.locator('[data-testid="stSidebarNav"] a')
+            assert [t.strip() for t in links.all_inner_texts()] == [
+                "Needs response", "Overview", "Product", "Import reviews"]
+        finally:
+            browser.close()

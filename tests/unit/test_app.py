@@ -144,8 +144,47 @@ def test_reviews_without_product_ids_still_show(tmp_path, sqlite_url, monkeypatc
     monkeypatch.setenv("MONITOR_DB_URL", sqlite_url)
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert list(at.dataframe[0].value["category"]) == ["damage"]
-    at.switch_page("pages/product.py").run()
+    at.switch_page("views/product.py").run()
     assert "no product id" in at.info[0].value
+
+
+def test_overview_of_reviews_without_dates_says_so_and_still_counts(tmp_path, sqlite_url,
+                                                                    monkeypatch, fake_analyzer):
+    # a research set or a scraped listing: no date column, no product or marketplace
+    (tmp_path / "n.csv").write_text("text,rating\nbad and broken,1\nbad fit,2\nlovely,5\n")
+    ingest_batch(read_reviews(tmp_path / "n.csv"), fake_analyzer, Store(sqlite_url), "t",
+                 policy=CasePolicy())
+    monkeypatch.setenv("MONITOR_DB_URL", sqlite_url)
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page("views/overview.py").run()
+    assert not at.exception
+    assert at.info[0].value.startswith("The 3 stored reviews carry no date")
+    metrics = {m.label: m.value for m in at.metric}
+    assert (metrics["Reviews"], metrics["Negative share"], metrics["Severe complaints"]) == (
+        "3", "67%", "1")
+    headings = [h.value for h in at.subheader]
+    assert "Complaints by level" in headings and "Negative share per week" not in headings
+    markets = next(d.value for d in at.dataframe if "marketplace" in d.value.columns)
+    assert list(markets["marketplace"]) == ["(not given)"]
+
+
+def test_queue_and_product_pages_of_reviews_without_dates(tmp_path, sqlite_url, monkeypatch,
+                                                          fake_analyzer):
+    (tmp_path / "n.csv").write_text("text,rating,sku\nbad and broken,1,S1\nlovely,5,S1\n")
+    ingest_batch(read_reviews(tmp_path / "n.csv"), fake_analyzer, Store(sqlite_url), "t",
+                 policy=CasePolicy())
+    monkeypatch.setenv("MONITOR_DB_URL", sqlite_url)
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    assert any("carry no date" in c.value for c in at.caption)
+    assert not at.get("vega_lite_chart")  # no empty chart over no weeks
+    header = next(c.value for c in at.caption if "predicted" in c.value)
+    assert header.startswith("review · ") and "1★ given" in header and "· ·" not in header
+    at.switch_page("views/product.py").run()
+    assert not at.exception
+    assert any(c.value.startswith("This product's 2 reviews carry no date") for c in at.caption)
+    assert "Negative reviews" in [h.value for h in at.subheader]
+    assert {m.label: m.value for m in at.metric}["Reviews"] == "2"
 
 
 def test_product_filter_narrows_the_queue(stored):
@@ -167,7 +206,7 @@ def test_spikes_are_listed(tmp_path, fake_analyzer, sqlite_url, monkeypatch):
 
 def test_overview_page(stored):
     at = AppTest.from_file(APP, default_timeout=60).run()
-    at.switch_page("pages/overview.py").run()
+    at.switch_page("views/overview.py").run()
     assert not at.exception
     assert at.title[0].value == "Overview"
     labels = [m.label for m in at.metric]
@@ -175,6 +214,7 @@ def test_overview_page(stored):
                       "Severe complaints", "Cases opened (8 weeks)", "Response rate",
                       "Median time to first response"]
     assert len(at.get("vega_lite_chart")) == 2
+    assert not at.info  # every review is dated: nothing to explain
     assert "Resolution rate" in [h.value for h in at.subheader]
     assert {m.label: m.value for m in at.metric}["Response rate"] == "0%"
 
@@ -187,14 +227,14 @@ def test_overview_page(stored):
 
     st.cache_data.clear()  # as after the cached minute has passed
     at = AppTest.from_file(APP, default_timeout=60).run()
-    at.switch_page("pages/overview.py").run()
+    at.switch_page("views/overview.py").run()
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Response rate"] == "50%" and metrics["Median time to first response"] != "—"
     # resolving it plans two follow-ups, which the page then counts
     store.transition_case(case["case_id"], "resolved", actor="ann", expected_version=v + 1)
     st.cache_data.clear()
     at = AppTest.from_file(APP, default_timeout=60).run()
-    at.switch_page("pages/overview.py").run()
+    at.switch_page("views/overview.py").run()
     table = next(d.value for d in at.dataframe if "sent_on_time" in d.value.columns)
     assert sorted(table["kind"]) == ["improvement_report", "try_again"]
     assert list(table["planned"]) == [1, 1] and list(table["overdue"]) == [0, 0]
@@ -202,7 +242,7 @@ def test_overview_page(stored):
 
 def test_product_page_with_mismatch_and_literal_text(stored):
     at = AppTest.from_file(APP, default_timeout=60).run()
-    at.switch_page("pages/product.py").run()
+    at.switch_page("views/product.py").run()
     assert not at.exception and at.title[0].value == "Product"
     at.selectbox[0].set_value("P2").run()
     assert at.metric[0].value == "2"
@@ -251,7 +291,7 @@ def test_product_themes_button(stored, monkeypatch):
     fake = types.SimpleNamespace(encoder=types.SimpleNamespace(embed=embed))
     monkeypatch.setattr(monitor.scoring, "create_analyzer", lambda: fake)
     at = AppTest.from_file(APP, default_timeout=60).run()
-    at.switch_page("pages/product.py").run()
+    at.switch_page("views/product.py").run()
     at.button(key="themes").click().run()
     assert not at.exception
     table = next(d.value for d in at.dataframe if "theme" in d.value.columns)
@@ -298,7 +338,7 @@ def test_product_themes_say_what_to_fix_when_the_model_cannot_load(stored, monke
     st.cache_resource.clear()  # an analyzer another test cached would hide the failure
     monkeypatch.setenv("MONITOR_STAR_MODEL", str(tmp_path / "missing.safetensors"))
     at = AppTest.from_file(APP, default_timeout=60).run()
-    at.switch_page("pages/product.py").run()
+    at.switch_page("views/product.py").run()
     at.button(key="themes").click().run()
     assert not at.exception
     assert any("no star model at" in e.value and "MONITOR_STAR_MODEL" in e.value
@@ -336,7 +376,7 @@ def test_import_page_stores_uploaded_exports_and_names_a_bad_one(tmp_path, sqlit
     try:
         at = AppTest.from_file(APP, default_timeout=60).run()
         assert "Import reviews" in at.info[0].value  # the empty store points here
-        at.switch_page("pages/importer.py").run()
+        at.switch_page("views/importer.py").run()
         at.file_uploader[0].set_value(files).run()
         next(b for b in at.button if b.label == "Import").click().run()
         assert not at.exception
@@ -352,7 +392,7 @@ def test_import_page_stores_uploaded_exports_and_names_a_bad_one(tmp_path, sqlit
         next(b for b in at.button if b.label == "Import").click().run()  # the same exports
         assert at.success[0].value.startswith("aliexpress.xlsx: 0 added, 2 already stored")
         assert Store(sqlite_url).count() == 4
-        at.switch_page("pages/queue.py").run()  # the queue shows the new cases at once
+        at.switch_page("views/queue.py").run()  # the queue shows the new cases at once
         assert {m.label: m.value for m in at.metric}["Need a response"] == "2"
     finally:
         st.cache_resource.clear()
@@ -373,7 +413,7 @@ def test_an_imported_damage_complaint_alerts_the_team_from_the_page(sqlite_url, 
     st.cache_resource.clear()
     try:
         at = AppTest.from_file(APP, default_timeout=60).run()
-        at.switch_page("pages/importer.py").run()
+        at.switch_page("views/importer.py").run()
         at.file_uploader[0].set_value(("r.csv", b"id,text\nd1,bad and broken\n", "text/csv")).run()
         next(b for b in at.button if b.label == "Import").click().run()
         assert not at.exception
@@ -405,7 +445,7 @@ def test_an_import_that_fails_part_way_says_what_was_kept(sqlite_url, monkeypatc
     st.cache_resource.clear()
     try:
         at = AppTest.from_file(APP, default_timeout=60).run()
-        at.switch_page("pages/importer.py").run()
+        at.switch_page("views/importer.py").run()
         at.file_uploader[0].set_value(("big.csv", b"id,text\nb1,bad fit\nb2,fine\n",
                                        "text/csv")).run()
         next(b for b in at.button if b.label == "Import").click().run()

@@ -69,6 +69,21 @@ def test_period_kpis_compare_last_week_with_the_one_before():
     assert period_kpis(df.clear()) == {}
 
 
+def test_headline_figures_and_complaint_levels_count_undated_reviews_too():
+    from monitor.trends import complaint_levels, headline_figures, period_kpis
+
+    df = scored([(None, "negative", 1.5, True, 1, 1.0, 0.9),
+                 (None, "negative", 2.0, True, 3, 2.0, 0.9),
+                 (None, "positive", 4.5, False, None, 5.0, 0.9),
+                 (None, "neutral", 3.0, False, None, None, 0.6)])
+    assert period_kpis(df) == {}  # nothing to compare over time
+    assert headline_figures(df) == {"reviews": 4, "negative_share": 0.5, "stars_pred": 2.75,
+                                    "needs_response": 2, "severe": 2}
+    assert headline_figures(df.clear())["reviews"] == 0
+    assert complaint_levels(df).rows() == [("L1 counterfeit", 1), ("L2 damage", 0),
+                                           ("L3 delay", 1)]
+
+
 def test_mismatches_flag_confident_contradictions_only():
     from monitor.trends import mismatches
 

@@ -10,7 +10,7 @@ from monitor.export import to_csv_bytes
 from monitor.themes import improvement_report
 from monitor.trends import mismatches, period_trends
 from monitor.auth import can
-from pages.common import (empty_store_message, get_analyzer, get_store, load_reviews, page_gate,
+from views.common import (empty_store_message, get_analyzer, get_store, load_reviews, page_gate,
                           role, settings)
 
 st.title("Product")
@@ -35,12 +35,21 @@ cols[2].metric("Predicted stars", f"{reviews['stars_pred'].mean():.2f}")
 cols[3].metric("Severe complaints", int(reviews["severity"].is_not_null().sum()))
 
 st.subheader("Weekly volume and negative share")
-base = alt.Chart(weekly.to_pandas()).encode(x=alt.X("period:T", title=None))
-st.altair_chart(alt.layer(
-    base.mark_bar(opacity=0.35).encode(y=alt.Y("reviews:Q", title="reviews")),
-    base.mark_line(point=True, color="#b2182b").encode(
-        y=alt.Y("negative_share:Q", title="negative share", axis=alt.Axis(format="%"))),
-).resolve_scale(y="independent"), width="stretch")
+undated = int(reviews["date"].is_null().sum())
+if weekly.is_empty():
+    st.caption(f"This product's {reviews.height:,} reviews carry no date, so there is nothing to "
+               "show per week: import files with a date column (date, created_at, review_date, "
+               "...) to follow it over time.")
+else:
+    if undated:
+        st.caption(f"{undated:,} of its {reviews.height:,} reviews carry no date and are left "
+                   "out of this chart.")
+    base = alt.Chart(weekly.to_pandas()).encode(x=alt.X("period:T", title=None))
+    st.altair_chart(alt.layer(
+        base.mark_bar(opacity=0.35).encode(y=alt.Y("reviews:Q", title="reviews")),
+        base.mark_line(point=True, color="#b2182b").encode(
+            y=alt.Y("negative_share:Q", title="negative share", axis=alt.Axis(format="%"))),
+    ).resolve_scale(y="independent"), width="stretch")
 
 st.subheader("Complaints by category")
 by_cat = (reviews.filter(pl.col("category").is_in(["counterfeit", "damage", "delay", "other"]))
@@ -55,7 +64,7 @@ else:
     st.dataframe(mismatch.select("date", "rating", "sentiment", "confidence", "lang", "text"),
                  hide_index=True, width="stretch")
 
-st.subheader("Recent negative reviews")
+st.subheader("Recent negative reviews" if undated < reviews.height else "Negative reviews")
 negatives = reviews.filter(pl.col("sentiment") == "negative").sort("date", descending=True,
                                                                    nulls_last=True)
 for row in negatives.head(5).iter_rows(named=True):

@@ -12,7 +12,7 @@ from monitor.batch import ingest_file
 from monitor.cases import CasePolicy
 from monitor.ingest import SUPPORTED, IngestError
 from monitor.store import StoreError
-from pages.common import get_analyzer, get_store, page_gate, settings
+from views.common import get_analyzer, get_store, page_gate, settings
 
 IMPORT_CHUNK_ROWS = 500
 

@@ -18,7 +18,7 @@ from monitor.settings import Settings, redact_url
 from monitor.store import StoreError
 from monitor.trends import detect_spikes, negative_share
 from monitor.auth import can
-from pages.common import (CATEGORIES, SEVERITY_NAMES, empty_store_message, get_store, load_alerts,
+from views.common import (CATEGORIES, SEVERITY_NAMES, empty_store_message, get_store, load_alerts,
                           load_cases, load_counts, load_facts, load_products, load_queue, page_gate,
                           role, top_products)
 
@@ -33,8 +33,10 @@ def render_reply(queue: pl.DataFrame, contact: str, unsure_below: float,
     review = rows[choice]
     left, right = st.columns(2)
     with left:
-        st.caption(f"{review['channel']} · {review['marketplace'] or ''} · {review['lang']} · "
-                   f"{review['rating'] or '?'}★ given · {review['stars_pred']:.1f}★ predicted")
+        given = f"{review['rating']:g}★ given" if review["rating"] is not None else "no rating"
+        st.caption(" · ".join(part for part in (
+            review["channel"], review["marketplace"], review["lang"], given,
+            f"{review['stars_pred']:.1f}★ predicted") if part))
         if review["confidence"] is not None and review["confidence"] < unsure_below:
             st.warning(f"The model is unsure of this review (confidence {review['confidence']:.2f}):"
                        " read it yourself before replying.")
@@ -212,13 +214,17 @@ def main() -> None:
             "trailing_std": None, "last_7d": "last 7 days", "rule": "rule"})
 
     st.subheader("Weekly negative share per product")
-    st.caption("The last 26 weeks of reviews; the Overview page shows the whole history.")
     weekly = negative_share(reviews, every="1w")
-    if weekly["product_id"].n_unique() > 10:
-        st.caption("The 10 products with the most negative reviews; pick products in the "
-                   "sidebar to see others.")
-        weekly = top_products(weekly)
-    render_weekly(weekly)
+    if weekly.is_empty():
+        st.caption("These reviews carry no date, so there is nothing to show per week: import "
+                   "files with a date column (date, created_at, review_date, ...).")
+    else:
+        st.caption("The last 26 weeks of reviews; the Overview page shows the whole history.")
+        if weekly["product_id"].n_unique() > 10:
+            st.caption("The 10 products with the most negative reviews; pick products in the "
+                       "sidebar to see others.")
+            weekly = top_products(weekly)
+        render_weekly(weekly)
     render_alerts(settings.db_url)
 
 

@@ -6,8 +6,9 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from monitor.trends import follow_up_summary, period_kpis, period_trends, response_trends
-from pages.common import (empty_store_message, get_store, load_cases, load_facts, page_gate,
+from monitor.trends import (COMPLAINT_LEVELS, complaint_levels, follow_up_summary,
+                            headline_figures, period_kpis, period_trends, response_trends)
+from views.common import (empty_store_message, get_store, load_cases, load_facts, page_gate,
                           settings, top_products)
 
 st.title("Overview")
@@ -17,44 +18,64 @@ if reviews.is_empty():
     empty_store_message()
     st.stop()
 
+LABELS = {"reviews": ("Reviews", "{:.0f}", "normal"),
+          "negative_share": ("Negative share", "{:.0%}", "inverse"),
+          "stars_pred": ("Predicted stars", "{:.2f}", "normal"),
+          "needs_response": ("Need a response", "{:.0f}", "inverse"),
+          "severe": ("Severe complaints", "{:.0f}", "inverse")}
+undated = int(reviews["date"].is_null().sum())
 kpis = period_kpis(reviews)
 if kpis:
     st.caption(f"Last 7 days up to {reviews['date'].max():%Y-%m-%d}, against the 7 days before.")
-    cols = st.columns(5)
-    labels = {"reviews": ("Reviews", "{:.0f}", "normal"),
-              "negative_share": ("Negative share", "{:.0%}", "inverse"),
-              "stars_pred": ("Predicted stars", "{:.2f}", "normal"),
-              "needs_response": ("Need a response", "{:.0f}", "inverse"),
-              "severe": ("Severe complaints", "{:.0f}", "inverse")}
-    for col, (key, (label, fmt, color)) in zip(cols, labels.items()):
+    for col, (key, (label, fmt, color)) in zip(st.columns(5), LABELS.items()):
         cur, prev = kpis[key]
         delta = cur - prev
         col.metric(label, fmt.format(cur), (fmt.format(delta) if key != "negative_share"
                                             else f"{delta * 100:+.1f} pts"), delta_color=color)
+    if undated:
+        st.caption(f"{undated:,} of {reviews.height:,} stored reviews carry no date: they are "
+                   "left out of the figures and charts over time.")
+else:
+    # exports without a date column (scraped listings, research sets) still get their figures
+    st.info(f"The {reviews.height:,} stored reviews carry no date, so nothing here is shown over "
+            "time: import files with a date column (date, created_at, review_date, ...) to see "
+            "weeks and changes. Figures over all of them:")
+    for col, (key, (label, fmt, _)) in zip(st.columns(5), LABELS.items()):
+        col.metric(label, fmt.format(headline_figures(reviews)[key]))
 
-weekly = period_trends(reviews, by="product", every="1w")
-st.subheader("Negative share per week")
-if weekly["product_id"].n_unique() > 10:
-    st.caption("The 10 products with the most negative reviews; the Product page shows any one.")
-    weekly = top_products(weekly)
-st.altair_chart(alt.Chart(weekly.to_pandas()).mark_line(point=True).encode(
-    x=alt.X("period:T", title=None),
-    y=alt.Y("negative_share:Q", title="negative share", axis=alt.Axis(format="%")),
-    color=alt.Color("product_id:N", title="product"),
-    tooltip=["product_id", alt.Tooltip("period:T", title="week of"), "reviews",
-             alt.Tooltip("negative_share:Q", format=".0%")]), width="stretch")
+weekly = period_trends(reviews, by="product", every="1w").with_columns(
+    pl.col("product_id").fill_null("(no product id)"))
+if kpis:
+    st.subheader("Negative share per week")
+    if weekly["product_id"].n_unique() > 10:
+        st.caption("The 10 products with the most negative reviews; the Product page shows any "
+                   "one.")
+        weekly = top_products(weekly)
+    st.altair_chart(alt.Chart(weekly.to_pandas()).mark_line(point=True).encode(
+        x=alt.X("period:T", title=None),
+        y=alt.Y("negative_share:Q", title="negative share", axis=alt.Axis(format="%")),
+        color=alt.Color("product_id:N", title="product"),
+        tooltip=["product_id", alt.Tooltip("period:T", title="week of"), "reviews",
+                 alt.Tooltip("negative_share:Q", format=".0%")]), width="stretch")
 
 left, right = st.columns(2)
 with left:
-    st.subheader("Severity mix per week")
-    sev = (weekly.group_by("period").agg(pl.col("severity_1").sum().alias("L1 counterfeit"),
-                                         pl.col("severity_2").sum().alias("L2 damage"),
-                                         pl.col("severity_3").sum().alias("L3 delay"))
-           .unpivot(index="period", variable_name="level", value_name="complaints"))
-    st.altair_chart(alt.Chart(sev.to_pandas()).mark_bar().encode(
-        x=alt.X("period:T", title=None), y=alt.Y("complaints:Q", stack=True),
-        color=alt.Color("level:N", scale=alt.Scale(range=["#b2182b", "#ef8a62", "#fddbc7"]))),
-        width="stretch")
+    levels = {f"severity_{n}": label for n, label in COMPLAINT_LEVELS.items()}
+    colors = alt.Scale(range=["#b2182b", "#ef8a62", "#fddbc7"])
+    if kpis:
+        st.subheader("Severity mix per week")
+        sev = (weekly.group_by("period").agg(pl.col(c).sum().alias(name)
+                                             for c, name in levels.items())
+               .unpivot(index="period", variable_name="level", value_name="complaints"))
+        st.altair_chart(alt.Chart(sev.to_pandas()).mark_bar().encode(
+            x=alt.X("period:T", title=None), y=alt.Y("complaints:Q", stack=True),
+            color=alt.Color("level:N", scale=colors)), width="stretch")
+    else:
+        st.subheader("Complaints by level")
+        sev = complaint_levels(reviews)
+        st.altair_chart(alt.Chart(sev.to_pandas()).mark_bar().encode(
+            x=alt.X("level:N", title=None, sort=None), y=alt.Y("complaints:Q"),
+            color=alt.Color("level:N", scale=colors, legend=None)), width="stretch")
 with right:
     st.subheader("Languages and marketplaces")
     mix = (reviews.group_by("lang").agg(pl.len().alias("reviews"),
@@ -65,9 +86,10 @@ with right:
         "lang": "language",
         "negative_share": st.column_config.ProgressColumn("negative share", format="percent",
                                                           min_value=0.0, max_value=1.0)})
-    markets = (reviews.group_by("marketplace").agg(pl.len().alias("reviews"),
-                                                  (pl.col("sentiment") == "negative").mean()
-                                                  .alias("negative_share"))
+    markets = (reviews.with_columns(pl.col("marketplace").fill_null("(not given)"))
+               .group_by("marketplace")
+               .agg(pl.len().alias("reviews"),
+                    (pl.col("sentiment") == "negative").mean().alias("negative_share"))
                .sort("reviews", descending=True))
     st.dataframe(markets, hide_index=True, width="stretch", column_config={
         "negative_share": st.column_config.ProgressColumn("negative share", format="percent",
