@@ -382,15 +382,16 @@ def ingest_file(path: str | Path, analyzer: Analyzer | Callable[[], Analyzer], s
                 model_version: str, *, policy: CasePolicy | None = None,
                 text_column: str | None = None, name: str | None = None,
                 on_rows: Callable[[int], None] | None = None,
-                chunk_rows: int = INGEST_CHUNK_ROWS) -> FileIngestSummary:
+                chunk_rows: int | None = None) -> FileIngestSummary:
     """Score and store one review file, one transaction per chunk: a big file neither sits in
     memory nor holds the database's write lock for minutes, and a rerun after a crash skips
     what is stored. `name` is how the summary names the file; `on_rows(n)` follows progress
-    (called after each chunk of `chunk_rows` is stored)."""
+    (called after each chunk of `chunk_rows`, default INGEST_CHUNK_ROWS, is stored)."""
     from .ingest import iter_reviews
 
     total = FileIngestSummary(name or str(path))
-    for batch in iter_reviews(path, chunk_rows=chunk_rows, text_column=text_column):
+    for batch in iter_reviews(path, chunk_rows=chunk_rows or INGEST_CHUNK_ROWS,
+                              text_column=text_column):
         summary = ingest_batch(batch, analyzer, store, model_version, progress=False,
                                policy=policy)
         r = summary.result
