@@ -40,8 +40,9 @@ else:
     st.info(f"The {reviews.height:,} stored reviews carry no date, so nothing here is shown over "
             "time: import files with a date column (date, created_at, review_date, ...) to see "
             "weeks and changes. Figures over all of them:")
+    figures = headline_figures(reviews)
     for col, (key, (label, fmt, _)) in zip(st.columns(5), LABELS.items()):
-        col.metric(label, fmt.format(headline_figures(reviews)[key]))
+        col.metric(label, fmt.format(figures[key]))
 
 weekly = period_trends(reviews, by="product", every="1w").with_columns(
     pl.col("product_id").fill_null("(no product id)"))
