@@ -97,6 +97,13 @@ def load_alerts(url: str) -> pl.DataFrame:
     return get_store(url).alerts()
 
 
+def date_column_hint() -> str:
+    """What to give files so that reviews have dates: the first names ingest recognises."""
+    from monitor.ingest import COLUMN_ALIASES
+
+    return "import files with a date column (" + ", ".join(COLUMN_ALIASES["date"][:3]) + ", ...)"
+
+
 def empty_store_message() -> None:
     st.info("No reviews yet. Upload an export on the **Import reviews** page, or load files "
             "with `monitor ingest FILE.csv` (`make run` loads the bundled sample).")

@@ -8,8 +8,8 @@ import streamlit as st
 
 from monitor.trends import (COMPLAINT_LEVELS, complaint_levels, follow_up_summary,
                             headline_figures, period_kpis, period_trends, response_trends)
-from views.common import (empty_store_message, get_store, load_cases, load_facts, page_gate,
-                          settings, top_products)
+from views.common import (date_column_hint, empty_store_message, get_store, load_cases,
+                          load_facts, page_gate, settings, top_products)
 
 st.title("Overview")
 page_gate()
@@ -38,8 +38,7 @@ if kpis:
 else:
     # exports without a date column (scraped listings, research sets) still get their figures
     st.info(f"The {reviews.height:,} stored reviews carry no date, so nothing here is shown over "
-            "time: import files with a date column (date, created_at, review_date, ...) to see "
-            "weeks and changes. Figures over all of them:")
+            f"time: {date_column_hint()} to see weeks and changes. Figures over all of them:")
     figures = headline_figures(reviews)
     for col, (key, (label, fmt, _)) in zip(st.columns(5), LABELS.items()):
         col.metric(label, fmt.format(figures[key]))

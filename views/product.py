@@ -10,8 +10,8 @@ from monitor.export import to_csv_bytes
 from monitor.themes import improvement_report
 from monitor.trends import mismatches, period_trends
 from monitor.auth import can
-from views.common import (empty_store_message, get_analyzer, get_store, load_reviews, page_gate,
-                          role, settings)
+from views.common import (date_column_hint, empty_store_message, get_analyzer, get_store,
+                          load_reviews, page_gate, role, settings)
 
 st.title("Product")
 page_gate()
@@ -38,8 +38,7 @@ st.subheader("Weekly volume and negative share")
 undated = int(reviews["date"].is_null().sum())
 if weekly.is_empty():
     st.caption(f"This product's {reviews.height:,} reviews carry no date, so there is nothing to "
-               "show per week: import files with a date column (date, created_at, review_date, "
-               "...) to follow it over time.")
+               f"show per week: {date_column_hint()} to follow it over time.")
 else:
     if undated:
         st.caption(f"{undated:,} of its {reviews.height:,} reviews carry no date and are left "

@@ -18,9 +18,9 @@ from monitor.settings import Settings, redact_url
 from monitor.store import StoreError
 from monitor.trends import detect_spikes, negative_share
 from monitor.auth import can
-from views.common import (CATEGORIES, SEVERITY_NAMES, empty_store_message, get_store, load_alerts,
-                          load_cases, load_counts, load_facts, load_products, load_queue, page_gate,
-                          role, top_products)
+from views.common import (CATEGORIES, SEVERITY_NAMES, date_column_hint, empty_store_message,
+                          get_store, load_alerts, load_cases, load_counts, load_facts,
+                          load_products, load_queue, page_gate, role, top_products)
 
 def render_reply(queue: pl.DataFrame, contact: str, unsure_below: float,
                  templates: dict[str, dict[str, str]]) -> None:
@@ -216,8 +216,8 @@ def main() -> None:
     st.subheader("Weekly negative share per product")
     weekly = negative_share(reviews, every="1w")
     if weekly.is_empty():
-        st.caption("These reviews carry no date, so there is nothing to show per week: import "
-                   "files with a date column (date, created_at, review_date, ...).")
+        st.caption("These reviews carry no date, so there is nothing to show per week: "
+                   f"{date_column_hint()}.")
     else:
         st.caption("The last 26 weeks of reviews; the Overview page shows the whole history.")
         if weekly["product_id"].n_unique() > 10:
