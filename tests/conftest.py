@@ -3,6 +3,13 @@ from datetime import datetime
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# CI and users run on AVX2-only CPUs and on CPUs with bf16 instructions (AMX / AVX512-BF16),
+# where `auto` picks different number formats. The suite pins one path, the AVX2 default (fp32
+# with int8 star layers), for the shared analyzer and every CLI it starts, so no test depends on
+# the CPU it lands on; tests of another precision set theirs by name (bf16 is emulated where the
+# CPU lacks it). `MONITOR_PRECISION=bf16 MONITOR_QUANTIZE=off make test` runs it on the bf16 path.
+os.environ.setdefault("MONITOR_PRECISION", "fp32")
+os.environ.setdefault("MONITOR_QUANTIZE", "stars")
 
 import pytest  # noqa: E402
 
@@ -69,15 +76,17 @@ def fp32_analyzer():
     computations (the default on a CPU with bf16 instructions runs in bf16)."""
     from monitor.scoring import create_analyzer
 
-    old = os.environ.get("MONITOR_PRECISION")
-    os.environ["MONITOR_PRECISION"] = "fp32"
+    pinned = {"MONITOR_PRECISION": "fp32", "MONITOR_QUANTIZE": "off"}
+    old = {name: os.environ.get(name) for name in pinned}
+    os.environ.update(pinned)
     try:
         return create_analyzer(device="cpu")
     finally:
-        if old is None:
-            del os.environ["MONITOR_PRECISION"]
-        else:
-            os.environ["MONITOR_PRECISION"] = old
+        for name, value in old.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 @pytest.fixture

@@ -471,26 +471,40 @@ def test_cli_bench_reports_the_engine_it_measured(quantize, expected):
     assert out["precision"] == ("bf16" if out["cpu_has_bf16"] and expected == "off" else "fp32")
 
 
-def test_a_distilled_star_model_scores_in_one_pass(monkeypatch, tmp_path):
-    """A star model with an embedding head (models/distill_fast.py) gives stars and the severity
-    embedding from the same layers: the packaged layers never run, phrases still decide level 1,
-    and its own int8 input ranges, saved beside it, are what `auto` quantises with."""
-    import torch
-
-    from monitor.scoring import create_analyzer, encoder
-    from monitor.scoring.analyzer import TUNED_TOP_FILE, int8_calibration_beside
-    from monitor.scoring.tuned import (TunedTop, recording_activation_max,
-                                       save_activation_max)
+def _distilled_student(tmp_path):
+    """A two-layer star model with an embedding head, as models/distill_fast.py writes one."""
+    from monitor.scoring.analyzer import TUNED_TOP_FILE
+    from monitor.scoring.tuned import TunedTop
 
     shipped = TunedTop.load(TUNED_TOP_FILE)
     student = TunedTop(list(shipped.layers[:2]), start=0, temperature=1.2, embedding_head=True)
     student.head.load_state_dict(shipped.head.state_dict())
     path = tmp_path / "fast.safetensors"
     student.save(path)
+    return path
+
+
+DISTILLED_PROBES = ["This is a fake, a counterfeit copy, not the real brand.", NEGATIVE[0],
+                    POSITIVE[2]]
+
+
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_a_distilled_star_model_scores_in_one_pass(monkeypatch, tmp_path, precision):
+    """A star model with an embedding head (models/distill_fast.py) gives stars and the severity
+    embedding from the same layers: the packaged layers never run and phrases still decide
+    level 1. Run under each precision by name (bf16 is emulated on an AVX2-only CPU), never under
+    whatever this CPU's default is."""
+    import torch
+
+    from monitor.scoring import create_analyzer
+
+    path = _distilled_student(tmp_path)
     monkeypatch.setenv("MONITOR_QUANTIZE", "off")
+    monkeypatch.setenv("MONITOR_PRECISION", precision)
     engine = create_analyzer(device="cpu", tuned_path=path)
+    assert engine.encoder.precision == precision
     engine._base_layers = lambda: pytest.fail("a distilled model needs no packaged layers")
-    texts = ["This is a fake, a counterfeit copy, not the real brand.", NEGATIVE[0], POSITIVE[2]]
+    texts = DISTILLED_PROBES
     emb, star_p = engine._embed_and_stars(texts)
     batch = engine.encoder.tokenizer([engine.encoder.prepare(t) for t in texts], padding=True,
                                      return_tensors="pt")
@@ -498,17 +512,31 @@ def test_a_distilled_star_model_scores_in_one_pass(monkeypatch, tmp_path):
         h = engine.encoder.model.embeddings(input_ids=batch["input_ids"])
         pooled = engine.tuned.pooled(h, batch["attention_mask"])
         expected_p = engine.tuned.star_probabilities(h, batch["attention_mask"]).numpy()
-        expected_emb = torch.nn.functional.normalize(engine.tuned.embedding_head(pooled), dim=-1)
+        expected_emb = torch.nn.functional.normalize(
+            engine.tuned.embedding_head(pooled).float(), dim=-1)
     assert np.allclose(star_p, expected_p, atol=1e-5)
     assert np.allclose(emb, expected_emb.numpy(), atol=1e-5)
     scores = engine.score(texts)
     assert scores[0].category == "counterfeit" and scores[0].severity == 1
     assert abs(sum((scores[1].p_negative, scores[1].p_neutral, scores[1].p_positive)) - 1) < 1e-6
 
-    monkeypatch.delenv("MONITOR_QUANTIZE")
+
+def test_a_distilled_star_models_own_int8_ranges_are_what_auto_quantises_with(monkeypatch,
+                                                                                tmp_path):
+    """On the fp32 path (a CPU without bf16 instructions, stated here, not read off this CPU),
+    `auto` runs a distilled model's layers in int8 only once its own input ranges are saved
+    beside it, and then stays close to fp32."""
+    from monitor.scoring import create_analyzer, encoder
+    from monitor.scoring.analyzer import int8_calibration_beside
+    from monitor.scoring.tuned import TunedTop, recording_activation_max, save_activation_max
+
+    path = _distilled_student(tmp_path)
+    monkeypatch.delenv("MONITOR_QUANTIZE", raising=False)
     monkeypatch.delenv("MONITOR_PRECISION", raising=False)
     monkeypatch.setattr(encoder, "native_bf16", lambda: False)
-    assert create_analyzer(device="cpu", tuned_path=path).quantize == "off"  # not measured yet
+    engine = create_analyzer(device="cpu", tuned_path=path)
+    assert engine.quantize == "off" and engine.encoder.precision == "fp32"  # not measured yet
+    _, star_p = engine._embed_and_stars(DISTILLED_PROBES)
     loaded = TunedTop.load(path)
     with recording_activation_max(loaded) as maxima:
         engine.tuned = loaded
@@ -516,7 +544,7 @@ def test_a_distilled_star_model_scores_in_one_pass(monkeypatch, tmp_path):
     save_activation_max(int8_calibration_beside(path), loaded, maxima)
     fast = create_analyzer(device="cpu", tuned_path=path)
     assert fast.quantize == "stars"
-    _, int8_p = fast._embed_and_stars(texts)
+    _, int8_p = fast._embed_and_stars(DISTILLED_PROBES)
     print("int8 vs fp32 max star-probability change", np.abs(int8_p - star_p).max())
     assert np.abs(int8_p - star_p).max() < 0.1
 
