@@ -227,14 +227,16 @@ def main(argv: list[str] | None = None) -> None:
         try:
             deadline = time.monotonic() + 120
             while time.monotonic() < deadline:
-                try:
-                    http.client.HTTPConnection("127.0.0.1", port, timeout=2).request("GET",
-                                                                                    "/healthz")
-                    break
+                try:  # /readyz: 200 once the model is loaded and the database answers
+                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+                    conn.request("GET", "/readyz")
+                    if conn.getresponse().status == 200:
+                        break
                 except OSError:
-                    time.sleep(0.2)
+                    pass
+                time.sleep(0.2)
             else:
-                raise SystemExit("the API did not start within 120 s")
+                raise SystemExit("the API was not ready within 120 s")
             Client(port).post([{"id": f"warm-{i}", "text": r["text"]}
                                for i, r in enumerate(ORDINARY[:32])])  # loads the model
             rounds = []

@@ -33,8 +33,11 @@ from pydantic import (BaseModel, ConfigDict, Field, StringConstraints, TypeAdapt
 from .alerts import AlertSettings, send_pending
 from .batch import Analyzer, ingest_batch
 from .cases import CASE_STATES, CasePolicy
+from .casework import (CaseNotFoundError, ConcurrentEditError, TransitionError, case_detail,
+                       move_case)
+from .export import iso
 from .ingest import IngestError, reviews_from_records
-from .replies import draft_reply, follow_up_message, seller_templates
+from .replies import follow_up_message, reply_for, seller_templates
 from .settings import Settings, env_number
 from .store import Store
 from .trends import FREQUENCIES, GROUPINGS, period_trends
@@ -115,6 +118,37 @@ class CasesOut(BaseModel):
     cases: list[dict[str, Any]]
 
 
+class CaseEventOut(BaseModel):
+    from_state: str | None
+    to_state: str
+    actor: str
+    at: str = Field(description="ISO 8601 with offset")
+    note: str
+
+
+class CaseOut(BaseModel):
+    """One case with its history; `version` goes back in a transition to refuse stale edits."""
+
+    model_config = ConfigDict(extra="allow")
+    case_id: int
+    state: str
+    version: int
+    events: list[CaseEventOut]
+
+
+class TransitionIn(BaseModel):
+    """A move along the case workflow, e.g. a helpdesk saying it posted the public reply."""
+
+    model_config = ConfigDict(extra="forbid")
+    to: Literal[CASE_STATES] = Field(description="the new state")  # type: ignore[valid-type]
+    actor: Annotated[str, StringConstraints(min_length=1, max_length=100,
+                                            strip_whitespace=True)] = Field(
+        description="who did it (recorded in the history)")
+    note: Annotated[str, StringConstraints(max_length=2000)] = ""
+    expected_version: int | None = Field(None, ge=1, description=(
+        "the case's version when it was read: a case changed since then is refused (409)"))
+
+
 class TrendsOut(BaseModel):
     trends: list[dict[str, Any]]
 
@@ -133,6 +167,7 @@ class FollowUpOut(BaseModel):
     product_id: str | None = None
     lang: str | None = None
     category: str | None = None
+    marketplace: str | None = None
     resolution_note: str
     message_draft: str = Field(description="starts from the resolution note; edit before sending")
 
@@ -145,7 +180,7 @@ class ErrorOut(BaseModel):
     detail: str
 
 
-ERRORS = {code: {"model": ErrorOut} for code in (400, 401, 403, 404, 413, 422)}
+ERRORS = {code: {"model": ErrorOut} for code in (400, 401, 403, 404, 409, 413, 422)}
 CaseState = Literal[CASE_STATES]  # type: ignore[valid-type]
 Grouping = Literal[tuple(GROUPINGS)]  # type: ignore[valid-type]
 Frequency = Literal[tuple(FREQUENCIES)]  # type: ignore[valid-type]
@@ -271,6 +306,10 @@ class IntakeWorker:
             self._analyzer = self._analyzer_factory()
         return self._analyzer
 
+    @property
+    def model_loaded(self) -> bool:
+        return self._analyzer is not None
+
     def submit(self, records: list[dict]) -> Future:
         fut: Future = Future()
         self.jobs.put((records, fut))
@@ -307,6 +346,10 @@ class IntakeWorker:
         return batch
 
     def _run(self) -> None:
+        try:  # load the model before the first review asks for it (/readyz waits for this)
+            self._get_analyzer()
+        except Exception:  # noqa: BLE001  the first request retries and reports the error
+            pass
         while not self._stop.is_set():
             batch = self._take_batch()
             if not batch:
@@ -421,8 +464,7 @@ def create_app(store: Store, analyzer: Callable[[], Analyzer], *, api_keys: dict
     def public_reply(row: dict) -> str | None:
         if not row.get("needs_response"):
             return None
-        return draft_reply(row.get("category") or "other", row.get("lang"), contact=contact,
-                           custom=own_templates).text
+        return reply_for(row, contact=contact, custom=own_templates).text
 
     alert_settings = alert_settings or AlertSettings.from_env()
     metrics = Metrics()
@@ -473,7 +515,24 @@ def create_app(store: Store, analyzer: Callable[[], Analyzer], *, api_keys: dict
 
     @app.get("/healthz", dependencies=[Depends(only_query())], responses=ERRORS)
     def healthz() -> dict:
+        """Liveness: the process answers. Whether it can score yet is /readyz."""
         return {"status": "ok"}
+
+    @app.get("/readyz", dependencies=[Depends(only_query())],
+             responses={503: {"model": ErrorOut}})
+    def readyz():
+        """Readiness: 200 once the model is loaded and the database answers, else 503 (a load
+        balancer sends no reviews here until then)."""
+        waiting = []
+        if not worker.model_loaded:
+            waiting.append("the model is still loading")
+        try:
+            store.count()
+        except Exception as exc:  # any database failure means not ready; say which
+            waiting.append(f"the database does not answer ({type(exc).__name__})")
+        if waiting:
+            return JSONResponse({"detail": "not ready: " + "; ".join(waiting)}, status_code=503)
+        return {"status": "ready"}
 
     json_errors = {code: {"description": "error", "content": {
         "application/json": {"schema": ErrorOut.model_json_schema()}}} for code in (401, 403)}
@@ -535,6 +594,30 @@ def create_app(store: Store, analyzer: Callable[[], Analyzer], *, api_keys: dict
         if product:
             frame = frame.filter(frame["product_id"] == product)
         return {"cases": [_jsonable(r) for r in frame.iter_rows(named=True)]}
+
+    @app.get("/v1/cases/{case_id}", response_model=CaseOut, responses=ERRORS,
+             dependencies=[Depends(only_query())])
+    def get_case(case_id: Annotated[int, FastAPIPath(ge=1, le=2**63 - 1)],
+                 _: str = Depends(need("read"))) -> dict:
+        """One case with its history (`events`: from_state, to_state, actor, at, note)."""
+        try:
+            return case_detail(store, case_id)
+        except CaseNotFoundError as exc:
+            raise HTTPException(404, str(exc)) from None
+
+    @app.post("/v1/cases/{case_id}/transitions", response_model=CaseOut, responses=ERRORS,
+              dependencies=[Depends(only_query())])
+    def post_transition(case_id: Annotated[int, FastAPIPath(ge=1, le=2**63 - 1)],
+                        move: TransitionIn, _: str = Depends(need("write"))) -> dict:
+        """Move a case (e.g. to `replied` once the public reply is posted). 409 when the
+        workflow refuses the move or the case changed since `expected_version`."""
+        try:
+            return move_case(store, case_id, move.to, actor=move.actor, note=move.note,
+                             expected_version=move.expected_version)
+        except CaseNotFoundError as exc:
+            raise HTTPException(404, str(exc)) from None
+        except (TransitionError, ConcurrentEditError) as exc:
+            raise HTTPException(409, str(exc)) from None
 
     @app.get("/v1/trends", response_model=TrendsOut, responses=ERRORS,
              dependencies=[Depends(only_query("by", "freq"))])
@@ -637,7 +720,8 @@ def _one_line(errors: list[dict]) -> str:
 
 
 def _jsonable(row: dict) -> dict[str, Any]:
-    return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in row.items()}
+    """A row with its times as ISO 8601 with offset (the store keeps UTC)."""
+    return {k: (iso(v) if isinstance(v, datetime) else v) for k, v in row.items()}
 
 
 def check_can_listen(host: str, port: int) -> None:

@@ -61,7 +61,7 @@ def score_frame(batch: ReviewBatch, analyzer: Analyzer, *, progress: bool = True
     if "_channel" in frame.columns:  # a message to the seller waits for an answer
         channels = frame["_channel"].to_list()
         scores = [s if ch == "review" else dataclasses.replace(
-            s, needs_response=needs_response(s.sentiment, s.severity, r, ch))
+            s, needs_response=s.needs_response or needs_response(s.sentiment, s.severity, r, ch))
             for s, r, ch in zip(scores, ratings, channels)]
     scored = pl.DataFrame([s.as_dict() for s in scores], schema=SCORE_SCHEMA)
     # an input column that shares a score column's name is kept as input_<name>; `lang` is the
@@ -102,8 +102,17 @@ def _os_error_code(message: str) -> int | None:
 
 def write_atomic(frame: pl.DataFrame, out: Path) -> None:
     """Write `frame` to `out` by extension (.parquet, .csv, .jsonl), atomically."""
+    from .export import ISO_WITH_OFFSET
+
     fmt = output_format(out)
-    writer = {"parquet": frame.write_parquet, "csv": frame.write_csv}.get(fmt, frame.write_ndjson)
+    times = [d for d in frame.schema.values() if isinstance(d, pl.Datetime)]
+    if fmt == "csv" and times and all(d.time_zone for d in times):
+        # times that know their zone are written as 2026-12-14T14:00:00+00:00, not +0000
+        def writer(path):
+            frame.write_csv(path, datetime_format=ISO_WITH_OFFSET)
+    else:
+        writer = {"parquet": frame.write_parquet, "csv": frame.write_csv}.get(fmt,
+                                                                              frame.write_ndjson)
     _replace_atomically(out, writer)
 
 

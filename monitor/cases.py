@@ -12,8 +12,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+from .scoring.escalation import ESCALATION_TERMS, escalation_terms  # noqa: F401  (re-exported)
+
 CASE_STATES = ("new", "acknowledged", "replied", "resolved", "closed", "escalated")
-# Allowed moves; "escalated" can be entered from any open state and left to work on the case.
+# The workflow, written once: each state and the states a case may move to from it. "escalated"
+# can be entered from any open state and left to work on the case; "closed" is the only end.
 TRANSITIONS: dict[str, tuple[str, ...]] = {
     "new": ("acknowledged", "replied", "escalated", "closed"),
     "acknowledged": ("replied", "escalated", "closed"),
@@ -22,6 +25,10 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     "resolved": ("closed", "escalated"),
     "closed": (),
 }
+TERMINAL_STATES = tuple(s for s in CASE_STATES if not TRANSITIONS[s])
+ACTIVE_STATES = tuple(s for s in CASE_STATES if TRANSITIONS[s])  # an agent can still act on it
+WAITING_STATES = ("new", "acknowledged", "escalated")  # the buyer still waits for a first answer
+AFTER_REPLY_STATES = tuple(s for s in ACTIVE_STATES if s not in WAITING_STATES)
 FIRST_RESPONSE_STATES = ("replied",)
 
 
@@ -34,11 +41,15 @@ class ConcurrentEditError(Exception):
 
 
 def check_transition(from_state: str, to_state: str) -> None:
+    """Raise TransitionError, saying what is allowed, unless `from_state -> to_state` is a move
+    of the workflow."""
     if to_state not in CASE_STATES:
         raise TransitionError(f"unknown case state '{to_state}'; use one of {', '.join(CASE_STATES)}")
     if to_state not in TRANSITIONS[from_state]:
         allowed = ", ".join(TRANSITIONS[from_state]) or "nothing (closed)"
         raise TransitionError(f"a {from_state} case cannot become {to_state}; allowed: {allowed}")
+
+
 # First-response targets in hours. Level 1 is the product's promise (counterfeit: 1 hour);
 # damage within a working half-day, delay within a day, other negatives within two days.
 DEFAULT_SLA_HOURS: dict[str, float] = {"1": 1.0, "2": 4.0, "3": 24.0, "other": 48.0}
@@ -62,37 +73,6 @@ def parse_sla_hours(spec: str | None) -> dict[str, float]:
         if hours[key] <= 0:
             raise ValueError(f"MONITOR_SLA_HOURS: '{part.strip()}' must be more than 0 hours")
     return hours
-
-
-# Words that show a buyer is escalating (formal complaint, refund, chargeback, legal steps).
-ESCALATION_TERMS: dict[str, tuple[str, ...]] = {
-    "en": ("complaint", "refund", "chargeback", "charge back", "lawyer", "attorney", "sue ",
-           "legal action", "consumer protection", "trading standards", "dispute"),
-    "de": ("beschwerde", "rückerstattung", "erstattung", "anwalt", "rückbuchung",
-           "verbraucherzentrale", "klage"),
-    "fr": ("plainte", "réclamation", "remboursement", "avocat", "rétrofacturation", "litige"),
-    "es": ("queja", "reclamación", "reembolso", "abogado", "denuncia", "contracargo"),
-    "it": ("reclamo", "rimborso", "avvocato", "denuncia", "chargeback"),
-    "pt": ("reclamação", "reembolso", "advogado", "estorno", "procon"),
-    "ja": ("苦情", "返金", "弁護士", "クレーム", "消費者センター", "返品"),
-    "zh": ("投诉", "退款", "律师", "起诉", "12315", "退货"),
-    "ko": ("환불", "변호사", "신고"),
-    "ru": ("жалоб", "возврат денег", "юрист", "адвокат"),
-    "ar": ("شكوى", "استرداد", "محامي"),
-    "nl": ("klacht", "terugbetaling", "geld terug", "advocaat", "geschil", "consumentenbond"),
-    "pl": ("reklamacj", "skarg", "zwrot pieniędzy", "prawnik", "adwokat", "uokik"),
-    "tr": ("şikayet", "para iadesi", "avukat", "tüketici hakem"),
-    "sv": ("klagomål", "reklamation", "återbetalning", "pengarna tillbaka", "advokat",
-           "konsumentverket"),
-    "no": ("klage", "reklamasjon", "pengene tilbake", "advokat", "forbrukerrådet"),
-    "da": ("klage", "reklamation", "pengene tilbage", "advokat", "forbrugerrådet"),
-}
-
-
-def escalation_terms(text: str) -> list[str]:
-    """The escalation words in `text`, any language (case-insensitive substring match)."""
-    low = f" {(text or '').lower()} "
-    return [t.strip() for terms in ESCALATION_TERMS.values() for t in terms if t in low]
 
 
 def parse_agents(spec: str | None) -> dict[str, tuple[str, ...]]:
@@ -158,22 +138,41 @@ class CasePolicy:
                    spike_k=_positive(env, "MONITOR_SPIKE_K", "2", float),
                    spike_min_count=_positive(env, "MONITOR_SPIKE_MIN_COUNT", "3", int))
 
-    def route(self, lang: str, open_cases: dict[str, int], *, senior: bool = False) -> str | None:
+    def channels_line(self) -> str:
+        """Where level-1/2 alerts go, in one line, or that nothing is set (so "0 alerts queued"
+        is not read as "nothing severe came in")."""
+        if self.alert_channels:
+            return "alert channels: " + ", ".join(self.alert_channels)
+        return ("alert channels: none set, so severe cases alert nobody (set "
+                "MONITOR_WEBHOOK_URL, MONITOR_SLACK_WEBHOOK_URL, or MONITOR_SMTP_URL with "
+                "MONITOR_ALERT_EMAIL_TO)")
+
+    def route(self, lang: str, open_cases: dict[str, int], *, senior: bool = False,
+              any_language: bool = False) -> str | None:
         """The agent who speaks `lang` with the fewest open cases; None if nobody speaks it.
-        With `senior`, only senior agents (name*), whatever their languages if none speaks it."""
+        With `senior`, only senior agents (name*); with `any_language`, whatever they speak."""
         pool = {a: langs for a, langs in self.agents.items() if a.endswith("*") or not senior}
-        speakers = [a for a, langs in pool.items() if lang in langs] or (list(pool) if senior else [])
+        speakers = list(pool) if any_language else [a for a, langs in pool.items() if lang in langs]
         best = min(speakers, key=lambda a: (open_cases.get(a.rstrip("*"), 0), a)) if speakers else None
         return best.rstrip("*") if best else None
 
     def owners(self, severity: int | None, lang: str, escalating: bool,
                open_cases: dict[str, int]) -> tuple[str | None, str | None]:
-        """(assignee, co-owner) of a new case. Level 1 is owned by a senior agent and the brand
-        owner together; an escalating buyer gets an agent who speaks their language."""
-        if severity == 1:
-            return (self.route(lang, open_cases, senior=True) or self.route(lang, open_cases),
-                    self.brand_owner)
-        return (self.route(lang, open_cases) if escalating else None), None
+        """(assignee, co-owners) of a new case; co-owners are comma-joined.
+
+        Level 1: a senior agent who speaks the buyer's language owns it; when no senior does, a
+        senior owns it and an agent who speaks the language joins as co-owner; the brand owner
+        always co-owns it. Otherwise an escalating buyer gets an agent who speaks their language.
+        """
+        native = self.route(lang, open_cases)
+        if severity != 1:
+            return (native if escalating else None), None
+        assignee, helper = self.route(lang, open_cases, senior=True), None
+        if assignee is None:
+            assignee = self.route(lang, open_cases, senior=True, any_language=True) or native
+            helper = native
+        co_owners = [x for x in (helper, self.brand_owner) if x and x != assignee]
+        return assignee, ", ".join(dict.fromkeys(co_owners)) or None
 
     def due_at(self, severity: int | None, opened_at: datetime) -> datetime:
         key = str(severity) if severity in (1, 2, 3) else "other"

@@ -2,54 +2,19 @@
 
 from __future__ import annotations
 
-import errno
-import functools
 import os
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Optional
 
 import typer
 
-from .ingest import IngestError
+from .cli_cases import cases_app
+from .cli_common import fail, user_errors
 from .settings import Settings, redact_url
-from .store import StoreError
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="Score, store and watch multilingual product reviews.")
-
-USER_ERRORS = (IngestError, StoreError, FileNotFoundError, ValueError, PermissionError,
-               IsADirectoryError, OSError)
-
-
-def fail(message: str) -> None:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(2)
-
-
-def user_errors(fn: Callable) -> Callable:
-    """Turn errors a user can cause into one line on stderr and exit code 2, never a traceback."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except USER_ERRORS as exc:
-            if os.environ.get("MONITOR_DEBUG"):
-                raise
-            msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
-                where = f" writing {exc.filename}" if exc.filename else ""
-                msg = (f"out of disk space{where} ({exc.strerror}); nothing was left "
-                       "half-written: free space, then rerun (`monitor score` with --resume "
-                       "keeps its finished chunks)")
-            fail(msg)
-        except KeyboardInterrupt:
-            typer.echo("interrupted: nothing was left half-written (a `monitor score` run "
-                       "continues from its finished chunks with --resume)", err=True)
-            raise typer.Exit(130)
-
-    return wrapper
-
+app.add_typer(cases_app, name="cases")
 
 def model_version() -> str:
     from .scoring.analyzer import model_version as version
@@ -187,6 +152,7 @@ def ingest(
         bar.close()
         typer.echo(summary.line(), err=True)
     typer.echo(f"{store.count()} reviews in {redact_url(url)}", err=True)
+    typer.echo(policy.channels_line(), err=True)
     if send and policy.alert_channels:
         from .alerts import send_pending
 
@@ -204,10 +170,13 @@ def queue(
         "Write the queue with a reply draft per review to .csv (spreadsheet-safe), .jsonl or "
         ".parquet instead of printing it")),
 ) -> None:
-    """Print the reviews that need a response, most severe and newest first."""
+    """Print the reviews that need a response, most severe and newest first: the case, its
+    level, the time left to answer, who owns it and the buyer's tier."""
     from .batch import output_format, write_atomic
-    from .export import neutralize_formulas
-    from .replies import seller_templates, with_reply_drafts
+    from .casework import utc_now
+    from .cases import time_left
+    from .export import neutralize_formulas, queue_export
+    from .replies import seller_templates
     from .store import Store
 
     if limit < 1:
@@ -216,18 +185,23 @@ def queue(
     settings = Settings.from_env()
     frame = Store(db or settings.db_url, create=False).response_queue(limit=limit)
     if out is not None:
-        frame = with_reply_drafts(frame.drop("case_version"), contact=settings.support_contact,
-                                  custom=seller_templates())
+        frame = queue_export(frame, contact=settings.support_contact, custom=seller_templates())
         write_atomic(neutralize_formulas(frame) if fmt == "csv" else frame, out)
         typer.echo(f"{frame.height} reviews -> {out}", err=True)
         return
     if frame.is_empty():
         typer.echo("nothing needs a response: ingest reviews with `monitor ingest FILE`")
         return
+    now = utc_now()
+    typer.echo(f"{'case':>6} {'level':<5} {'time left':<16} {'assignee':<12} {'tier':<8} "
+               f"{'category':<11} {'product':<14} {'lang':<4} review")
     for r in frame.iter_rows(named=True):
-        sev = f"L{r['severity']}" if r["severity"] is not None else "--"
-        typer.echo(f"{sev} {r['category']:<11} {r['product_id'] or '-':<14} {r['lang']:<3} "
-                   f"{(r['evidence'] or r['text'])[:80]!r}")
+        case = f"#{r['case_id']}" if r["case_id"] is not None else "-"
+        level = f"L{r['severity']}" if r["severity"] is not None else "--"
+        typer.echo(f"{case:>6} {level:<5} {time_left(r['due_at'], now) or '-':<16} "
+                   f"{r['assignee'] or '-':<12} {r['tier'] or '-':<8} {r['category']:<11} "
+                   f"{r['product_id'] or '-':<14} {r['lang']:<4} "
+                   f"{(r['evidence'] or r['text'])[:60]!r}")
 
 
 @app.command()

@@ -1,10 +1,12 @@
-"""Exports people open in spreadsheets: cells that would run as formulas are made inert."""
+"""What leaves the product for people and other tools: spreadsheet-safe cells, times with their
+offset, and the queue export with a reply draft and a checklist per review."""
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import polars as pl
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = r"^[+-]?\d+(?:[.,]\d+)*(?:[eE][+-]?\d+)?$"
 
 
@@ -24,4 +26,52 @@ def neutralize_formulas(frame: pl.DataFrame) -> pl.DataFrame:
 
 def to_csv_bytes(frame: pl.DataFrame) -> bytes:
     """A spreadsheet-safe UTF-8 CSV (with BOM, so Excel reads non-Latin text correctly)."""
-    return b"\xef\xbb\xbf" + neutralize_formulas(frame).write_csv().encode("utf-8")
+    return b"\xef\xbb\xbf" + neutralize_formulas(with_utc_offsets(frame)).write_csv(
+        datetime_format=ISO_WITH_OFFSET).encode("utf-8")
+
+
+ISO_WITH_OFFSET = "%Y-%m-%dT%H:%M:%S%:z"
+
+
+def iso(value: datetime | None) -> str | None:
+    """A stored (naive UTC) or aware time as ISO 8601 with its offset: 2026-12-14T14:00:00+00:00."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.isoformat()
+
+
+def with_utc_offsets(frame: pl.DataFrame) -> pl.DataFrame:
+    """The frame's naive (stored, UTC) datetime columns marked as UTC, so every writer (CSV,
+    JSONL, Parquet) puts the offset beside each time."""
+    naive = [name for name, dtype in frame.schema.items()
+             if isinstance(dtype, pl.Datetime) and dtype.time_zone is None]
+    return frame.with_columns(pl.col(naive).dt.replace_time_zone("UTC")) if naive else frame
+
+
+def queue_export(queue: pl.DataFrame, *, contact: str,
+                 custom: dict[str, dict[str, str]] | None = None) -> pl.DataFrame:
+    """The response queue as teams work it in a spreadsheet or helpdesk: each review with its
+    case, buyer ids, a public reply draft in the buyer's language and a `checklist` (what the
+    draft covers and, for a counterfeit claim, the evidence still to gather); times in UTC with
+    their offset."""
+    from .cases import COUNTERFEIT_EVIDENCE
+    from .replies import check_reply, with_reply_drafts
+
+    frame = with_reply_drafts(queue.drop("case_version", strict=False), contact=contact,
+                              custom=custom)
+    checklists = []
+    for r in frame.select("reply_draft", "category", "evidence_checklist").iter_rows(named=True):
+        check = check_reply(r["reply_draft"], contact=contact)
+        parts = [f"{what}: {'yes' if ok else 'missing'}" for ok, what in (
+            (check.acknowledge, "acknowledges"), (check.fix, "states the fix"),
+            (check.invite, "invites to a private channel"))]
+        parts += [f"remove: {p}" for p in check.problems]
+        if r["category"] == "counterfeit":
+            have = set((r["evidence_checklist"] or "").split(","))
+            todo = [label for key, label in COUNTERFEIT_EVIDENCE.items() if key not in have]
+            parts.append("evidence to gather: " + (", ".join(todo) if todo else "none"))
+        checklists.append("; ".join(parts))
+    return with_utc_offsets(frame.with_columns(pl.Series("checklist", checklists,
+                                                         dtype=pl.String)))

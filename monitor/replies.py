@@ -14,6 +14,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .reply_variants import (DEFECT_TEMPLATES, PT_BR_FOLLOW_UPS, PT_BR_INVITATION,
+                             PT_BR_TEMPLATES, damage_variant, portuguese_variant)
+
 DEFAULT_LANG = "en"
 CATEGORIES = ("counterfeit", "damage", "delay", "other")
 
@@ -499,8 +502,9 @@ class ReplyCheck:
 @dataclass(frozen=True)
 class ReplyDraft:
     text: str
-    lang: str  # the language the template was written in (falls back to English)
+    lang: str  # the language the template was written in (falls back to English); pt-BR/pt-PT
     category: str
+    variant: str = ""  # "defect" when a damage complaint is about a product that failed in use
 
 
 def load_templates(path: str | Path | None) -> dict[str, dict[str, str]]:
@@ -534,29 +538,53 @@ def seller_templates() -> dict[str, dict[str, str]]:
 
 
 def draft_reply(category: str, lang: str | None, *, contact: str,
-                custom: dict[str, dict[str, str]] | None = None) -> ReplyDraft:
+                custom: dict[str, dict[str, str]] | None = None, text: str | None = None,
+                evidence: str | None = None, marketplace: str | None = None) -> ReplyDraft:
     """A public reply for a complaint of `category`, in the buyer's language when we have it;
-    the seller's own template (`custom`, see `load_templates`) wins over the built-in one."""
+    the seller's own template (`custom`, see `load_templates`) wins over the built-in one.
+    The review's `text` and `evidence` tell a product that failed in use (a "defect" reply)
+    from one that arrived damaged, and `marketplace` (or the text) Brazilian from European
+    Portuguese (`reply_variants`)."""
     cat = category if category in CATEGORIES else "other"
-    own = (custom or {}).get(lang or "", {}).get(cat)
-    if own:
-        return ReplyDraft(text=own.replace("{contact}", contact), lang=lang, category=cat)
+    variant = "defect" if cat == "damage" and damage_variant(text, evidence) == "defect" else ""
     code = lang if lang in TEMPLATES else DEFAULT_LANG
-    ack, fix = TEMPLATES[code][cat]
+    dialect = portuguese_variant(marketplace, text) if code == "pt" else code
+    own_sets = [(custom or {}).get(k, {}) for k in dict.fromkeys((dialect, lang or ""))]
+    own = next((t[k] for t in own_sets for k in (variant, cat) if k and t.get(k)), None)
+    if own:
+        return ReplyDraft(text=own.replace("{contact}", contact), lang=lang, category=cat,
+                          variant=variant)
+    if variant:
+        ack, fix = DEFECT_TEMPLATES[dialect if dialect in DEFECT_TEMPLATES else code]
+    elif dialect == "pt-BR":
+        ack, fix = PT_BR_TEMPLATES[cat]
+    else:
+        ack, fix = TEMPLATES[code][cat]
+    invite = PT_BR_INVITATION if dialect == "pt-BR" else INVITATIONS[code]
     sep = "" if code in ("ja", "zh") else " "
-    text = sep.join([ack, fix, INVITATIONS[code].format(contact=contact)])
-    return ReplyDraft(text=text, lang=code, category=cat)
+    text = sep.join([ack, fix, invite.format(contact=contact)])
+    return ReplyDraft(text=text, lang=dialect, category=cat, variant=variant)
+
+
+def reply_for(review: dict, *, contact: str,
+              custom: dict[str, dict[str, str]] | None = None) -> ReplyDraft:
+    """The public reply draft for a stored review (a row with category, lang, text, evidence,
+    marketplace)."""
+    return draft_reply(review.get("category") or "other", review.get("lang"), contact=contact,
+                       custom=custom, text=review.get("text"), evidence=review.get("evidence"),
+                       marketplace=review.get("marketplace"))
 
 
 def with_reply_drafts(queue, *, contact: str, custom: dict[str, dict[str, str]] | None = None):
-    """The response queue (a polars frame with category and lang) plus a `reply_draft` column:
-    the public reply for each review in its buyer's language, for teams that work in a
-    spreadsheet."""
+    """The response queue (a polars frame with category and lang; text, evidence and
+    marketplace when it has them) plus a `reply_draft` column: the public reply for each review
+    in its buyer's language, for teams that work in a spreadsheet."""
     import polars as pl
 
-    drafts = [draft_reply(r["category"] or "other", r["lang"], contact=contact,
-                          custom=custom).text
-              for r in queue.select("category", "lang").iter_rows(named=True)]
+    cols = [c for c in ("category", "lang", "text", "evidence", "marketplace")
+            if c in queue.columns]
+    drafts = [reply_for(r, contact=contact, custom=custom).text
+              for r in queue.select(cols).iter_rows(named=True)]
     return queue.with_columns(pl.Series("reply_draft", drafts, dtype=pl.String))
 
 
@@ -604,7 +632,8 @@ class FollowUpCheck:
 
 
 def draft_follow_up(kind: str, lang: str | None, *, contact: str, change: str = "",
-                    custom: dict[str, dict[str, str]] | None = None) -> FollowUpDraft:
+                    custom: dict[str, dict[str, str]] | None = None,
+                    marketplace: str | None = None) -> FollowUpDraft:
     """The improvement report or try-again invitation for a resolved case, in the buyer's
     language when we have it; `change` is what the seller changed (the agent writes it, in the
     buyer's language), a visible placeholder until then. The seller's own template (`custom`,
@@ -613,13 +642,15 @@ def draft_follow_up(kind: str, lang: str | None, *, contact: str, change: str = 
         raise ValueError(f"unknown follow-up kind {kind!r}: improvement_report or try_again")
     own = (custom or {}).get(lang or "", {}).get(kind)
     code = lang if own or lang in FOLLOW_UP_TEMPLATES else DEFAULT_LANG
+    brazil = code == "pt" and not own and portuguese_variant(marketplace) == "pt-BR"
     change = " ".join(change.split()) or CHANGE_PLACEHOLDER
     if change[-1] not in ".!?。！？":
         change += "。" if code in ("ja", "zh") else "."
-    template = own or FOLLOW_UP_TEMPLATES[code][kind]
+    template = own or (PT_BR_FOLLOW_UPS[kind] if brazil else FOLLOW_UP_TEMPLATES[code][kind])
     # replace, not format: a seller's template may hold other braces
     text = template.replace("{change}", change).replace("{contact}", contact)
-    return FollowUpDraft(text=text, lang=code, kind=kind)
+    dialect = ("pt-BR" if brazil else "pt-PT") if code == "pt" and not own else code
+    return FollowUpDraft(text=text, lang=dialect, kind=kind)
 
 
 def follow_up_message(task: dict, *, contact: str,
@@ -627,7 +658,8 @@ def follow_up_message(task: dict, *, contact: str,
     """The message draft for one follow-up task (a row of `Store.follow_ups`), starting from
     its case's resolution note."""
     return draft_follow_up(task["kind"], task["lang"], contact=contact,
-                           change=task.get("resolution_note") or "", custom=custom).text
+                           change=task.get("resolution_note") or "", custom=custom,
+                           marketplace=task.get("marketplace")).text
 
 
 def check_follow_up(text: str, *, contact: str | None = None) -> FollowUpCheck:

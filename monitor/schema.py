@@ -130,13 +130,29 @@ QUEUE_SCHEMA: dict[str, pl.DataType] = {
     "escalation": pl.String(),
     "evidence_checklist": pl.String(),
     "tier": pl.String(),
+    "customer_id": pl.String(),
+    "order_id": pl.String(),
+}
+
+
+# A case as the store lists it (`Store.cases`): its deadline, owners and the review it is about.
+CASE_SCHEMA: dict[str, pl.DataType] = {
+    "case_id": pl.Int64(), "review_key": pl.String(), "state": pl.String(),
+    "category": pl.String(), "severity": pl.Int64(), "product_id": pl.String(),
+    "lang": pl.String(), "opened_at": pl.Datetime("us"), "due_at": pl.Datetime("us"),
+    "first_response_at": pl.Datetime("us"), "assignee": pl.String(), "co_owner": pl.String(),
+    "escalation": pl.String(), "evidence_checklist": pl.String(), "version": pl.Int64(),
+    "review_id": pl.String(), "marketplace": pl.String(), "tier": pl.String(),
 }
 
 
 def needs_response(sentiment: str, severity: int | None, rating: float | None,
-                   channel: str = "review") -> bool:
-    """A review needs a reply when it is negative, names a severe problem, or rates 2 stars or
-    less; a message sent to the seller (complaint, chat, email) needs one unless it is praise."""
+                   channel: str = "review", escalating: bool = False) -> bool:
+    """A review needs a reply when it is negative, names a severe problem, rates 2 stars or
+    less, or uses escalation words (refund, chargeback, lawyer: whatever its rating); a message
+    sent to the seller (complaint, chat, email) needs one unless it is praise."""
     if sentiment == "negative" or severity is not None or (rating is not None and rating <= 2):
+        return True
+    if escalating:
         return True
     return channel != "review" and sentiment != "positive"

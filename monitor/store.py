@@ -17,13 +17,15 @@ from sqlalchemy import (Boolean, DateTime, Float, ForeignKey, Index, Integer, St
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from .schema import FACTS_SCHEMA, QUEUE_SCHEMA, STORED_REVIEW_SCHEMA
+from .cases import WAITING_STATES
+from .schema import CASE_SCHEMA, FACTS_SCHEMA, QUEUE_SCHEMA, STORED_REVIEW_SCHEMA
+from .scoring.escalation import escalation_terms
 from .settings import env_number, redact_url
 
 if TYPE_CHECKING:
     from .cases import CasePolicy
 
-OPEN_STATES = ("new", "acknowledged", "escalated")  # cases still waiting for a first response
+OPEN_STATES = WAITING_STATES  # cases still waiting for a first response
 
 
 class StoreError(Exception):
@@ -210,6 +212,16 @@ def _add_alert_once(s: Session, key: str, case_id: int | None, channel: str, bod
     return True
 
 
+def _with_case(query):
+    """A review query plus its case, customer tier and ids: the columns of QUEUE_SCHEMA."""
+    return (query.add_columns(CaseRow.id, CaseRow.state, CaseRow.due_at, CaseRow.version,
+                              CaseRow.assignee, CaseRow.co_owner, CaseRow.escalation,
+                              CaseRow.evidence_checklist, CustomerRow.tier,
+                              ReviewRow.customer_id, ReviewRow.order_id)
+            .outerjoin(CaseRow, CaseRow.review_key == ReviewRow.review_key)
+            .outerjoin(CustomerRow, CustomerRow.customer_id == ReviewRow.customer_id))
+
+
 class Store:
     """Reviews and scores behind one object; the dashboard and CLI never write SQL themselves."""
 
@@ -334,6 +346,11 @@ class Store:
                 fresh[r["review_key"]] = r
         cases = alerts = 0
         case_of: dict[str, int] = {}
+        # escalation words need an answer whatever the analyzer said (a custom or older one)
+        terms_of = {key: escalation_terms(r.get("text") or "") for key, r in fresh.items()}
+        for key, terms in terms_of.items():
+            if terms and not fresh[key]["needs_response"]:
+                fresh[key] = {**fresh[key], "needs_response": True}
         try:
             with Session(self.engine) as s, s.begin():
                 if fresh:  # bulk inserts (one executemany each), not an ORM object per row
@@ -346,8 +363,6 @@ class Store:
                          **{f: r.get(f) for f in SCORE_FIELDS}} for key, r in fresh.items()])
                 self._record_outcomes(s, fresh.values(), now)
                 if policy is not None:
-                    from .cases import escalation_terms
-
                     # each agent's open cases, for routing: a scan of the open cases, so only
                     # when there are agents to route to and a new case to route
                     routing = policy.agents and any(r["needs_response"] for r in fresh.values())
@@ -359,7 +374,7 @@ class Store:
                     for key, r in fresh.items():
                         if not r["needs_response"]:
                             continue
-                        terms = escalation_terms(r.get("text") or "")
+                        terms = terms_of[key]
                         assignee, co_owner = policy.owners(r["severity"], r["lang"], bool(terms),
                                                            load)
                         if assignee:
@@ -484,17 +499,16 @@ class Store:
 
     def response_queue(self, *, product: Sequence[str] | None = None,
                        category: Sequence[str] | None = None, limit: int = 500,
-                       open_only: bool = True) -> pl.DataFrame:
+                       open_only: bool = True,
+                       states: Sequence[str] | None = None) -> pl.DataFrame:
         """Reviews needing a response with their case (id, state, deadline): most severe first
         (level 1 on top), then newest. Reviews stored without a case have null case columns.
-        With `open_only`, cases already replied to, resolved or closed are left out."""
-        q = (self._query(needs_response=True, product=product, category=category)
-             .add_columns(CaseRow.id, CaseRow.state, CaseRow.due_at, CaseRow.version,
-                          CaseRow.assignee, CaseRow.co_owner, CaseRow.escalation,
-                          CaseRow.evidence_checklist, CustomerRow.tier)
-             .outerjoin(CaseRow, CaseRow.review_key == ReviewRow.review_key)
-             .outerjoin(CustomerRow, CustomerRow.customer_id == ReviewRow.customer_id))
-        if open_only:
+        With `open_only`, cases already replied to, resolved or closed are left out; `states`
+        instead lists the case states to show (reviews without a case are then left out)."""
+        q = _with_case(self._query(needs_response=True, product=product, category=category))
+        if states is not None:
+            q = q.where(CaseRow.state.in_(list(states)))
+        elif open_only:
             q = q.where(CaseRow.state.is_(None) | CaseRow.state.in_(OPEN_STATES))
         # most severe first; within a level, more valuable customers first; then newest
         tier_rank = case({"vip": 0, "growth": 1, "regular": 2, "dormant": 3},
@@ -533,22 +547,20 @@ class Store:
     def lookup(self, *, keys: Sequence[str] | None = None,
                review_id: str | None = None) -> pl.DataFrame:
         """Stored reviews with their scores and case, by review key or by the given review id."""
-        q = (self._query()
-             .add_columns(CaseRow.id, CaseRow.state, CaseRow.due_at, CaseRow.version,
-                          CaseRow.assignee, CaseRow.co_owner, CaseRow.escalation,
-                          CaseRow.evidence_checklist, CustomerRow.tier)
-             .outerjoin(CaseRow, CaseRow.review_key == ReviewRow.review_key)
-             .outerjoin(CustomerRow, CustomerRow.customer_id == ReviewRow.customer_id))
+        q = _with_case(self._query())
         if keys is not None:
             q = q.where(ReviewRow.review_key.in_(list(keys)))
         if review_id is not None:
             q = q.where(ReviewRow.review_id == review_id)
         return self._frame(q, QUEUE_SCHEMA)
 
-    def transition_case(self, case_id: int, to_state: str, *, actor: str, expected_version: int,
-                        note: str = "", now: datetime | None = None) -> int:
-        """Move a case to `to_state` if nobody changed it since `expected_version`; returns the
-        new version. Every move is recorded in the audit trail with who, when and the note."""
+    def transition_case(self, case_id: int, to_state: str, *, actor: str,
+                        expected_version: int | None, note: str = "",
+                        now: datetime | None = None) -> int:
+        """Move a case to `to_state` if nobody changed it since `expected_version` (None: the
+        version it has now, for callers that hold none, such as the CLI); returns the new
+        version. Every move is recorded in the audit trail: from- and to-state, who, when, note.
+        Raises KeyError (no such case), TransitionError, ConcurrentEditError."""
         from sqlalchemy import update
 
         from .cases import (FIRST_RESPONSE_STATES, ConcurrentEditError, check_transition,
@@ -559,7 +571,16 @@ class Store:
             case = s.get(CaseRow, case_id)
             if case is None:
                 raise KeyError(f"no case {case_id}")
-            check_transition(case.state, to_state)
+            # read before the UPDATE: the ORM refreshes `case` from it, and the history must
+            # record where the case came from, not where it went
+            from_state, current_version = case.state, case.version
+            if expected_version is None:
+                expected_version = current_version
+            elif expected_version != current_version:
+                raise ConcurrentEditError(
+                    f"case {case_id} was changed by someone else (now version {current_version}, "
+                    f"{from_state}); reload it and try again")
+            check_transition(from_state, to_state)
             values = {"state": to_state, "version": expected_version + 1}
             if to_state in FIRST_RESPONSE_STATES and case.first_response_at is None:
                 values["first_response_at"] = now
@@ -569,9 +590,9 @@ class Store:
                              .values(**values))
             if done.rowcount != 1:
                 raise ConcurrentEditError(
-                    f"case {case_id} was changed by someone else (now version {case.version}); "
-                    "reload it and try again")
-            s.add(CaseEventRow(case_id=case_id, at=now, actor=actor, from_state=case.state,
+                    f"case {case_id} was changed by someone else meanwhile; reload it and try "
+                    "again")
+            s.add(CaseEventRow(case_id=case_id, at=now, actor=actor, from_state=from_state,
                                to_state=to_state, note=note))
             if to_state == "resolved":
                 review = s.get(ReviewRow, case.review_key)
@@ -675,8 +696,9 @@ class Store:
         now = now or datetime.now(timezone.utc).replace(tzinfo=None)
         cols = [FollowUpRow.id, FollowUpRow.case_id, FollowUpRow.kind, FollowUpRow.due_at,
                 FollowUpRow.contact_at, FollowUpRow.done_at, FollowUpRow.done_by,
-                CaseRow.product_id, CaseRow.lang, CaseRow.category]
+                CaseRow.product_id, CaseRow.lang, CaseRow.category, ReviewRow.marketplace]
         q = (select(*cols).join(CaseRow, CaseRow.id == FollowUpRow.case_id)
+             .join(ReviewRow, ReviewRow.review_key == CaseRow.review_key)
              .order_by(FollowUpRow.due_at))
         # what was done about the complaint: the note of each case's latest move to resolved
         notes = (select(CaseEventRow.case_id, CaseEventRow.note)
@@ -689,7 +711,7 @@ class Store:
             "id": pl.Int64, "case_id": pl.Int64, "kind": pl.String, "due_at": pl.Datetime("us"),
             "contact_at": pl.Datetime("us"), "done_at": pl.Datetime("us"), "done_by": pl.String,
             "product_id": pl.String, "lang": pl.String, "category": pl.String,
-            "resolution_note": pl.String})
+            "marketplace": pl.String, "resolution_note": pl.String})
         return frame.with_columns(
             pl.when(pl.col("done_at").is_not_null()).then(pl.lit("done"))
             .when(pl.col("due_at") < now).then(pl.lit("overdue"))
@@ -792,25 +814,36 @@ class Store:
             "attempts": pl.Int64, "created_at": pl.Datetime("us"), "delivered_at": pl.Datetime("us"),
             "next_attempt_at": pl.Datetime("us"), "last_error": pl.String})
 
-    def cases(self, *, since: datetime | None = None) -> pl.DataFrame:
-        """Open and closed cases with their deadlines, most urgent first; with `since`, only
-        those opened since then."""
+    def cases(self, *, since: datetime | None = None, case_id: int | None = None,
+              states: Sequence[str] | None = None, severity: int | None = None,
+              product: str | None = None, assignee: str | None = None) -> pl.DataFrame:
+        """Cases with their deadlines and the review's id and buyer tier, most urgent first;
+        with `since`, only those opened since then; the other arguments filter by equality
+        (`assignee` also matches a co-owner)."""
         cols = [CaseRow.id, CaseRow.review_key, CaseRow.state, CaseRow.category, CaseRow.severity,
                 CaseRow.product_id, CaseRow.lang, CaseRow.opened_at, CaseRow.due_at,
                 CaseRow.first_response_at, CaseRow.assignee, CaseRow.co_owner, CaseRow.escalation,
-                CaseRow.evidence_checklist, CaseRow.version]
+                CaseRow.evidence_checklist, CaseRow.version, ReviewRow.review_id,
+                ReviewRow.marketplace, CustomerRow.tier]
+        q = (select(*cols).join(ReviewRow, ReviewRow.review_key == CaseRow.review_key)
+             .outerjoin(CustomerRow, CustomerRow.customer_id == ReviewRow.customer_id)
+             .order_by(CaseRow.due_at, CaseRow.id))
+        if since is not None:
+            q = q.where(CaseRow.opened_at >= since)
+        if case_id is not None:
+            q = q.where(CaseRow.id == case_id)
+        if states is not None:
+            q = q.where(CaseRow.state.in_(list(states)))
+        if severity is not None:
+            q = q.where(CaseRow.severity == severity)
+        if product is not None:
+            q = q.where(CaseRow.product_id == product)
+        if assignee is not None:
+            q = q.where((CaseRow.assignee == assignee)
+                        | CaseRow.co_owner.contains(assignee, autoescape=True))
         with self.engine.connect() as conn:
-            q = select(*cols).order_by(CaseRow.due_at)
-            if since is not None:
-                q = q.where(CaseRow.opened_at >= since)
             rows = conn.execute(q).all()
-        return pl.DataFrame([tuple(r) for r in rows], orient="row", schema={
-            "case_id": pl.Int64, "review_key": pl.String, "state": pl.String,
-            "category": pl.String, "severity": pl.Int64, "product_id": pl.String,
-            "lang": pl.String, "opened_at": pl.Datetime("us"), "due_at": pl.Datetime("us"),
-            "first_response_at": pl.Datetime("us"), "assignee": pl.String,
-            "co_owner": pl.String, "escalation": pl.String, "evidence_checklist": pl.String,
-            "version": pl.Int64})
+        return pl.DataFrame([tuple(r) for r in rows], orient="row", schema=CASE_SCHEMA)
 
     def save_customer_tiers(self, tiers: pl.DataFrame) -> int:
         """Insert or replace the tiers of the customers in `tiers` (one transaction)."""

@@ -4,12 +4,11 @@ from datetime import datetime
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 # CI and users run on AVX2-only CPUs and on CPUs with bf16 instructions (AMX / AVX512-BF16),
-# where `auto` picks different number formats. The suite pins one path, the AVX2 default (fp32
-# with int8 star layers), for the shared analyzer and every CLI it starts, so no test depends on
-# the CPU it lands on; tests of another precision set theirs by name (bf16 is emulated where the
-# CPU lacks it). `MONITOR_PRECISION=bf16 MONITOR_QUANTIZE=off make test` runs it on the bf16 path.
+# where `auto` picks different number formats (int8 star layers around fp32, or bf16). The suite
+# pins fp32 for the shared analyzer and every CLI it starts, so no test depends on the CPU it
+# lands on; the int8 and bf16 paths have tests of their own that ask for them by name (bf16 is
+# emulated where the CPU lacks it). `MONITOR_PRECISION=bf16 make test` runs it all in bf16.
 os.environ.setdefault("MONITOR_PRECISION", "fp32")
-os.environ.setdefault("MONITOR_QUANTIZE", "stars")
 
 import pytest  # noqa: E402
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 import polars as pl
 import streamlit as st
 
+from monitor.cases import AFTER_REPLY_STATES
 from monitor.settings import Settings
 from monitor.store import Store
 
@@ -34,6 +35,14 @@ def get_analyzer():
 @st.cache_data(ttl=30, show_spinner=False)
 def load_queue(url: str, products: tuple[str, ...], categories: tuple[str, ...]) -> pl.DataFrame:
     return get_store(url).response_queue(product=products or None, category=categories or None)
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def load_after_reply(url: str, products: tuple[str, ...], categories: tuple[str, ...]
+                     ) -> pl.DataFrame:
+    """Cases past their first reply that an agent can still act on (replied, resolved)."""
+    return get_store(url).response_queue(product=products or None, category=categories or None,
+                                         states=AFTER_REPLY_STATES)
 
 
 @st.cache_data(ttl=30, show_spinner=False)

@@ -10,17 +10,17 @@ import streamlit as st
 
 from monitor.cases import (COUNTERFEIT_EVIDENCE, TRANSITIONS, CasePolicy, ConcurrentEditError,
                            TransitionError, time_left)
-from monitor.export import to_csv_bytes
-from monitor.replies import (check_follow_up, check_reply, draft_follow_up, draft_reply,
-                             seller_templates, with_reply_drafts)
+from monitor.export import queue_export, to_csv_bytes
+from monitor.replies import (check_follow_up, check_reply, draft_follow_up, reply_for,
+                             seller_templates)
 from monitor.schema import HUMAN_REVIEW_BELOW, human_review_below
 from monitor.settings import Settings, redact_url
 from monitor.store import StoreError
 from monitor.trends import detect_spikes, negative_share
 from monitor.auth import can
 from views.common import (CATEGORIES, SEVERITY_NAMES, date_column_hint, empty_store_message,
-                          get_store, load_alerts, load_cases, load_counts, load_facts,
-                          load_products, load_queue, page_gate, role, top_products)
+                          get_store, load_after_reply, load_alerts, load_cases, load_counts,
+                          load_facts, load_products, load_queue, page_gate, role, top_products)
 
 def render_reply(queue: pl.DataFrame, contact: str, unsure_below: float,
                  templates: dict[str, dict[str, str]]) -> None:
@@ -45,8 +45,7 @@ def render_reply(queue: pl.DataFrame, contact: str, unsure_below: float,
             st.caption("Evidence")
             st.code(review["evidence"], language=None, wrap_lines=True)
     with right:
-        draft = draft_reply(review["category"], review["lang"], contact=contact,
-                            custom=templates)
+        draft = reply_for(review, contact=contact, custom=templates)
         text = st.text_area("Public reply", draft.text, height=180,
                             key=f"reply-{review['review_key']}")
         check = check_reply(text, contact=contact)
@@ -74,7 +73,7 @@ def render_checklist(parts: list[tuple[bool, str]], problems: list[str], action:
                            for ok, what in parts))
     for problem in problems:
         st.error(f"Remove before {action}: {problem}.")
-    if drafted_in != buyer_lang:
+    if drafted_in.split("-")[0] != buyer_lang:
         st.caption(f"No template in '{buyer_lang}' yet: drafted in English.")
 
 
@@ -98,6 +97,32 @@ def render_case_actions(review: dict) -> None:
             note=note))
 
 
+def render_after_reply(url: str, products: tuple[str, ...], categories: tuple[str, ...]) -> None:
+    """Cases that got their first reply but are not closed: the agent resolves them (which plans
+    the follow-ups), closes them, or escalates them again. Without this they would leave the
+    page once replied to and never be finished."""
+    cases = load_after_reply(url, products, categories)
+    if cases.is_empty():
+        return
+    st.subheader("Replied and resolved cases")
+    st.caption("Resolve a case once the buyer's problem is fixed: that plans the 7-day "
+               "improvement report and the 30-day invitation to try again.")
+    st.dataframe(cases.select(
+        "case_id", pl.col("case_state").alias("state"),
+        pl.col("severity").replace_strict(SEVERITY_NAMES, default="—", return_dtype=pl.String)
+        .alias("level"), "category", "product_id", "lang", "assignee", "tier", "text"),
+        hide_index=True, width="stretch", column_config={
+            "case_id": "case", "product_id": "product", "lang": "language",
+            "text": st.column_config.TextColumn("review", width="large")})
+    if not can(role(), "act"):
+        return
+    rows = cases.to_dicts()
+    pick = st.selectbox("Case", range(len(rows)), key="after-reply-pick", format_func=lambda i: (
+        f"#{rows[i]['case_id']} · {rows[i]['case_state']} · {rows[i]['category']} · "
+        f"{rows[i]['product_id'] or '-'} · {(rows[i]['text'] or '')[:60]}"))
+    render_case_actions(rows[pick])
+
+
 def change_case(change) -> None:
     """Run one case change as the signed-in agent; a stale version or a move the workflow does
     not allow is shown, anything else refreshes the queue."""
@@ -110,6 +135,7 @@ def change_case(change) -> None:
         st.error(str(exc))
     else:
         load_queue.clear()
+        load_after_reply.clear()
         load_counts.clear()
         load_cases.clear()  # the Overview's response rate
         st.rerun()
@@ -179,8 +205,7 @@ def main() -> None:
         })
 
         if can(role(), "export"):
-            export = with_reply_drafts(queue.drop("case_version"), contact=settings.support_contact,
-                                       custom=templates)
+            export = queue_export(queue, contact=settings.support_contact, custom=templates)
             st.download_button("Export the queue with reply drafts (CSV)", to_csv_bytes(export),
                                key="export-queue", file_name="needs-response.csv",
                                mime="text/csv")
@@ -195,6 +220,7 @@ def main() -> None:
                        "others.")
     if not queue.is_empty():
         render_reply(queue, settings.support_contact, unsure_below, templates)
+    render_after_reply(settings.db_url, products, categories)
 
     render_follow_ups(settings.db_url, now, settings.support_contact, templates)
     reviews = load_facts(settings.db_url, products, weeks=26)  # spikes and the weekly chart
@@ -265,7 +291,7 @@ def render_follow_ups(url: str, now: datetime, contact: str,
             help="Starts from the note written when the case was resolved.")
     with right:
         draft = draft_follow_up(task["kind"], task["lang"], contact=contact, change=change,
-                                custom=templates)
+                                custom=templates, marketplace=task.get("marketplace"))
         # a new "what we changed" gives a new draft; edits to the draft itself stay until then
         text = st.text_area("Message to the buyer", draft.text, height=180,
                             key=f"follow-up-{task['id']}-{abs(hash(change))}")

@@ -11,6 +11,7 @@ import numpy as np
 from ..langid import detect_language
 from ..schema import ReviewScore, needs_response
 from ..settings import MODELS_DIR, Settings
+from .escalation import escalation_terms
 from .encoder import (TextEncoder, quantize_int8, resolve_device, resolve_precision,
                       resolve_quantize, torch_dtype)
 from .sentiment import SENTIMENTS, SentimentHead, sentiment_probabilities
@@ -166,7 +167,8 @@ class ReviewAnalyzer:
                 stars_pred=float(expected[i]), confidence=float(sent_p[i, k]),
                 category=sev[i].category.value, severity=sev[i].severity,
                 evidence=sev[i].evidence,
-                needs_response=needs_response(SENTIMENTS[k], sev[i].severity, rating),
+                needs_response=needs_response(SENTIMENTS[k], sev[i].severity, rating,
+                                              escalating=bool(escalation_terms(text))),
                 lang=lang,
             ))
         return out

@@ -125,7 +125,9 @@ def _words_before(text: str, start: int) -> list[str]:
     return WORD.findall(CLAUSE_BREAK.split(text[max(0, start - 40):start])[-1])[-3:]
 
 
-def _negated(text: str, start: int, end: int) -> bool:
+def negated(text: str, start: int, end: int) -> bool:
+    """Whether a negation word stands just before (or, in Turkish and Japanese, after) the
+    match at `start:end` in its clause: "not fake", "keine Beschwerde", "没有投诉"."""
     before = text[max(0, start - 40):start]
     if any(w.lower() in NEGATION_WORDS for w in _words_before(text, start)):
         return True
@@ -154,7 +156,7 @@ def find_phrases(text: str) -> list[PhraseMatch]:
     found = []
     for category, pattern in _PATTERNS.items():
         for m in pattern.finditer(text):
-            if m.end() == m.start() or _negated(text, m.start(), m.end()):
+            if m.end() == m.start() or negated(text, m.start(), m.end()):
                 continue
             if category is Category.COUNTERFEIT and _about_reviews(text, m.start(), m.end()):
                 continue

@@ -56,7 +56,8 @@ def api_schema(api_url):
 OPERATIONS = [("POST", "/v1/reviews"), ("GET", "/v1/reviews/{review_id}"), ("GET", "/v1/cases"),
               ("GET", "/v1/trends"), ("GET", "/v1/follow-ups"),
               ("POST", "/v1/follow-ups/{follow_up_id}/done"), ("GET", "/metrics"),
-              ("GET", "/healthz")]
+              ("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/v1/cases/{case_id}"),
+              ("POST", "/v1/cases/{case_id}/transitions")]
 
 
 def test_the_spec_lists_every_operation(api_schema):
@@ -64,9 +65,9 @@ def test_the_spec_lists_every_operation(api_schema):
     assert served == set(OPERATIONS)
 
 
-# /healthz takes no input at all, so there is nothing invalid to send it
+# /healthz and /readyz take no input at all, so there is nothing invalid to send them
 CASES = [(m, p, mode) for m, p in OPERATIONS for mode in GenerationMode
-         if not (p == "/healthz" and mode == GenerationMode.NEGATIVE)]
+         if not (p in ("/healthz", "/readyz") and mode == GenerationMode.NEGATIVE)]
 
 
 def header_mutated(case) -> bool:

@@ -1,5 +1,6 @@
 """The dashboard in a real browser: headless Chromium through Playwright, against `streamlit run`."""
 
+import contextlib
 import os
 import shutil
 import signal
@@ -27,19 +28,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def dashboard(tmp_path, fake_analyzer):
+REVIEWS = ("review_id,product_id,date,rating,text\n"
+           "a1,P1,2026-03-02,1,bad: broken on arrival\n"
+           "a2,P2,2026-03-03,1,bad <b>bold</b> [link](http://x.invalid)\n"
+           "a3,P2,2026-03-04,5,lovely\n")
+
+
+@contextlib.contextmanager
+def streamlit_on(db_url: str):
+    """`streamlit run app.py` on a free loopback port over `db_url`, until the block ends."""
     if not os.path.exists(CHROMIUM):
         pytest.skip("Debian chromium not installed (`.ci/run` installs it)")
-    url = f"sqlite:///{tmp_path / 'm.db'}"
-    (tmp_path / "r.csv").write_text(
-        "review_id,product_id,date,rating,text\n"
-        "a1,P1,2026-03-02,1,bad: broken on arrival\n"
-        "a2,P2,2026-03-03,1,bad <b>bold</b> [link](http://x.invalid)\n"
-        "a3,P2,2026-03-04,5,lovely\n")
-    ingest_batch(read_reviews(tmp_path / "r.csv"), fake_analyzer, Store(url), "test")
     port = free_port()
-    env = {**os.environ, "MONITOR_DB_URL": url}
+    env = {**os.environ, "MONITOR_DB_URL": db_url}
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless=true",
          "--server.address=127.0.0.1", f"--server.port={port}", "--browser.gatherUsageStats=false",
@@ -60,6 +61,15 @@ def dashboard(tmp_path, fake_analyzer):
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=20)
+
+
+@pytest.fixture
+def dashboard(tmp_path, fake_analyzer):
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    (tmp_path / "r.csv").write_text(REVIEWS)
+    ingest_batch(read_reviews(tmp_path / "r.csv"), fake_analyzer, Store(url), "test")
+    with streamlit_on(url) as address:
+        yield address
 
 
 def launch(playwright):
@@ -108,5 +118,45 @@ def test_a_link_to_a_page_opens_with_the_dashboards_own_navigation(dashboard):
             links = page.locator('[data-testid="stSidebarNav"] a')
             assert [t.strip() for t in links.all_inner_texts()] == [
                 "Needs response", "Overview", "Product", "Import reviews"]
+        finally:
+            browser.close()
+
+
+def test_an_agent_resolves_a_replied_case_in_the_browser(tmp_path, fake_analyzer):
+    """The path that used to dead-end: a case replied to leaves the waiting queue, and the agent
+    still finds it on the page and resolves it, which plans its follow-ups."""
+    import polars as pl
+    from playwright.sync_api import sync_playwright
+
+    from monitor.cases import CasePolicy
+
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    (tmp_path / "r.csv").write_text(REVIEWS)
+    store = Store(url)
+    ingest_batch(read_reviews(tmp_path / "r.csv"), fake_analyzer, store, "test",
+                 policy=CasePolicy())
+    case_id = store.cases().filter(pl.col("category") == "damage")["case_id"][0]
+    store.transition_case(case_id, "replied", actor="ana", expected_version=1)
+    with streamlit_on(url) as address, sync_playwright() as p:
+        browser = launch(p)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1600})
+            page.goto(address)
+            page.get_by_text("Replied and resolved cases").wait_for(timeout=45_000)
+            page.get_by_label("Your name (for the case history)").fill("ana")
+            page.keyboard.press("Enter")
+            section = page.locator('[data-testid="stSelectbox"]').filter(has_text="Move to").last
+            section.click()
+            page.get_by_role("option", name="resolved", exact=True).click()
+            page.get_by_role("button", name="Apply").last.click()
+            for _ in range(100):  # bounded: the page applies the move within seconds
+                if store.cases(case_id=case_id)["state"][0] == "resolved":
+                    break
+                time.sleep(0.2)
+            assert store.cases(case_id=case_id)["state"][0] == "resolved"
+            event = store.case_events(case_id).row(-1, named=True)
+            assert (event["from_state"], event["to_state"], event["actor"]) == \
+                ("replied", "resolved", "ana")
+            assert store.follow_ups().filter(pl.col("case_id") == case_id).height == 2
         finally:
             browser.close()

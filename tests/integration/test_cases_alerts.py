@@ -421,8 +421,9 @@ def test_level_1_is_owned_by_a_senior_agent_and_the_brand_owner(tmp_path, fake_a
     p = CasePolicy(agents=parse_agents("ana=fr;sen*=de,en"), brand_owner="lee")
     ingest_batch(read_reviews(tmp_path / "f.csv"), Counterfeit(), store, "t", policy=p)
     case = store.cases().row(0, named=True)
-    # no senior speaks French: a senior agent still owns it, with the brand owner
-    assert (case["assignee"], case["co_owner"]) == ("sen", "lee")
+    # no senior speaks French: a senior agent owns it, with the French-speaking agent and the
+    # brand owner as co-owners
+    assert (case["assignee"], case["co_owner"]) == ("sen", "ana, lee")
     assert case["due_at"] - case["opened_at"] == timedelta(hours=1)
 
 

@@ -151,9 +151,13 @@ def test_cli_ingest_is_idempotent(tmp_path):
     src = tmp_path / "few.csv"
     src.write_text("review_id,product_id,text,rating\n1,P,Arrived broken.,1\n2,P,Love it!,5\n")
     cmd = [sys.executable, "-m", "monitor.cli", "ingest", str(src), "--db", db, "-q"]
-    first = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("MONITOR_WEBHOOK_URL", "MONITOR_SLACK_WEBHOOK_URL", "MONITOR_SMTP_URL")}
+    first = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env)
     assert first.returncode == 0, first.stderr
     assert "2 added" in first.stderr
+    # "0 alerts queued" must not read as "nothing severe": the summary says nobody is alerted
+    assert "alert channels: none set" in first.stderr
     second = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert "0 added, 2 already stored" in second.stderr
 
@@ -218,6 +222,7 @@ def test_cli_ingest_queues_and_alerts_send_delivers_level_1(tmp_path, httpserver
                          capture_output=True, text=True, timeout=600)
     assert ing.returncode == 0, ing.stderr
     assert "1 cases opened, 1 alerts queued" in ing.stderr
+    assert "alert channels: webhook" in ing.stderr
     httpserver.expect_oneshot_request("/hook", method="POST").respond_with_data("ok")
     snd = subprocess.run(base + ["alerts", "send", "--db", db], env=env, capture_output=True,
                          text=True, timeout=120)

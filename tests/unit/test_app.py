@@ -92,6 +92,36 @@ def test_case_moves_from_the_dashboard_and_stale_edits_are_refused(stored):
     assert case_id in store.response_queue(open_only=False)["case_id"].to_list()
 
 
+def test_a_replied_case_is_resolved_from_the_dashboard_and_its_follow_ups_are_planned(stored):
+    """Replied cases leave the queue of reviews waiting for an answer but stay on the page, where
+    an agent resolves them (planning the 7-day report and 30-day invitation) or closes them."""
+    store = Store(stored)
+    case_id = store.cases().filter(pl.col("category") == "damage")["case_id"][0]
+    store.transition_case(case_id, "replied", actor="ana", expected_version=1)
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    assert "Replied and resolved cases" in [s.value for s in at.subheader]
+    table = next(d.value for d in at.dataframe if "state" in d.value.columns)
+    assert table["case_id"].tolist() == [case_id] and table["state"].tolist() == ["replied"]
+    at.sidebar.text_input[0].set_value("ana").run()
+    at.selectbox(key=f"to-{case_id}").set_value("resolved").run()
+    at.text_input(key=f"note-{case_id}").set_value("Sent a new unit in a padded box").run()
+    at.button(key=f"apply-{case_id}").click().run()
+    assert not at.exception
+    events = store.case_events(case_id)
+    assert events.select("from_state", "to_state", "actor").rows()[-1] == ("replied", "resolved",
+                                                                          "ana")
+    assert events["note"][-1] == "Sent a new unit in a padded box"
+    planned = store.follow_ups().filter(pl.col("case_id") == case_id)
+    assert planned["kind"].to_list() == ["improvement_report", "try_again"]
+    # still on the page, now resolved: it can be closed from here too
+    assert at.selectbox(key=f"to-{case_id}").options == ["closed", "escalated"]
+    at.selectbox(key=f"to-{case_id}").set_value("closed").run()
+    at.button(key=f"apply-{case_id}").click().run()
+    assert store.cases(case_id=case_id)["state"][0] == "closed"
+    assert "Replied and resolved cases" not in [s.value for s in at.subheader]
+
+
 def test_follow_ups_listed_and_marked_done(stored):
     store = Store(stored)
     case_id = store.cases().filter(pl.col("category") == "damage")["case_id"][0]

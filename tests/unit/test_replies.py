@@ -12,7 +12,7 @@ CONTACT = "care@shop.example"
 @pytest.mark.parametrize("category", CATEGORIES)
 def test_every_draft_has_all_three_parts_and_nothing_forbidden(lang, category):
     draft = draft_reply(category, lang, contact=CONTACT)
-    assert draft.lang == lang and CONTACT in draft.text
+    assert draft.lang.split("-")[0] == lang and CONTACT in draft.text
     check = check_reply(draft.text, contact=CONTACT)
     assert (check.acknowledge, check.fix, check.invite, check.problems) == (True, True, True, [])
     assert check.complete
@@ -93,7 +93,7 @@ def test_asking_to_change_the_review_is_caught_in_the_new_languages(text):
 @pytest.mark.parametrize("kind", ["improvement_report", "try_again"])
 def test_every_follow_up_draft_says_what_changed_and_how_to_reach_us(lang, kind):
     draft = draft_follow_up(kind, lang, contact=CONTACT, change="  new padded\n box ")
-    assert (draft.lang, draft.kind) == (lang, kind)
+    assert (draft.lang.split("-")[0], draft.kind) == (lang, kind)
     assert "new padded box" in draft.text and CONTACT in draft.text
     assert check_follow_up(draft.text, contact=CONTACT).complete
 
@@ -152,3 +152,74 @@ def test_sellers_own_follow_up_templates_win(tmp_path):
     assert draft_follow_up("improvement_report", "fi", contact=CONTACT, custom=custom).lang == "en"
     assert draft_follow_up("try_again", "de", contact=CONTACT, custom=custom).text == \
         draft_follow_up("try_again", "de", contact=CONTACT).text
+
+
+# --- damage on arrival vs a product that failed in use; Brazilian vs European Portuguese -----
+
+from monitor.reply_variants import (DEFECT_TEMPLATES, PT_BR_TEMPLATES,  # noqa: E402
+                                    damage_variant, portuguese_variant)
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("It stopped working after two weeks.", "defect"),
+    ("The bottle started leaking after a month of use.", "defect"),
+    ("Funktioniert nicht mehr nach drei Wochen.", "defect"),
+    ("Dejó de funcionar a los pocos días.", "defect"),
+    ("用了一个月就不能用了", "defect"),
+    ("Перестал работать через неделю.", "defect"),
+    ("Arrived broken, the box was crushed.", "damage"),
+    ("Arrived dead, it stopped working out of the box.", "damage"),  # arrival wins
+    ("Die Lampe kam kaputt an.", "damage"),
+    ("商品が破損して届いた", "damage"),
+])
+def test_damage_replies_tell_arrival_from_failure_in_use(text, expected):
+    assert damage_variant(text) == expected
+    draft = draft_reply("damage", "en", contact=CONTACT, text=text)
+    assert draft.variant == ("defect" if expected == "defect" else "")
+    carrier = "carrier" in draft.text
+    assert carrier == (expected == "damage")  # only arrival damage is the carrier's business
+
+
+@pytest.mark.parametrize("lang", sorted(DEFECT_TEMPLATES))
+def test_every_defect_reply_is_complete(lang):
+    base = lang.split("-")[0]
+    market = {"pt-BR": "amazon.com.br", "pt-PT": "amazon.pt"}.get(lang)
+    draft = draft_reply("damage", base, contact=CONTACT, text="stopped working after a week",
+                        marketplace=market)
+    assert draft.lang == lang and draft.variant == "defect"
+    assert draft.text.startswith(DEFECT_TEMPLATES[lang][0])
+    assert check_reply(draft.text, contact=CONTACT).complete
+
+
+@pytest.mark.parametrize("market,text,variant", [
+    ("amazon.com.br", "", "pt-BR"), ("Mercado Livre", "", "pt-BR"), ("amazon.pt", "", "pt-PT"),
+    (None, "A encomenda chegou com o ecrã partido, estou a pensar devolver.", "pt-PT"),
+    (None, "Você acredita que o celular chegou sem carregador?", "pt-BR"),
+    (None, "Produto ruim.", "pt-BR"),  # no sign either way: the larger market
+])
+def test_portuguese_buyers_get_their_own_variant(market, text, variant):
+    assert portuguese_variant(market, text) == variant
+    draft = draft_reply("delay", "pt", contact=CONTACT, text=text, marketplace=market)
+    assert draft.lang == variant and check_reply(draft.text, contact=CONTACT).complete
+    brazilian = "contato" in draft.text and "encomenda" not in draft.text
+    assert brazilian == (variant == "pt-BR")
+
+
+@pytest.mark.parametrize("category", CATEGORIES)
+def test_brazilian_replies_are_complete(category):
+    draft = draft_reply(category, "pt", contact=CONTACT, marketplace="amazon.com.br")
+    assert draft.text.startswith(PT_BR_TEMPLATES[category][0])
+    assert check_reply(draft.text, contact=CONTACT).complete
+
+
+def test_brazilian_follow_ups_and_a_sellers_own_portuguese_template():
+    br = draft_follow_up("try_again", "pt", contact=CONTACT, change="Trocamos o fornecedor.",
+                         marketplace="amazon.com.br")
+    pt = draft_follow_up("try_again", "pt", contact=CONTACT, change="Mudámos o fornecedor.",
+                         marketplace="amazon.pt")
+    assert br.lang == "pt-BR" and "contato" in br.text
+    assert check_follow_up(br.text, contact=CONTACT).complete
+    assert pt.lang == "pt-PT" and "contacto" in pt.text
+    own = {"pt-BR": {"damage": "Sentimos muito! Fale com {contact}."}}
+    draft = draft_reply("damage", "pt", contact=CONTACT, marketplace="amazon.com.br", custom=own)
+    assert draft.text == f"Sentimos muito! Fale com {CONTACT}."

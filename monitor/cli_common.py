@@ -1,0 +1,47 @@
+"""What every `monitor` command shares: errors a user can fix become one line and exit code 2."""
+
+from __future__ import annotations
+
+import errno
+import functools
+import os
+from typing import Callable
+
+import typer
+
+from .casework import CaseNotFoundError, ConcurrentEditError
+from .ingest import IngestError
+from .store import StoreError
+
+USER_ERRORS = (IngestError, StoreError, FileNotFoundError, ValueError, PermissionError,
+               IsADirectoryError, OSError, CaseNotFoundError, ConcurrentEditError)
+
+
+def fail(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(2)
+
+
+def user_errors(fn: Callable) -> Callable:
+    """Turn errors a user can cause into one line on stderr and exit code 2, never a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except USER_ERRORS as exc:
+            if os.environ.get("MONITOR_DEBUG"):
+                raise
+            msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+                where = f" writing {exc.filename}" if exc.filename else ""
+                msg = (f"out of disk space{where} ({exc.strerror}); nothing was left "
+                       "half-written: free space, then rerun (`monitor score` with --resume "
+                       "keeps its finished chunks)")
+            fail(msg)
+        except KeyboardInterrupt:
+            typer.echo("interrupted: nothing was left half-written (a `monitor score` run "
+                       "continues from its finished chunks with --resume)", err=True)
+            raise typer.Exit(130)
+
+    return wrapper
