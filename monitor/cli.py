@@ -10,6 +10,7 @@ import typer
 
 from .cli_cases import cases_app
 from .cli_common import fail, user_errors
+from .export import csv_text
 from .settings import Settings, redact_url
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
@@ -294,9 +295,9 @@ def follow_ups(
     custom = seller_templates()
     drafts = [follow_up_message(r, contact=contact, custom=custom)
               for r in frame.iter_rows(named=True)]
-    typer.echo(frame.select("id", "case_id", "kind", "status", "contact_at", "due_at",
-                            "product_id", "lang").with_columns(
-        pl.Series("message_draft", drafts, dtype=pl.String)).write_csv(), nl=False)
+    typer.echo(csv_text(frame.select("id", "case_id", "kind", "status", "contact_at", "due_at",
+                                     "product_id", "lang").with_columns(
+        pl.Series("message_draft", drafts, dtype=pl.String))), nl=False)
 
 
 @app.command()
@@ -435,7 +436,7 @@ def alerts_list(db: Optional[str] = typer.Option(None, help="SQLAlchemy URL")) -
     from .store import Store
 
     store = Store(db or Settings.from_env().db_url, create=False)
-    typer.echo(store.alerts().write_csv(), nl=False)
+    typer.echo(csv_text(store.alerts()), nl=False)
 
 
 @app.command()

@@ -50,6 +50,11 @@ def with_utc_offsets(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(pl.col(naive).dt.replace_time_zone("UTC")) if naive else frame
 
 
+def csv_text(frame: pl.DataFrame) -> str:
+    """CSV for a terminal or a pipe, stored (UTC) times with their offset."""
+    return with_utc_offsets(frame).write_csv(datetime_format=ISO_WITH_OFFSET)
+
+
 def queue_export(queue: pl.DataFrame, *, contact: str,
                  custom: dict[str, dict[str, str]] | None = None) -> pl.DataFrame:
     """The response queue as teams work it in a spreadsheet or helpdesk: each review with its
