@@ -31,12 +31,14 @@ from pydantic import (BaseModel, ConfigDict, Field, StringConstraints, TypeAdapt
                       ValidationError)
 
 from .alerts import AlertSettings, send_pending
+from .aspects import ASPECTS
 from .batch import Analyzer, ingest_batch
 from .cases import CASE_STATES, CasePolicy
 from .casework import (CaseNotFoundError, ConcurrentEditError, TransitionError, case_detail,
                        move_case)
 from .export import iso
 from .ingest import IngestError, reviews_from_records
+from .schema import SCORE_COLUMNS
 from .replies import follow_up_message, reply_for, seller_templates
 from .settings import Settings, env_number
 from .store import Store
@@ -45,8 +47,7 @@ from .trends import FREQUENCIES, GROUPINGS, period_trends
 MAX_BODY_BYTES = 2_000_000
 MAX_REVIEWS_PER_REQUEST = 1000
 TOO_LARGE = f"request body over {MAX_BODY_BYTES} bytes; send fewer reviews per request"
-SCORE_FIELDS_OUT = ("lang", "sentiment", "p_negative", "p_neutral", "p_positive", "stars_pred",
-                    "confidence", "category", "severity", "evidence", "needs_response")
+SCORE_FIELDS_OUT = tuple(SCORE_COLUMNS)
 
 
 # an id the store can hold; platforms send them as numbers as often as text (Shopify, helpdesks)
@@ -102,6 +103,8 @@ class ReviewResult(BaseModel):
     severity: int | None = None
     evidence: str | None = None
     needs_response: bool | None = None
+    aspects: list[Literal[ASPECTS]] | None = Field(  # type: ignore[valid-type]
+        None, description="complaint aspects the review raises (none for praise)")
     reply_draft: str | None = Field(None, description=(
         "A public reply in the buyer's language (acknowledge, next step, private channel), for "
         "reviews that need a response; review and edit it before posting"))

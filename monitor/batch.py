@@ -102,9 +102,11 @@ def _os_error_code(message: str) -> int | None:
 
 def write_atomic(frame: pl.DataFrame, out: Path) -> None:
     """Write `frame` to `out` by extension (.parquet, .csv, .jsonl), atomically."""
-    from .export import ISO_WITH_OFFSET
+    from .export import ISO_WITH_OFFSET, flat_lists
 
     fmt = output_format(out)
+    if fmt == "csv":
+        frame = flat_lists(frame)  # aspects: `;`-joined in a CSV cell
     times = [d for d in frame.schema.values() if isinstance(d, pl.Datetime)]
     if fmt == "csv" and times and all(d.time_zone for d in times):
         # times that know their zone are written as 2026-12-14T14:00:00+00:00, not +0000
@@ -335,7 +337,7 @@ def _assemble(parts: list[Path], out: Path, fmt: str) -> int:
             if not parts:
                 pq.write_table(schema.empty_table(), tmp)
             return
-        from .export import neutralize_formulas
+        from .export import flat_lists, neutralize_formulas
 
         with open(tmp, "wb") as f:
             if not parts and fmt == "csv":
@@ -344,7 +346,7 @@ def _assemble(parts: list[Path], out: Path, fmt: str) -> int:
                 frame = pl.from_arrow(aligned(part))
                 rows += frame.height
                 if fmt == "csv":  # CSV gets opened in spreadsheets
-                    neutralize_formulas(frame).write_csv(f, include_header=i == 0)
+                    neutralize_formulas(flat_lists(frame)).write_csv(f, include_header=i == 0)
                 else:
                     frame.write_ndjson(f)
 

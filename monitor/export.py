@@ -24,9 +24,15 @@ def neutralize_formulas(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(exprs) if exprs else frame
 
 
+def flat_lists(frame: pl.DataFrame) -> pl.DataFrame:
+    """List columns (`aspects`) as `;`-joined text, the form a CSV cell holds."""
+    lists = [name for name, dtype in frame.schema.items() if isinstance(dtype, pl.List)]
+    return frame.with_columns(pl.col(lists).list.join(";")) if lists else frame
+
+
 def to_csv_bytes(frame: pl.DataFrame) -> bytes:
     """A spreadsheet-safe UTF-8 CSV (with BOM, so Excel reads non-Latin text correctly)."""
-    return b"\xef\xbb\xbf" + neutralize_formulas(with_utc_offsets(frame)).write_csv(
+    return b"\xef\xbb\xbf" + neutralize_formulas(flat_lists(with_utc_offsets(frame))).write_csv(
         datetime_format=ISO_WITH_OFFSET).encode("utf-8")
 
 
@@ -52,7 +58,7 @@ def with_utc_offsets(frame: pl.DataFrame) -> pl.DataFrame:
 
 def csv_text(frame: pl.DataFrame) -> str:
     """CSV for a terminal or a pipe, stored (UTC) times with their offset."""
-    return with_utc_offsets(frame).write_csv(datetime_format=ISO_WITH_OFFSET)
+    return flat_lists(with_utc_offsets(frame)).write_csv(datetime_format=ISO_WITH_OFFSET)
 
 
 def queue_export(queue: pl.DataFrame, *, contact: str,

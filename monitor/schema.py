@@ -63,9 +63,11 @@ class ReviewScore:
     evidence: str  # text span supporting the category, "" if none
     needs_response: bool
     lang: str
+    aspects: tuple[str, ...] = ()  # complaint aspects (monitor.aspects.ASPECTS), none for praise
 
     def as_dict(self) -> dict:
-        return {name: getattr(self, name) for name in SCORE_COLUMNS}
+        return {name: (list(v) if isinstance(v := getattr(self, name), tuple) else v)
+                for name in SCORE_COLUMNS}
 
 
 # Columns added to the input by `monitor score`, with their polars types.
@@ -81,6 +83,7 @@ SCORE_SCHEMA: dict[str, pl.DataType] = {
     "severity": pl.Int8(),
     "evidence": pl.String(),
     "needs_response": pl.Boolean(),
+    "aspects": pl.List(pl.String()),  # `;`-joined in CSV
 }
 SCORE_COLUMNS = list(SCORE_SCHEMA)
 
@@ -114,7 +117,8 @@ FACTS_SCHEMA: dict[str, pl.DataType] = {
     "channel": pl.String(), "date": pl.Datetime("us"), "rating": pl.Float64(),
     "lang": pl.String(), "sentiment": pl.String(), "stars_pred": pl.Float64(),
     "confidence": pl.Float64(), "category": pl.String(), "severity": pl.Int8(),
-    "needs_response": pl.Boolean(), "scored_at": pl.Datetime("us"),
+    "needs_response": pl.Boolean(), "aspects": pl.String(),  # `;`-joined, "" for none
+    "scored_at": pl.Datetime("us"),
 }
 
 

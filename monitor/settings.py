@@ -37,6 +37,9 @@ class Settings:
     precision: str = "auto"  # "auto", "fp32", "bf16" or "fp16": the float type the model runs in
     # the probability the severity head needs before it names damage / delay (empty: as trained)
     severity_bars: dict[str, float] = field(default_factory=dict)
+    # "aspects" (one pass: the aspect head decides, phrases back up level 1) or "v1" (the
+    # earlier engine: phrases, then a second pass through the packaged layers for severity)
+    judgement: str = "aspects"
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -56,6 +59,7 @@ class Settings:
             quantize=parse_quantize(env.get("MONITOR_QUANTIZE", "")),
             precision=parse_precision(env.get("MONITOR_PRECISION", "")),
             severity_bars=parse_severity_bars(env.get("MONITOR_SEVERITY_MIN_PROB", "")),
+            judgement=parse_judgement(env.get("MONITOR_JUDGEMENT", "")),
         )
 
 
@@ -93,6 +97,19 @@ def parse_quantize(value: str) -> str:
         raise ValueError(f"MONITOR_QUANTIZE={value!r} is not a mode: use auto (default: int8 "
                          "star layers on a CPU without bf16 instructions), off, stars (int8 star "
                          "layers) or int8 (every layer)") from None
+
+
+JUDGEMENTS = ("aspects", "v1")
+
+
+def parse_judgement(value: str) -> str:
+    """MONITOR_JUDGEMENT -> "aspects" (default) or "v1"; anything else is refused."""
+    value = value.strip().lower() or "aspects"
+    if value not in JUDGEMENTS:
+        raise ValueError(f"MONITOR_JUDGEMENT={value!r} is not an engine: use aspects (default: "
+                         "one encoder pass, learned complaint aspects) or v1 (the earlier "
+                         "phrase + second-pass engine)")
+    return value
 
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")

@@ -18,7 +18,8 @@ from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from .cases import WAITING_STATES
-from .schema import CASE_SCHEMA, FACTS_SCHEMA, QUEUE_SCHEMA, STORED_REVIEW_SCHEMA
+from .aspects import join as aspects_join
+from .schema import CASE_SCHEMA, FACTS_SCHEMA, QUEUE_SCHEMA, SCORE_COLUMNS, STORED_REVIEW_SCHEMA
 from .scoring.escalation import escalation_terms
 from .settings import env_number, redact_url
 
@@ -83,6 +84,8 @@ class ScoreRow(Base):
     severity: Mapped[int | None] = mapped_column(Integer)
     evidence: Mapped[str] = mapped_column(Text)
     needs_response: Mapped[bool] = mapped_column(Boolean, index=True)
+    # complaint aspects, `;`-joined (monitor.aspects); "" for none
+    aspects: Mapped[str] = mapped_column(String(200), default="", server_default="")
     model_version: Mapped[str] = mapped_column(String(40))
     scored_at: Mapped[datetime] = mapped_column(DateTime, index=True)  # facts refresh from here
 
@@ -173,8 +176,14 @@ class AlertRow(Base):
 
 REVIEW_FIELDS = ("review_id", "product_id", "marketplace", "channel", "order_id", "customer_id",
                  "date", "rating", "title", "text", "source")
-SCORE_FIELDS = ("lang", "sentiment", "p_negative", "p_neutral", "p_positive", "stars_pred",
-                "confidence", "category", "severity", "evidence", "needs_response")
+SCORE_FIELDS = tuple(SCORE_COLUMNS)
+
+
+def _stored(field: str, value):
+    """A score as its column holds it: aspects `;`-joined, the rest as they are."""
+    if field == "aspects":
+        return aspects_join(value or ())
+    return value
 
 
 @dataclass(frozen=True)
@@ -210,6 +219,12 @@ def _add_alert_once(s: Session, key: str, case_id: int | None, channel: str, bod
                    payload=json.dumps(body, ensure_ascii=False), status="pending", attempts=0,
                    next_attempt_at=now, last_error="", created_at=now))
     return True
+
+
+def _aspect_list(cell: pl.Expr) -> pl.Expr:
+    """The stored `;`-joined aspects as a list column ("" -> [])."""
+    return (pl.when(cell.fill_null("") == "").then(pl.lit([], dtype=pl.List(pl.String)))
+            .otherwise(cell.str.split(";")).alias("aspects"))
 
 
 def _with_case(query):
@@ -275,7 +290,7 @@ class Store:
                 review.text, review.rating, review.title = r["text"], r["rating"], r.get("title")
                 score = s.get(ScoreRow, r["review_key"])
                 for f in SCORE_FIELDS:
-                    setattr(score, f, r[f])
+                    setattr(score, f, _stored(f, r[f]))
                 score.model_version, score.scored_at = model_version, now
                 case = s.scalar(select(CaseRow).where(CaseRow.review_key == r["review_key"]))
                 if case is None:
@@ -360,7 +375,8 @@ class Store:
                          "channel": r.get("channel") or "review"} for key, r in fresh.items()])
                     s.execute(insert(ScoreRow), [
                         {"review_key": key, "model_version": model_version, "scored_at": now,
-                         **{f: r.get(f) for f in SCORE_FIELDS}} for key, r in fresh.items()])
+                         **{f: _stored(f, r.get(f)) for f in SCORE_FIELDS}}
+                        for key, r in fresh.items()])
                 self._record_outcomes(s, fresh.values(), now)
                 if policy is not None:
                     # each agent's open cases, for routing: a scan of the open cases, so only
@@ -490,7 +506,9 @@ class Store:
     def _frame(self, query, schema: dict = STORED_REVIEW_SCHEMA) -> pl.DataFrame:
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
-        return pl.DataFrame([tuple(r) for r in rows], schema=schema, orient="row")
+        frame = pl.DataFrame([tuple(r) for r in rows], orient="row",
+                             schema={**schema, "aspects": pl.String})
+        return frame.with_columns(_aspect_list(pl.col("aspects")))
 
     def reviews(self, *, product: Sequence[str] | None = None, category: Sequence[str] | None = None,
                 since: datetime | None = None) -> pl.DataFrame:
@@ -882,6 +900,8 @@ class Store:
         try:
             as_of = datetime.fromisoformat(json.loads(meta_path.read_text())["as_of"])
             snapshot = pl.read_parquet(path)
+            if snapshot.schema != pl.Schema(FACTS_SCHEMA):
+                snapshot = None  # written by an older version: rebuilt below
         except Exception:  # no snapshot yet, or a damaged one: rebuilt below
             snapshot = None
         changed = snapshot is None
@@ -926,7 +946,8 @@ class Store:
         cols = [ReviewRow.review_key, ReviewRow.product_id, ReviewRow.marketplace,
                 ReviewRow.channel, ReviewRow.date, ReviewRow.rating, ScoreRow.lang,
                 ScoreRow.sentiment, ScoreRow.stars_pred, ScoreRow.confidence, ScoreRow.category,
-                ScoreRow.severity, ScoreRow.needs_response, ScoreRow.scored_at]
+                ScoreRow.severity, ScoreRow.needs_response, ScoreRow.aspects,
+                ScoreRow.scored_at]
         q = select(*cols).join(ScoreRow, ScoreRow.review_key == ReviewRow.review_key)
         if where is not None:
             q = q.where(where)

@@ -8,7 +8,7 @@ any language without a word list.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
@@ -19,6 +19,11 @@ THEME_SCHEMA = {"theme": pl.Int32, "label": pl.String, "reviews": pl.UInt32,
                 "examples": pl.List(pl.String)}
 
 
+ASPECT_SUMMARY_SCHEMA = {"aspect": pl.String, "name": pl.String, "reviews": pl.UInt32,
+                         "first_half": pl.UInt32, "second_half": pl.UInt32,
+                         "examples": pl.List(pl.String)}
+
+
 @dataclass(frozen=True)
 class ThemeReport:
     product: str
@@ -26,6 +31,8 @@ class ThemeReport:
     end: datetime | None
     negatives: int
     themes: pl.DataFrame  # THEME_SCHEMA
+    aspects: pl.DataFrame = field(  # ASPECT_SUMMARY_SCHEMA: what to fix, most raised first
+        default_factory=lambda: pl.DataFrame(schema=ASPECT_SUMMARY_SCHEMA))
 
     def markdown(self) -> str:
         """A shareable improvement report (Markdown; review text quoted as plain text)."""
@@ -34,8 +41,19 @@ class ThemeReport:
         lines = [f"# Improvement report: {self.product}", "",
                  f"{self.negatives} negative reviews, {period}, grouped into "
                  f"{self.themes.height} themes by meaning (any language).", "",
-                 "| # | theme | reviews | first half → second half | main category |",
-                 "|---|---|---|---|---|"]
+                 ]
+        if self.aspects.height:
+            lines += ["## What buyers complain about", "",
+                      "| aspect | reviews | first half → second half |", "|---|---|---|"]
+            lines += [f"| {a['name']} | {a['reviews']} | {a['first_half']} → {a['second_half']} |"
+                      for a in self.aspects.iter_rows(named=True)]
+            for a in self.aspects.iter_rows(named=True):
+                lines += ["", f"### {a['name']}", "", "What buyers wrote:"]
+                lines += [f"> {_md_cell(e)}" for e in a["examples"]]
+                lines += ["", "What we changed: _(fill in before sharing)_"]
+            lines += ["", "## Themes by meaning", ""]
+        lines += ["| # | theme | reviews | first half → second half | main category |",
+                  "|---|---|---|---|---|"]
         for t in self.themes.iter_rows(named=True):
             label = _md_cell(t["label"])
             lines.append(f"| {t['theme']} | {label} | {t['reviews']} | {t['first_half']} → "
@@ -67,6 +85,22 @@ class ThemeReport:
             + '<p><b>What we changed:</b> <span class="fill" contenteditable="true">'
               "(click to write this before printing or sharing)</span></p></section>"
             for t in self.themes.iter_rows(named=True))
+        if self.aspects.height:
+            aspect_rows = "".join(
+                f"<tr><td>{escape(a['name'])}</td><td>{a['reviews']}</td>"
+                f"<td>{a['first_half']} → {a['second_half']}</td></tr>"
+                for a in self.aspects.iter_rows(named=True))
+            aspect_sections = "".join(
+                f"<section><h3>{escape(a['name'])}</h3><p>What buyers wrote:</p>"
+                + "".join(f'<blockquote dir="auto">{escape(e)}</blockquote>'
+                          for e in a["examples"])
+                + '<p><b>What we changed:</b> <span class="fill" contenteditable="true">'
+                  "(click to write this before printing or sharing)</span></p></section>"
+                for a in self.aspects.iter_rows(named=True))
+            sections = ("<h2>What buyers complain about</h2><table><thead><tr><th>aspect</th>"
+                        "<th>reviews</th><th>first half → second half</th></tr></thead>"
+                        f"<tbody>{aspect_rows}</tbody></table>{aspect_sections}"
+                        "<h2>Themes by meaning</h2>" + sections)
         title = escape(f"Improvement report: {self.product}")
         return (
             '<!DOCTYPE html>\n<html><head><meta charset="utf-8">'
@@ -161,4 +195,30 @@ def improvement_report(reviews: pl.DataFrame, embed, product: str) -> ThemeRepor
     emb = embed(neg["text"].to_list()) if neg.height else np.zeros((0, 384))
     dates = [d for d in neg["date"].to_list() if d is not None]
     return ThemeReport(product, min(dates) if dates else None, max(dates) if dates else None,
-                       neg.height, themes(neg, emb))
+                       neg.height, themes(neg, emb), aspect_summary(reviews))
+
+
+def aspect_summary(reviews: pl.DataFrame, *, examples: int = 3) -> pl.DataFrame:
+    """Per complaint aspect raised in `reviews` (a store frame with an `aspects` list): how
+    many reviews, in the first and second half of their dates, and example quotes."""
+    from .aspects import ASPECT_NAMES, ASPECTS
+
+    if reviews.is_empty() or "aspects" not in reviews.columns:
+        return pl.DataFrame(schema=ASPECT_SUMMARY_SCHEMA)
+    dated = [d for d in reviews["date"].to_list() if d is not None]
+    middle = min(dated) + (max(dated) - min(dated)) / 2 if dated else None
+    rows = []
+    for aspect in ASPECTS:
+        hit = reviews.filter(pl.col("aspects").list.contains(aspect)).sort(
+            "date", descending=True, nulls_last=True)
+        if hit.is_empty():
+            continue
+        dates = hit["date"].to_list()
+        quotes = [(r["evidence"] or r["text"] or "")[:300] for r in hit.head(examples).to_dicts()]
+        rows.append({"aspect": aspect, "name": ASPECT_NAMES[aspect], "reviews": hit.height,
+                     "first_half": sum(1 for d in dates if middle and d and d <= middle),
+                     "second_half": sum(1 for d in dates if middle and d and d > middle),
+                     "examples": quotes})
+    rows.sort(key=lambda r: -r["reviews"])
+    return pl.DataFrame(rows, schema=ASPECT_SUMMARY_SCHEMA) if rows else \
+        pl.DataFrame(schema=ASPECT_SUMMARY_SCHEMA)

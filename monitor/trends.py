@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from .aspects import ASPECTS
+
 FREQUENCIES = {"1d": "day", "1w": "week", "1mo": "month"}
 GROUPINGS = {"product": "product_id", "marketplace": "marketplace", "lang": "lang",
              "category": "category"}
@@ -63,7 +65,7 @@ def period_trends(reviews: pl.DataFrame | pl.LazyFrame, *, by: str = "product",
     column = _grouping(by, every)
     lf = reviews.lazy() if isinstance(reviews, pl.DataFrame) else reviews
     frame = (
-        lf.filter(pl.col("date").is_not_null())
+        with_aspect_flags(lf).filter(pl.col("date").is_not_null())
         .with_columns(pl.col("date").dt.truncate(every).alias("period"))
         .group_by(column, "period")
         .agg(
@@ -76,6 +78,7 @@ def period_trends(reviews: pl.DataFrame | pl.LazyFrame, *, by: str = "product",
             *[(pl.col("severity") == lvl).sum().alias(f"severity_{lvl}") for lvl in (1, 2, 3)],
             pl.col("severity").is_not_null().sum().alias("severe"),
             pl.col("needs_response").mean().alias("needs_response_share"),
+            *[pl.col(f"aspect_{a}").sum().cast(pl.UInt32) for a in ASPECTS],
         )
         .with_columns((pl.col("negative") / pl.col("reviews")).alias("negative_share"))
         .sort(column, "period")
@@ -86,6 +89,32 @@ def period_trends(reviews: pl.DataFrame | pl.LazyFrame, *, by: str = "product",
     responses = response_trends(cases, reviews, by=by, every=every)
     return (frame.join(responses, on=[column, "period"], how="left")
             .with_columns(pl.col("cases", "answered").fill_null(0)))
+
+
+def with_aspect_flags(lf: pl.LazyFrame) -> pl.LazyFrame:
+    """One boolean column per aspect (`aspect_size_fit`, ...), from `aspects` as a list (scored
+    frames, `Store.reviews`) or as `;`-joined text (`Store.facts`); all false without it."""
+    schema = lf.collect_schema()
+    if "aspects" not in schema:
+        return lf.with_columns(pl.lit(False).alias(f"aspect_{a}") for a in ASPECTS)
+    if isinstance(schema["aspects"], pl.List):
+        return lf.with_columns(pl.col("aspects").list.contains(a).fill_null(False)
+                               .alias(f"aspect_{a}") for a in ASPECTS)
+    cell = pl.lit(";") + pl.col("aspects").fill_null("") + pl.lit(";")
+    return lf.with_columns(cell.str.contains(f";{a};", literal=True).alias(f"aspect_{a}")
+                           for a in ASPECTS)
+
+
+def aspect_counts(reviews: pl.DataFrame | pl.LazyFrame, *, by: str = "product_id") -> pl.DataFrame:
+    """Long form for charts and reports: per group and aspect, how many reviews raise it
+    (groups without any aspect are left out)."""
+    lf = reviews.lazy() if isinstance(reviews, pl.DataFrame) else reviews
+    flags = with_aspect_flags(lf)
+    wide = flags.group_by(by).agg(pl.col(f"aspect_{a}").sum().alias(a) for a in ASPECTS)
+    return (wide.unpivot(index=by, variable_name="aspect", value_name="reviews")
+            .filter(pl.col("reviews") > 0)
+            .with_columns(pl.col("reviews").cast(pl.UInt32))
+            .sort([by, "reviews", "aspect"], descending=[False, True, False]).collect())
 
 
 def negative_share(reviews: pl.DataFrame | pl.LazyFrame, *, by: str = "product_id",

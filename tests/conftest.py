@@ -15,6 +15,15 @@ import pytest  # noqa: E402
 from monitor.schema import ReviewScore, needs_response  # noqa: E402
 
 
+def keyword_aspects(text: str) -> tuple[str, ...]:
+    """The stand-in's aspects: 'broken' is damage, 'small' size_fit, 'late' delay, any other
+    'bad' review other."""
+    low = text.lower()
+    found = [a for word, a in (("broken", "damage"), ("late", "delay"), ("small", "size_fit"))
+             if word in low]
+    return tuple(found or (["other"] if "bad" in low else []))
+
+
 class KeywordAnalyzer:
     """A stand-in analyzer for pipeline tests that must not load the model: 'bad' is negative."""
 
@@ -35,6 +44,7 @@ class KeywordAnalyzer:
                 severity=2 if "broken" in t else None, evidence="broken" if "broken" in t else "",
                 needs_response=needs_response(sentiment, 2 if "broken" in t else None, rating),
                 lang=(langs[i] if langs and langs[i] else "en"),
+                aspects=keyword_aspects(t),
             ))
         return out
 

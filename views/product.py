@@ -8,7 +8,8 @@ import streamlit as st
 
 from monitor.export import to_csv_bytes
 from monitor.themes import improvement_report
-from monitor.trends import mismatches, period_trends
+from monitor.aspects import ASPECT_NAMES
+from monitor.trends import aspect_counts, mismatches, period_trends
 from monitor.auth import can
 from views.common import (date_column_hint, empty_store_message, get_analyzer, get_store,
                           load_reviews, page_gate, role, settings)
@@ -54,6 +55,29 @@ st.subheader("Complaints by category")
 by_cat = (reviews.filter(pl.col("category").is_in(["counterfeit", "damage", "delay", "other"]))
           .group_by("category").agg(pl.len().alias("reviews")).sort("reviews", descending=True))
 st.dataframe(by_cat, hide_index=True)
+
+st.subheader("What buyers complain about")
+by_aspect = aspect_counts(reviews, by="product_id")
+if by_aspect.is_empty():
+    st.caption("No complaint aspect in this product's reviews (reviews scored before aspects "
+               "existed show none until they are scored again).")
+else:
+    named = by_aspect.with_columns(pl.col("aspect").replace_strict(ASPECT_NAMES).alias("name"))
+    st.altair_chart(alt.Chart(named.to_pandas()).mark_bar().encode(
+        x=alt.X("reviews:Q", title="reviews"), y=alt.Y("name:N", sort="-x", title=None),
+        tooltip=["name", "reviews"]), width="stretch")
+    flags = [f"aspect_{a}" for a in by_aspect["aspect"].head(5)]
+    if not weekly.is_empty():
+        st.caption("Per week, the five aspects raised most:")
+        per_week = (weekly.select("period", *flags)
+                    .unpivot(index="period", variable_name="aspect", value_name="reviews")
+                    .with_columns(pl.col("aspect").str.strip_prefix("aspect_")
+                                  .replace_strict(ASPECT_NAMES)))
+        st.altair_chart(alt.Chart(per_week.to_pandas()).mark_line(point=True).encode(
+            x=alt.X("period:T", title=None), y=alt.Y("reviews:Q", title="reviews"),
+            color=alt.Color("aspect:N", title=None),
+            tooltip=["aspect", alt.Tooltip("period:T", title="week of"), "reviews"]),
+            width="stretch")
 
 st.subheader("Rating and text disagree")
 mismatch = mismatches(reviews)

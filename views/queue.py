@@ -8,6 +8,7 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
+from monitor.aspects import ASPECT_NAMES, ASPECTS
 from monitor.cases import (COUNTERFEIT_EVIDENCE, TRANSITIONS, CasePolicy, ConcurrentEditError,
                            TransitionError, time_left)
 from monitor.export import queue_export, to_csv_bytes
@@ -160,6 +161,8 @@ def main() -> None:
         st.header("Filters")
         products = tuple(st.multiselect("Product", products_all))
         categories = tuple(st.multiselect("Category", CATEGORIES))
+        aspects = tuple(st.multiselect("Complaint aspect", ASPECTS,
+                                       format_func=lambda a: ASPECT_NAMES[a]))
         only_unsure = st.checkbox("Only reviews the model is unsure of",
                                   help="confidence below MONITOR_HUMAN_REVIEW_BELOW (0.5): read "
                                        "these yourself before replying")
@@ -175,6 +178,9 @@ def main() -> None:
     queue = load_queue(settings.db_url, products, categories)
     if only_unsure:
         queue = queue.filter(pl.col("confidence") < unsure_below)
+    if aspects:  # any of the chosen aspects
+        queue = queue.filter(pl.any_horizontal(pl.col("aspects").list.contains(a)
+                                               for a in aspects))
     now = datetime.now(timezone.utc).replace(tzinfo=None)
     # the totals sit above the queue but are counted after it is on screen: on a big store
     # the agent sees the most urgent reviews first
@@ -191,7 +197,10 @@ def main() -> None:
             pl.when(unsure).then(pl.lit("model unsure")).otherwise(pl.lit("")).alias("check"),
             pl.col("due_at").map_elements(lambda d: time_left(d, now), return_dtype=pl.String)
             .alias("respond"),
-            "category", "tier", "channel", "product_id", "marketplace", "lang", "rating",
+            "category",
+            pl.col("aspects").list.eval(pl.element().replace_strict(ASPECT_NAMES))
+            .list.join(", ").alias("aspects"),
+            "tier", "channel", "product_id", "marketplace", "lang", "rating",
             "assignee",
             "escalation",
             pl.col("stars_pred").round(1), "date", "evidence", "text",
@@ -276,7 +285,10 @@ def render_follow_ups(url: str, now: datetime, contact: str,
                    "days and a try-again invitation within 30 days, at the buyer's local morning.")
         return
     st.dataframe(tasks.select("status", "kind", "case_id", "product_id", "lang", "contact_at",
-                              "due_at"), hide_index=True, width="stretch")
+                              "due_at"), hide_index=True, width="stretch", column_config={
+        "contact_at": st.column_config.DatetimeColumn("contact at (UTC)",
+                                                      format="YYYY-MM-DD HH:mm"),
+        "due_at": st.column_config.DatetimeColumn("due (UTC)", format="YYYY-MM-DD HH:mm")})
     rows = tasks.to_dicts()
     pick = st.selectbox("Follow-up", range(len(rows)), key="follow-up-pick", format_func=lambda i: (
         f"#{rows[i]['id']} {rows[i]['kind'].replace('_', ' ')} · case {rows[i]['case_id']} · "

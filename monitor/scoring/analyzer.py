@@ -12,6 +12,7 @@ from ..langid import detect_language
 from ..schema import ReviewScore, needs_response
 from ..settings import MODELS_DIR, Settings
 from .escalation import escalation_terms
+from .judgement import AspectHead, judge
 from .encoder import (TextEncoder, quantize_int8, resolve_device, resolve_precision,
                       resolve_quantize, torch_dtype)
 from .sentiment import SENTIMENTS, SentimentHead, sentiment_probabilities
@@ -21,6 +22,7 @@ from .tuned import EncoderLayer, TunedTop, load_activation_max, run_packed
 SENTIMENT_HEAD_FILE = MODELS_DIR / "sentiment_head.npz"
 TUNED_TOP_FILE = MODELS_DIR / "tuned_top.safetensors"
 SEVERITY_HEAD_FILE = MODELS_DIR / "severity_head.npz"
+ASPECT_HEAD_FILE = MODELS_DIR / "aspect_head.npz"
 # input ranges measured on held-out train reviews (models/calibrate_int8.py), for int8 smoothing:
 # of the star layers, and of the packaged layers (MONITOR_QUANTIZE=int8)
 INT8_CALIBRATION_FILE = MODELS_DIR / "int8_calibration.safetensors"
@@ -42,7 +44,8 @@ class ReviewAnalyzer:
 
     def __init__(self, encoder: TextEncoder, head: SentimentHead | None, severity: SeverityClassifier,
                  tuned: TunedTop | None = None, tuned_source: Path | None = None,
-                 quantize: str = "off"):
+                 quantize: str = "off", aspect_head: AspectHead | None = None,
+                 judgement: str = "aspects"):
         if head is None and tuned is None:
             raise ValueError("an analyzer needs a star head or a tuned top")
         self.encoder = encoder
@@ -53,16 +56,30 @@ class ReviewAnalyzer:
             tuned.to(encoder.device, dtype=torch_dtype(encoder.precision))
         self.tuned_source = tuned_source  # the file `tuned` came from (adapting rewrites it)
         self.quantize = quantize  # the int8 mode in use: off, stars or all
+        self.aspect_head = aspect_head
+        # the engine that decides category and level: "aspects" needs the aspect head
+        self.judgement = judgement if aspect_head is not None else "v1"
 
     def _embed_and_stars(self, texts: list[str]):
         """Star probabilities, and the base embeddings (an array, or a function of row numbers
         that computes them only for the rows severity asks for)."""
+        emb, star_p, _ = self._pass(texts)
+        return emb, star_p
+
+    def _pass(self, texts: list[str]):
+        """(base embeddings or a function of row numbers, star probabilities, aspect features):
+        the aspect features come from the same pass as the stars (`aspect_features`)."""
         if self.tuned is None:
             emb = self.encoder.embed(texts)
-            return emb, self.head.star_probabilities(emb)
+            return emb, self.head.star_probabilities(emb), np.concatenate([emb, emb], axis=1)
         if self.tuned.embedding_head is not None:
             return self._single_pass(texts)
         return self._split_pass(texts)
+
+    def aspect_features(self, texts: Sequence[str]) -> np.ndarray:
+        """What the aspect head reads for each text: the star layers' pooled output beside the
+        mean of the token states they start from (both from the one pass that gives the stars)."""
+        return self._pass([t if isinstance(t, str) else "" for t in texts])[2]
 
     def _batches(self, texts: list[str]):
         """(row numbers, tokenised batch) in length order, truncation on."""
@@ -81,6 +98,7 @@ class ReviewAnalyzer:
         enc, tuned = self.encoder, self.tuned
         star_p = np.zeros((len(texts), 5), dtype=np.float64)
         emb = np.zeros((len(texts), enc.dim), dtype=np.float32)
+        feats = np.zeros((len(texts), 2 * enc.dim), dtype=np.float32)
         with torch.inference_mode():
             for idx, batch in self._batches(texts):
                 h = enc.model.embeddings(input_ids=batch["input_ids"])
@@ -88,7 +106,8 @@ class ReviewAnalyzer:
                 star_p[idx] = tuned.pooled_star_probabilities(pooled).cpu().numpy()
                 vec = tuned.embedding_head(pooled).float()
                 emb[idx] = torch.nn.functional.normalize(vec, dim=-1).cpu().numpy()
-        return emb, star_p
+                feats[idx] = _features(pooled, h, batch["attention_mask"])
+        return emb, star_p, feats
 
     def _base_layers(self) -> list:
         # the packaged layers as plain-torch modules (exact parity, tested), so the encoder can
@@ -111,16 +130,20 @@ class ReviewAnalyzer:
     def _split_pass(self, texts: list[str]):
         import torch
 
-        enc, tuned, layers = self.encoder, self.tuned, self._base_layers()
+        enc, tuned = self.encoder, self.tuned
         star_p = np.zeros((len(texts), 5), dtype=np.float64)
+        feats = np.zeros((len(texts), 2 * enc.dim), dtype=np.float32)
         kept = []  # (row numbers, lower states, mask) per batch, for embeddings on demand
         with torch.inference_mode():
             for idx, batch in self._batches(texts):
                 mask = batch["attention_mask"]
                 h = enc.model.embeddings(input_ids=batch["input_ids"])
-                for layer in layers[:tuned.start]:
-                    h = layer(h, mask)
-                star_p[idx] = tuned.star_probabilities(h, mask).cpu().numpy()
+                if tuned.start:  # the packaged layers below the star layers (none when 0)
+                    for layer in self._base_layers()[:tuned.start]:
+                        h = layer(h, mask)
+                pooled = tuned.pooled(h, mask)
+                star_p[idx] = tuned.pooled_star_probabilities(pooled).cpu().numpy()
+                feats[idx] = _features(pooled, h, mask)
                 kept.append((idx, h, mask))
 
         def embed_rows(rows: list[int]) -> np.ndarray:
@@ -138,12 +161,12 @@ class ReviewAnalyzer:
                     lengths = torch.tensor([g[2] for g in group], device=states.device)
                     mask = (torch.arange(states.shape[1], device=states.device)[None, :]
                             < lengths[:, None]).long()
-                    pooled = run_packed(layers[tuned.start:], states, mask)
+                    pooled = run_packed(self._base_layers()[tuned.start:], states, mask)
                     pooled = torch.nn.functional.normalize(pooled.float(), dim=-1)
                     out[[want[g[0]] for g in group]] = pooled.cpu().numpy()
             return out
 
-        return embed_rows, star_p
+        return embed_rows, star_p, feats
 
     def score(self, texts: Sequence[str | None], *, ratings: Sequence[float | None] | None = None,
               langs: Sequence[str | None] | None = None) -> list[ReviewScore]:
@@ -151,10 +174,18 @@ class ReviewAnalyzer:
         clean = [t if isinstance(t, str) else "" for t in texts]
         if not clean:
             return []
-        emb, star_p = self._embed_and_stars(clean)
+        emb, star_p, feats = self._pass(clean)
         sent_p = sentiment_probabilities(star_p)
         expected = star_p @ np.arange(1, 6)
-        sev = self.severity.assess(clean, emb, sent_p[:, 0], sent_p[:, 2], ratings)
+        aspect_p = self.aspect_head.probabilities(feats) if self.aspect_head is not None else None
+        if self.judgement == "aspects":
+            sev = judge(clean, aspect_p, self.aspect_head, sent_p[:, 0], sent_p[:, 2], ratings,
+                        positive_gate=self.severity.positive_gate)
+            aspects = [j.aspects for j in sev]
+        else:
+            sev = self.severity.assess(clean, emb, sent_p[:, 0], sent_p[:, 2], ratings)
+            aspects = ([tuple(a) for a in self.aspect_head.aspects_of(aspect_p)]
+                       if aspect_p is not None else [()] * len(clean))
         out = []
         for i, text in enumerate(clean):
             k = int(sent_p[i].argmax())
@@ -165,13 +196,23 @@ class ReviewAnalyzer:
                 p_negative=float(sent_p[i, 0]), p_neutral=float(sent_p[i, 1]),
                 p_positive=float(sent_p[i, 2]),
                 stars_pred=float(expected[i]), confidence=float(sent_p[i, k]),
-                category=sev[i].category.value, severity=sev[i].severity,
-                evidence=sev[i].evidence,
+                category=str(getattr(sev[i].category, "value", sev[i].category)),
+                severity=sev[i].severity, evidence=sev[i].evidence, aspects=aspects[i],
                 needs_response=needs_response(SENTIMENTS[k], sev[i].severity, rating,
                                               escalating=bool(escalation_terms(text))),
                 lang=lang,
             ))
         return out
+
+
+def _features(pooled, h, mask) -> np.ndarray:
+    """Aspect features of a batch: the star layers' pooled output and the mean of their input
+    token states, as fp32 numpy."""
+    import torch
+
+    weights = mask.unsqueeze(-1).to(torch.float32)
+    lower = (h.float() * weights).sum(1) / weights.sum(1).clamp(min=1)
+    return torch.cat([pooled.float(), lower], dim=-1).cpu().numpy()
 
 
 def load_star_model(path: Path) -> TunedTop:
@@ -249,9 +290,12 @@ def create_analyzer(settings: Settings | None = None, *, device: str | None = No
         # a seller who finds level-2/3 cases too noisy (or too few) moves the bars, no retraining
         severity_head = dataclasses.replace(severity_head, min_probability={
             **severity_head.min_probability, **settings.severity_bars})
+    aspect_head = AspectHead.load(ASPECT_HEAD_FILE) \
+        if tuned is not None and ASPECT_HEAD_FILE.exists() else None
     return ReviewAnalyzer(encoder, head, SeverityClassifier(encoder.embed, head=severity_head),
                           tuned=tuned, tuned_source=tuned_path if tuned is not None else None,
-                          quantize=quantize)
+                          quantize=quantize, aspect_head=aspect_head,
+                          judgement=settings.judgement)
 
 
 def model_files() -> list[Path]:
