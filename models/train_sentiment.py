@@ -5,7 +5,7 @@ Reproduce the committed head (CPU, about 15 minutes on 2 cores):
     .venv/bin/python models/train_sentiment.py --per-lang 4000
 
 Reads ../shared/data/reviews/marc_train.csv (training) and marc_dev.csv (evaluation only; never
-trained on). Writes models/sentiment_head.npz, models/label_map.json and models/eval_sentiment.json.
+trained on). Writes models/sentiment_head.npz and models/eval_sentiment.json.
 Embeddings are cached under var/train-cache/ so a second run only refits the head.
 """
 
@@ -24,7 +24,7 @@ import polars as pl
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from monitor.scoring.sentiment import STAR_LABELS, SentimentHead, sentiment_metrics  # noqa: E402
+from monitor.scoring.sentiment import SentimentHead, sentiment_metrics  # noqa: E402
 from monitor.settings import Settings  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data" / "reviews"
@@ -102,9 +102,6 @@ def main() -> None:
         m = (dev["lang"] == lang).to_numpy()
         report["languages"][lang] = sentiment_metrics(stars[m], probs[m])
     head.save(ROOT / "models" / "sentiment_head.npz")
-    (ROOT / "models" / "label_map.json").write_text(json.dumps(
-        {"stars": STAR_LABELS, "sentiment": {"negative": [1, 2], "neutral": [3], "positive": [4, 5]}},
-        indent=2) + "\n")
     (ROOT / "models" / "eval_sentiment.json").write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report["all"], indent=2))
 

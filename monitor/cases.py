@@ -56,6 +56,18 @@ DEFAULT_SLA_HOURS: dict[str, float] = {"1": 1.0, "2": 4.0, "3": 24.0, "other": 4
 ALERT_LEVELS = (1, 2)  # level-1 and level-2 cases alert the service team at once
 
 
+LEVEL_CATEGORY = {1: "counterfeit", 2: "damage", 3: "delay"}
+
+
+def level_names(sla_hours: dict[str, float]) -> dict[int, str]:
+    """People's names of the levels with their first-response target: "L1 counterfeit (1 h)"."""
+    def span(hours: float) -> str:
+        return f"{hours * 60:g} min" if hours < 1 else f"{hours:g} h"
+
+    return {lvl: f"L{lvl} {cat} ({span(sla_hours[str(lvl)])})"
+            for lvl, cat in LEVEL_CATEGORY.items()}
+
+
 def parse_sla_hours(spec: str | None) -> dict[str, float]:
     """`MONITOR_SLA_HOURS` such as "1=1,2=4,3=24,other=48" over the defaults."""
     hours = dict(DEFAULT_SLA_HOURS)

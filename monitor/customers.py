@@ -19,7 +19,6 @@ from .ingest import COLUMN_ALIASES, IngestError, find_column, parse_date, read_t
 
 AMOUNT_ALIASES = ["amount", "total", "order_total", "value", "price", "revenue", "sales",
                   "grand_total", "金额", "金額"]
-TIER_PRIORITY = {"vip": 0, "growth": 1, "regular": 2, "dormant": 3}
 TIER_SCHEMA = {"customer_id": pl.String, "orders": pl.UInt32, "spend_12m": pl.Float64,
                "max_order": pl.Float64, "last_order": pl.Datetime("us"), "tier": pl.String}
 

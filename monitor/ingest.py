@@ -7,10 +7,12 @@ Rows that cannot be used (no text) are set aside with a reason instead of being 
 
 from __future__ import annotations
 
+
 import csv
 import hashlib
 import io
 import json
+import logging
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -19,6 +21,8 @@ from pathlib import Path
 from typing import Iterator, Sequence
 
 import polars as pl
+
+log = logging.getLogger("monitor")
 
 SUPPORTED = {".csv": "csv", ".tsv": "tsv", ".txt": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl",
              ".json": "json", ".parquet": "parquet", ".pq": "parquet", ".xlsx": "excel",
@@ -264,6 +268,10 @@ def _decode_text(raw: bytes, path: Path, kind: str) -> tuple[str, str]:
         raise IngestError(f"{path}: looks like a PDF or Excel/ZIP file, not {kind.upper()}; "
                           "if it is an Excel workbook, name it .xlsx (or .xls)")
     text, encoding = decode_bytes(_strip_stray_nuls(raw, path, kind), str(path))
+    if "\r" in text:
+        # a bare CR ends a line too (old Mac exports, mixed files); polars would fold the next
+        # row into this one's last cell
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     sample = text[:20000]
     controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\r\n")
     if sample and controls / len(sample) > 0.02:
@@ -286,8 +294,14 @@ def _strip_stray_nuls(raw: bytes, path: Path, kind: str) -> bytes:
         return b"\xff\xfe" + raw  # UTF-16-LE text without its BOM
     if head[0::2].count(0) > 0.4 * len(head[0::2]):
         return b"\xfe\xff" + raw  # UTF-16-BE
-    if raw.count(0) > 0.01 * len(raw):
+    # scrapers and broken exporters leave NUL bytes in otherwise good text: strip them and say
+    # how many rows they touched; a file that is mostly NULs is binary (refused here), and one
+    # full of other control bytes is refused after decoding
+    if raw.count(0) > max(0.05 * len(raw), 64):
         raise IngestError(f"{path}: contains binary data, not {kind.upper()} text")
+    touched = sum(1 for line in raw.split(b"\n") if b"\x00" in line)
+    log.warning("%s: removed %d NUL byte(s) from %d row(s) (a broken export); those rows are "
+                "scored without them", path, raw.count(0), touched)
     return raw.replace(b"\x00", b"")
 
 

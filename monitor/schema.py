@@ -87,9 +87,8 @@ SCORE_SCHEMA: dict[str, pl.DataType] = {
 }
 SCORE_COLUMNS = list(SCORE_SCHEMA)
 
-# Canonical names of the optional input columns the pipeline understands.
-CANONICAL_COLUMNS = ("review_id", "product_id", "rating", "date", "title", "lang", "marketplace",
-                     "order_id", "customer_id", "channel")
+# Customer tiers (`monitor customers`), most valuable first: the queue's order within a level.
+TIER_RANK: dict[str, int] = {"vip": 0, "growth": 1, "regular": 2, "dormant": 3}
 
 # Where a text came from: a public review, or a message sent to the seller (complaint form or
 # helpdesk ticket, chat, email). A message is someone waiting for an answer.

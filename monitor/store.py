@@ -19,7 +19,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from .cases import WAITING_STATES
 from .aspects import join as aspects_join
-from .schema import CASE_SCHEMA, FACTS_SCHEMA, QUEUE_SCHEMA, SCORE_COLUMNS, STORED_REVIEW_SCHEMA
+from .schema import (CASE_SCHEMA, FACTS_SCHEMA, QUEUE_SCHEMA, SCORE_COLUMNS,
+                     STORED_REVIEW_SCHEMA, TIER_RANK)
 from .scoring.escalation import escalation_terms
 from .settings import env_number, redact_url
 
@@ -529,8 +530,7 @@ class Store:
         elif open_only:
             q = q.where(CaseRow.state.is_(None) | CaseRow.state.in_(OPEN_STATES))
         # most severe first; within a level, more valuable customers first; then newest
-        tier_rank = case({"vip": 0, "growth": 1, "regular": 2, "dormant": 3},
-                         value=CustomerRow.tier, else_=2)
+        tier_rank = case(TIER_RANK, value=CustomerRow.tier, else_=TIER_RANK["regular"])
         q = q.order_by(tier_rank, ReviewRow.date.desc())
         # one level at a time, most severe first, until the view is full: a million-review store
         # then sorts a level's few thousand rows, not every review that needs a response

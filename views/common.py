@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 
 import polars as pl
 import streamlit as st
 
-from monitor.cases import AFTER_REPLY_STATES
+from monitor.cases import AFTER_REPLY_STATES, DEFAULT_SLA_HOURS, level_names, parse_sla_hours
 from monitor.settings import Settings
 from monitor.store import Store
 
-SEVERITY_NAMES = {1: "L1 counterfeit (1 h)", 2: "L2 damage", 3: "L3 delay"}
 CATEGORIES = ["counterfeit", "damage", "delay", "other", "none"]
+
+
+def severity_names() -> dict[int, str]:
+    """Level names with the deadlines this deployment promises (`MONITOR_SLA_HOURS`)."""
+    try:
+        return level_names(parse_sla_hours(os.environ.get("MONITOR_SLA_HOURS")))
+    except ValueError as exc:
+        st.warning(str(exc))
+        return level_names(DEFAULT_SLA_HOURS)
 
 
 def settings() -> Settings:

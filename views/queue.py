@@ -19,7 +19,7 @@ from monitor.settings import Settings, redact_url
 from monitor.store import StoreError
 from monitor.trends import detect_spikes, negative_share
 from monitor.auth import can
-from views.common import (CATEGORIES, SEVERITY_NAMES, date_column_hint, empty_store_message,
+from views.common import (CATEGORIES, date_column_hint, empty_store_message, severity_names,
                           get_store, load_after_reply, load_alerts, load_cases, load_counts,
                           load_facts, load_products, load_queue, page_gate, role, top_products)
 
@@ -28,7 +28,8 @@ def render_reply(queue: pl.DataFrame, contact: str, unsure_below: float,
     """The chosen review (as plain text), its evidence, an editable reply draft and its checklist."""
     st.subheader("Reply draft")
     rows = queue.head(200).to_dicts()
-    labels = [f"{SEVERITY_NAMES.get(r['severity'], r['category'])} · {r['product_id'] or '-'} · "
+    names = severity_names()
+    labels = [f"{names.get(r['severity'], r['category'])} · {r['product_id'] or '-'} · "
               f"{(r['text'] or '')[:70]}" for r in rows]
     choice = st.selectbox("Review", range(len(rows)), format_func=lambda i: labels[i])
     review = rows[choice]
@@ -110,7 +111,7 @@ def render_after_reply(url: str, products: tuple[str, ...], categories: tuple[st
                "improvement report and the 30-day invitation to try again.")
     st.dataframe(cases.select(
         "case_id", pl.col("case_state").alias("state"),
-        pl.col("severity").replace_strict(SEVERITY_NAMES, default="—", return_dtype=pl.String)
+        pl.col("severity").replace_strict(severity_names(), default="—", return_dtype=pl.String)
         .alias("level"), "category", "product_id", "lang", "assignee", "tier", "text"),
         hide_index=True, width="stretch", column_config={
             "case_id": "case", "product_id": "product", "lang": "language",
@@ -192,7 +193,7 @@ def main() -> None:
     else:
         unsure = pl.col("confidence") < unsure_below
         view = queue.select(
-            pl.col("severity").replace_strict(SEVERITY_NAMES, default="—", return_dtype=pl.String)
+            pl.col("severity").replace_strict(severity_names(), default="—", return_dtype=pl.String)
             .alias("level"),
             pl.when(unsure).then(pl.lit("model unsure")).otherwise(pl.lit("")).alias("check"),
             pl.col("due_at").map_elements(lambda d: time_left(d, now), return_dtype=pl.String)
@@ -223,7 +224,7 @@ def main() -> None:
         cols = st.columns(4)
         cols[0].metric("Need a response", sum(counts.values()))
         for col, lvl in zip(cols[1:], (1, 2, 3)):
-            col.metric(SEVERITY_NAMES[lvl], counts.get(lvl, 0))
+            col.metric(severity_names()[lvl], counts.get(lvl, 0))
         if queue.height < sum(counts.values()):
             st.caption(f"Showing the {queue.height} most urgent; narrow the filters to see "
                        "others.")

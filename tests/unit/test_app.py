@@ -36,7 +36,7 @@ def test_queue_page_renders_queue_metrics_and_chart(stored):
     assert at.title[0].value == "Needs response"
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Need a response"] == "2"
-    assert metrics["L2 damage"] == "1"
+    assert metrics["L2 damage (4 h)"] == "1" and metrics["L1 counterfeit (1 h)"] == "0"
     table = at.dataframe[0].value
     assert list(table["category"]) == ["damage", "other"]
     # the first-response clock: damage 4 h, other 48 h, opened just now
@@ -50,6 +50,14 @@ def test_queue_page_renders_queue_metrics_and_chart(stored):
     assert "reply drafts" in at.get("download_button")[0].proto.label
     charts = at.get("vega_lite_chart")
     assert len(charts) == 1 and "negative_share" in charts[0].proto.spec
+
+
+def test_level_labels_show_the_deadlines_this_deployment_set(stored, monkeypatch):
+    monkeypatch.setenv("MONITOR_SLA_HOURS", "1=0.5,2=8")
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    labels = [m.label for m in at.metric]
+    assert "L1 counterfeit (30 min)" in labels and "L2 damage (8 h)" in labels
+    assert "L3 delay (24 h)" in labels
 
 
 def test_reply_draft_with_live_checklist(stored):
