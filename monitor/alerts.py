@@ -15,13 +15,16 @@ import json
 import os
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 from urllib.parse import urlsplit
 
 from .settings import env_number
 from .store import Store
+
+if TYPE_CHECKING:
+    from .cases import CasePolicy
 
 SIGNATURE_HEADER = "X-Monitor-Signature"
 IDEMPOTENCY_HEADER = "X-Monitor-Idempotency-Key"
@@ -219,3 +222,47 @@ def send_pending(store: Store, settings: AlertSettings | None = None, *,
             store.record_delivery(alert.id, delivered=True, now=now)
             summary.delivered += 1
     return summary
+
+
+@dataclass
+class AlertRound:
+    """What one alert round did; `failed` names each scan that failed (the others still ran)."""
+
+    escalated: int = 0
+    spikes: int = 0
+    late_follow_ups: int = 0
+    sent: SendSummary | None = None
+    failed: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        """The round as the CLI reports it (nothing for a quiet round)."""
+        out = [f"{name} failed: {error}" for name, error in
+               (f.split(": ", 1) for f in self.failed)]
+        if self.escalated:
+            out.append(f"cases: {self.escalated} escalated (first-response deadline passed)")
+        if self.spikes:
+            out.append(f"spikes: {self.spikes} alerts queued")
+        if self.late_follow_ups:
+            out.append(f"follow-ups: {self.late_follow_ups} overdue, alerts queued")
+        return out
+
+
+def alert_round(store: Store, policy: "CasePolicy", settings: AlertSettings | None = None, *,
+                scan: bool = True, now: datetime | None = None) -> AlertRound:
+    """One round of `monitor alerts send`, `monitor serve-alerts` and the API's alert loop:
+    escalate overdue cases, queue spike and overdue follow-up alerts (with `scan`), then
+    deliver what is queued. A failing scan is recorded and never holds back the others or the
+    delivery; a failing delivery raises."""
+    result = AlertRound()
+    if scan:
+        for name, step, field_name in (
+                ("overdue scan", store.escalate_overdue, "escalated"),
+                ("spike scan", store.queue_spike_alerts, "spikes"),
+                ("follow-up scan", store.queue_follow_up_alerts, "late_follow_ups")):
+            try:
+                setattr(result, field_name, step(policy, now=now))
+            except Exception as exc:  # noqa: BLE001  recorded; the round goes on
+                first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                result.failed.append(f"{name}: {first}")
+    result.sent = send_pending(store, settings, now=now)
+    return result

@@ -30,7 +30,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import (BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter,
                       ValidationError)
 
-from .alerts import AlertSettings, send_pending
+from .alerts import AlertSettings, alert_round
 from .aspects import ASPECTS
 from .batch import Analyzer, ingest_batch
 from .cases import CASE_STATES, CasePolicy
@@ -437,19 +437,14 @@ class AlertLoop:
     def _run(self) -> None:
         last_scan = -float("inf")
         while not self._stop.is_set():
-            # a database hiccup must not end the loop (the next round retries), and a failed
-            # scan must not hold back the delivery of alerts already in the outbox
-            if time.monotonic() - last_scan >= self.interval_s:
+            # the CLI's round (a failed scan never holds back delivery); a database hiccup must
+            # not end the loop: the next round retries
+            scan = time.monotonic() - last_scan >= self.interval_s
+            if scan:
                 last_scan = time.monotonic()
-                for scan in (self.store.escalate_overdue, self.store.queue_spike_alerts,
-                             self.store.queue_follow_up_alerts):
-                    try:
-                        scan(self.policy)
-                    except Exception:
-                        pass
             try:
-                send_pending(self.store, self.settings)
-            except Exception:
+                alert_round(self.store, self.policy, self.settings, scan=scan)
+            except Exception:  # noqa: BLE001
                 pass
             self._wake.wait(max(0.0, last_scan + self.interval_s - time.monotonic()))
             self._wake.clear()

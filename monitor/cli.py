@@ -389,7 +389,7 @@ def alerts_send(
     alerts (webhook, Slack, e-mail); failures retry with backoff, then go dead."""
     import time
 
-    from .alerts import AlertSettings, send_pending
+    from .alerts import AlertSettings, alert_round
     from .cases import CasePolicy
     from .store import Store
 
@@ -400,16 +400,10 @@ def alerts_send(
     policy = CasePolicy.from_env()
     done = 0
     while True:
-        escalated = store.escalate_overdue(policy)
-        if escalated:
-            typer.echo(f"cases: {escalated} escalated (first-response deadline passed)", err=True)
-        spikes = store.queue_spike_alerts(policy)
-        if spikes:
-            typer.echo(f"spikes: {spikes} alerts queued", err=True)
-        late = store.queue_follow_up_alerts(policy)
-        if late:
-            typer.echo(f"follow-ups: {late} overdue, alerts queued", err=True)
-        s = send_pending(store, settings)
+        result = alert_round(store, policy, settings)
+        for line in result.lines():
+            typer.echo(line, err=True)
+        s = result.sent
         if not loop or s.delivered or s.retrying or s.dead:  # a quiet loop prints nothing
             typer.echo(f"alerts: {s.delivered} delivered, {s.retrying} to retry, {s.dead} dead",
                        err=True)
@@ -417,6 +411,8 @@ def alerts_send(
         if not loop or (rounds and done >= rounds):
             break
         time.sleep(interval)
+    if result.failed and not loop:
+        raise typer.Exit(1)  # the delivery ran; a scan did not: say so in the exit code
 
 
 @app.command("serve-alerts")

@@ -276,6 +276,10 @@ def _decode_text(raw: bytes, path: Path, kind: str) -> tuple[str, str]:
     controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\r\n")
     if sample and controls / len(sample) > 0.02:
         raise IngestError(f"{path}: contains binary data, not {kind.upper()} text")
+    if b"\x00" in raw and not raw.startswith((b"\xff\xfe", b"\xfe\xff")) and "\x00" not in text:
+        touched = sum(1 for line in raw.split(b"\n") if b"\x00" in line)
+        log.warning("%s: removed %d NUL byte(s) from %d row(s) (a broken export); those rows "
+                    "are scored without them", path, raw.count(0), touched)
     return text, encoding
 
 
@@ -297,11 +301,8 @@ def _strip_stray_nuls(raw: bytes, path: Path, kind: str) -> bytes:
     # scrapers and broken exporters leave NUL bytes in otherwise good text: strip them and say
     # how many rows they touched; a file that is mostly NULs is binary (refused here), and one
     # full of other control bytes is refused after decoding
-    if raw.count(0) > max(0.05 * len(raw), 64):
+    if raw.count(0) > max(0.05 * len(raw), 16):
         raise IngestError(f"{path}: contains binary data, not {kind.upper()} text")
-    touched = sum(1 for line in raw.split(b"\n") if b"\x00" in line)
-    log.warning("%s: removed %d NUL byte(s) from %d row(s) (a broken export); those rows are "
-                "scored without them", path, raw.count(0), touched)
     return raw.replace(b"\x00", b"")
 
 

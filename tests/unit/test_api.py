@@ -214,21 +214,24 @@ def test_alert_loop_delivers_on_every_poke_but_scans_the_store_once_per_interval
     calls = {"scan": 0, "follow_ups": 0, "send": 0}
     sent = threading.Semaphore(0)
 
+    import monitor.alerts as alerts
+
     class CountingStore:
-        def escalate_overdue(self, policy):
+        def escalate_overdue(self, policy, now=None):
             calls["scan"] += 1
 
-        def queue_spike_alerts(self, policy):  # a failing scan holds back neither the other
-            raise RuntimeError("spike scan failed")  # scans nor the delivery
+        def queue_spike_alerts(self, policy, now=None):  # a failing scan holds back neither
+            raise RuntimeError("spike scan failed")  # the other scans nor the delivery
 
-        def queue_follow_up_alerts(self, policy):
+        def queue_follow_up_alerts(self, policy, now=None):
             calls["follow_ups"] += 1
 
-    def send(store, settings):
+    def send(store, settings, now=None):
         calls["send"] += 1
         sent.release()
+        return alerts.SendSummary()
 
-    monkeypatch.setattr(api, "send_pending", send)
+    monkeypatch.setattr(alerts, "send_pending", send)  # the one alert round, shared with the CLI
     loop = api.AlertLoop(CountingStore(), CasePolicy(), AlertSettings(), interval_s=60)
     loop.start()
     try:
