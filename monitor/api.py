@@ -43,6 +43,7 @@ from .replies import follow_up_message, reply_for, seller_templates
 from .settings import Settings, env_number
 from .store import Store
 from .trends import FREQUENCIES, GROUPINGS, period_trends
+from .errors import InputError
 
 MAX_BODY_BYTES = 2_000_000
 MAX_REVIEWS_PER_REQUEST = 1000
@@ -212,7 +213,7 @@ def parse_api_keys(spec: str | None) -> dict[str, str]:
             continue
         key, sep, scope = part.strip().rpartition(":")
         if not sep or not key or scope not in ("read", "write"):
-            raise ValueError("MONITOR_API_KEYS: each entry is key:read or key:write, "
+            raise InputError("MONITOR_API_KEYS: each entry is key:read or key:write, "
                              "comma-separated")
         keys[key] = scope
     return keys
@@ -727,14 +728,14 @@ def check_can_listen(host: str, port: int) -> None:
     import socket
 
     if not 0 < port < 65536:
-        raise ValueError(f"--port {port} is not a port: use 1-65535")
+        raise InputError(f"--port {port} is not a port: use 1-65535")
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         with socket.socket(infos[0][0], socket.SOCK_STREAM) as probe:
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
             probe.bind(infos[0][4])
     except OSError as exc:
-        raise ValueError(f"cannot listen on {host}:{port} ({exc.strerror or exc}): check --host, "
+        raise InputError(f"cannot listen on {host}:{port} ({exc.strerror or exc}): check --host, "
                          "or pick another --port / stop what uses it") from None
 
 
@@ -747,7 +748,7 @@ def serve(host: str, port: int) -> None:
 
     keys = parse_api_keys(os.environ.get("MONITOR_API_KEYS"))
     if not keys:
-        raise ValueError("set MONITOR_API_KEYS (e.g. 'k1:write,k2:read') before `monitor serve`")
+        raise InputError("set MONITOR_API_KEYS (e.g. 'k1:write,k2:read') before `monitor serve`")
     check_can_listen(host, port)
     app = create_app(Store(Settings.from_env().db_url), lambda: _load_analyzer(None),
                      api_keys=keys, model_version=model_version())

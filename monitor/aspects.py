@@ -9,6 +9,7 @@ as `other`.
 from __future__ import annotations
 
 from typing import Iterable
+from .errors import InputError
 
 ASPECTS: tuple[str, ...] = ("counterfeit", "damage", "delay", "defect", "not_as_described",
                             "wrong_or_missing", "size_fit", "service", "price_value", "other")
@@ -40,7 +41,7 @@ def ordered(aspects: Iterable[str]) -> list[str]:
     present = set(aspects)
     unknown = present - set(ASPECTS)
     if unknown:
-        raise ValueError(f"unknown aspect(s): {', '.join(sorted(unknown))}; use "
+        raise InputError(f"unknown aspect(s): {', '.join(sorted(unknown))}; use "
                          f"{', '.join(ASPECTS)}")
     return [a for a in ASPECTS if a in present]
 

@@ -13,6 +13,7 @@ from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from .scoring.escalation import ESCALATION_TERMS, escalation_terms  # noqa: F401  (re-exported)
+from .errors import InputError, MonitorError
 
 CASE_STATES = ("new", "acknowledged", "replied", "resolved", "closed", "escalated")
 # The workflow, written once: each state and the states a case may move to from it. "escalated"
@@ -32,11 +33,11 @@ AFTER_REPLY_STATES = tuple(s for s in ACTIVE_STATES if s not in WAITING_STATES)
 FIRST_RESPONSE_STATES = ("replied",)
 
 
-class TransitionError(ValueError):
+class TransitionError(MonitorError, ValueError):
     """A state change that the case workflow does not allow."""
 
 
-class ConcurrentEditError(Exception):
+class ConcurrentEditError(MonitorError):
     """Someone else changed the case first; reload it and try again."""
 
 
@@ -77,13 +78,13 @@ def parse_sla_hours(spec: str | None) -> dict[str, float]:
         key, _, value = part.partition("=")
         key = key.strip().lower()
         if key not in hours:
-            raise ValueError(f"MONITOR_SLA_HOURS: unknown level '{key}'; use 1, 2, 3 or other")
+            raise InputError(f"MONITOR_SLA_HOURS: unknown level '{key}'; use 1, 2, 3 or other")
         try:
             hours[key] = float(value)
         except ValueError:
-            raise ValueError(f"MONITOR_SLA_HOURS: '{part.strip()}' needs a number of hours") from None
+            raise InputError(f"MONITOR_SLA_HOURS: '{part.strip()}' needs a number of hours") from None
         if hours[key] <= 0:
-            raise ValueError(f"MONITOR_SLA_HOURS: '{part.strip()}' must be more than 0 hours")
+            raise InputError(f"MONITOR_SLA_HOURS: '{part.strip()}' must be more than 0 hours")
     return hours
 
 
@@ -96,7 +97,7 @@ def parse_agents(spec: str | None) -> dict[str, tuple[str, ...]]:
             continue
         name, sep, langs = part.partition("=")
         if not sep or not name.strip().rstrip("*"):
-            raise ValueError(f"MONITOR_AGENTS: '{part.strip()}' should look like name=en,de "
+            raise InputError(f"MONITOR_AGENTS: '{part.strip()}' should look like name=en,de "
                              "(name*=... for a senior agent)")
         agents[name.strip()] = tuple(x.strip().lower() for x in langs.split(",") if x.strip())
     return agents
@@ -117,7 +118,7 @@ def _positive(env, name: str, default: str, kind):
     except ValueError:
         value = 0
     if value <= 0:
-        raise ValueError(f"{name} must be a positive {'whole ' if kind is int else ''}number, "
+        raise InputError(f"{name} must be a positive {'whole ' if kind is int else ''}number, "
                          f"e.g. {default}")
     return value
 

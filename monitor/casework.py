@@ -17,6 +17,7 @@ import polars as pl
 from .cases import CASE_STATES, WAITING_STATES, ConcurrentEditError, TransitionError, time_left
 from .export import iso, with_utc_offsets
 from .store import Store
+from .errors import InputError, MonitorError
 
 # What `monitor cases list` and its exports show, in this order.
 CASE_LIST_COLUMNS = ("case_id", "review_id", "state", "severity", "category", "product_id",
@@ -25,7 +26,7 @@ CASE_LIST_COLUMNS = ("case_id", "review_id", "state", "severity", "category", "p
 EVENT_FIELDS = ("from_state", "to_state", "actor", "at", "note")
 
 
-class CaseNotFoundError(KeyError):
+class CaseNotFoundError(MonitorError, KeyError):
     """No case has this id."""
 
     def __str__(self) -> str:  # KeyError would quote the message
@@ -49,9 +50,9 @@ def list_cases(store: Store, *, state: str | Sequence[str] | None = None,
     states = [state] if isinstance(state, str) else state
     unknown = [s for s in states or () if s not in CASE_STATES]
     if unknown:
-        raise ValueError(f"unknown case state '{unknown[0]}'; use one of {', '.join(CASE_STATES)}")
+        raise InputError(f"unknown case state '{unknown[0]}'; use one of {', '.join(CASE_STATES)}")
     if severity is not None and severity not in (1, 2, 3):
-        raise ValueError(f"unknown severity {severity}; use 1 (counterfeit), 2 (damage) or "
+        raise InputError(f"unknown severity {severity}; use 1 (counterfeit), 2 (damage) or "
                          "3 (delay)")
     now = now or utc_now()
     frame = store.cases(states=states, severity=severity, product=product, assignee=assignee)
@@ -85,7 +86,7 @@ def move_case(store: Store, case_id: int, to_state: str, *, actor: str, note: st
     ConcurrentEditError (`expected_version` is not the case's version: someone was faster).
     """
     if not actor.strip():
-        raise ValueError("say who moves the case (--actor NAME): the history records it")
+        raise InputError("say who moves the case (--actor NAME): the history records it")
     try:
         store.transition_case(case_id, to_state, actor=actor.strip(), note=note,
                               expected_version=expected_version)

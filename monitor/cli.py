@@ -12,6 +12,7 @@ from .cli_cases import cases_app
 from .cli_common import fail, user_errors
 from .export import csv_text
 from .settings import Settings, redact_url
+from .errors import InputError
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="Score, store and watch multilingual product reviews.")
@@ -78,14 +79,14 @@ def score(
     output_format(out)
     inputs = expand_inputs(inputs, exclude=[out])
     if chunk_rows < 1:
-        raise ValueError("--chunk-rows must be at least 1")
+        raise InputError("--chunk-rows must be at least 1")
     if engine not in ("local", "ray"):
-        raise ValueError(f"--engine {engine}: use local or ray")
+        raise InputError(f"--engine {engine}: use local or ray")
     if engine == "ray":
         from .ray_engine import score_with_ray
 
         if resume:
-            raise ValueError("--resume works with the local engine; a Ray run is rerun whole")
+            raise InputError("--resume works with the local engine; a Ray run is rerun whole")
         rows = score_with_ray(inputs, out, address=ray_address, text_column=text_column,
                               device=device, block_rows=chunk_rows)
         typer.echo(f"scored {rows} reviews on Ray -> {out}", err=True)
@@ -181,7 +182,7 @@ def queue(
     from .store import Store
 
     if limit < 1:
-        raise ValueError("--limit must be at least 1")
+        raise InputError("--limit must be at least 1")
     fmt = output_format(out) if out is not None else None
     settings = Settings.from_env()
     frame = Store(db or settings.db_url, create=False).response_queue(limit=limit)
@@ -248,11 +249,11 @@ def report(
     from .themes import improvement_report, report_format
 
     if days is not None and days < 1:
-        raise ValueError("--days must be at least 1")
+        raise InputError("--days must be at least 1")
     fmt = report_format(out)  # before any work: a wrong name fails at once
     store = Store(db or Settings.from_env().db_url, create=False)
     if product not in store.products():
-        raise ValueError(f"no reviews for product '{product}'; `monitor trends` lists products")
+        raise InputError(f"no reviews for product '{product}'; `monitor trends` lists products")
     newest = store.newest_date()
     since = newest - timedelta(days=days) if days and newest else None
     rep = improvement_report(store.reviews(product=[product], since=since),
@@ -280,13 +281,13 @@ def follow_ups(
 
     statuses = ("planned", "due", "overdue", "done")
     if status is not None and status not in statuses:
-        raise ValueError(f"--status {status}: use one of {', '.join(statuses)}")
+        raise InputError(f"--status {status}: use one of {', '.join(statuses)}")
     store = Store(db or Settings.from_env().db_url, create=False)
     if done is not None:
         try:
             store.complete_follow_up(done, actor=actor)
         except KeyError:
-            raise ValueError(f"no follow-up {done}: `monitor follow-ups` lists them") from None
+            raise InputError(f"no follow-up {done}: `monitor follow-ups` lists them") from None
         typer.echo(f"follow-up {done} recorded as sent", err=True)
         return
     frame = store.follow_ups()
@@ -347,9 +348,9 @@ def watch(
     from .watch import process_folder
 
     if not folder.is_dir():
-        raise ValueError(f"{folder} is not a folder")
+        raise InputError(f"{folder} is not a folder")
     if interval <= 0:
-        raise ValueError("--interval must be more than 0 seconds")
+        raise InputError("--interval must be more than 0 seconds")
     store = Store(db or Settings.from_env().db_url)
     policy = CasePolicy.from_env()
     analyzer = None
@@ -394,7 +395,7 @@ def alerts_send(
     from .store import Store
 
     if interval <= 0 or rounds < 0:
-        raise ValueError("--interval must be more than 0 seconds and --rounds at least 0")
+        raise InputError("--interval must be more than 0 seconds and --rounds at least 0")
     store = Store(db or Settings.from_env().db_url)
     settings = AlertSettings.from_env()
     policy = CasePolicy.from_env()
@@ -450,13 +451,13 @@ def train(
     from .scoring.adapt import adapt_head
 
     if out is not None and out.suffix != ".safetensors":
-        raise ValueError("--out must end in .safetensors")
+        raise InputError("--out must end in .safetensors")
     if not 0.05 <= holdout <= 0.5:
-        raise ValueError("--holdout must be between 0.05 and 0.5")
+        raise InputError("--holdout must be between 0.05 and 0.5")
     batch = read_reviews(from_ratings, text_column=text_column)
     rated = batch.frame.filter(batch.frame["_rating"].is_not_null())
     if rated.is_empty():
-        raise ValueError(f"{from_ratings}: no usable star ratings (a rating / stars column, 1-5)")
+        raise InputError(f"{from_ratings}: no usable star ratings (a rating / stars column, 1-5)")
     report = adapt_head(_load_analyzer(None), rated["_text"].to_list(),
                         rated["_rating"].to_list(), holdout=holdout, out=out)
     for line in report.lines():
@@ -480,7 +481,7 @@ def bench(
     from .bench import run
 
     if rows < 1 or naive_rows < 1:
-        raise ValueError("--rows and --naive-rows must be at least 1")
+        raise InputError("--rows and --naive-rows must be at least 1")
     typer.echo(json.dumps(run(rows, naive_rows, input, device), indent=2))
 
 

@@ -9,12 +9,10 @@ from typing import Callable
 
 import typer
 
-from .casework import CaseNotFoundError, ConcurrentEditError
-from .ingest import IngestError
-from .store import StoreError
+from .errors import MonitorError
 
-USER_ERRORS = (IngestError, StoreError, FileNotFoundError, ValueError, PermissionError,
-               IsADirectoryError, OSError, CaseNotFoundError, ConcurrentEditError)
+# a user can fix these; anything else is a bug and keeps its traceback
+USER_ERRORS = (MonitorError, OSError)
 
 
 def fail(message: str) -> None:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Iterator, Sequence
 
 import polars as pl
+from .errors import InputError
 
 log = logging.getLogger("monitor")
 
@@ -106,7 +107,7 @@ INTERNAL_COLUMNS = ("_row", "_text", "_review_id", "_product_id", "_rating", "_d
                     "_reason")
 
 
-class IngestError(Exception):
+class IngestError(InputError):
     """A problem with an input file that the user can fix; the message says how."""
 
 
@@ -431,7 +432,7 @@ def _jsonl_records(lines, first_line: int) -> tuple[list[dict], list[dict]]:
         try:
             obj = json.loads(line)
             if not isinstance(obj, dict):
-                raise ValueError("not a JSON object")
+                raise InputError("not a JSON object")
             records.append(_flatten(obj))
         except (ValueError, IngestError) as exc:
             reason = str(exc).splitlines()[0][:120] or type(exc).__name__

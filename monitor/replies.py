@@ -16,6 +16,7 @@ from pathlib import Path
 
 from .reply_variants import (DEFECT_TEMPLATES, PT_BR_FOLLOW_UPS, PT_BR_INVITATION,
                              PT_BR_TEMPLATES, damage_variant, portuguese_variant)
+from .errors import InputError
 
 DEFAULT_LANG = "en"
 CATEGORIES = ("counterfeit", "damage", "delay", "other")
@@ -520,12 +521,12 @@ def load_templates(path: str | Path | None) -> dict[str, dict[str, str]]:
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise ValueError(f"MONITOR_REPLY_TEMPLATES {path}: cannot read it as JSON "
+        raise InputError(f"MONITOR_REPLY_TEMPLATES {path}: cannot read it as JSON "
                          f"({type(exc).__name__})") from None
     if not isinstance(data, dict) or not all(
             isinstance(v, dict) and all(isinstance(t, str) for t in v.values())
             for v in data.values()):
-        raise ValueError(f"MONITOR_REPLY_TEMPLATES {path}: expected "
+        raise InputError(f"MONITOR_REPLY_TEMPLATES {path}: expected "
                          '{"lang": {"category": "reply text"}}')
     return data
 
@@ -639,7 +640,7 @@ def draft_follow_up(kind: str, lang: str | None, *, contact: str, change: str = 
     buyer's language), a visible placeholder until then. The seller's own template (`custom`,
     see `load_templates`) wins over the built-in one."""
     if kind not in ("improvement_report", "try_again"):
-        raise ValueError(f"unknown follow-up kind {kind!r}: improvement_report or try_again")
+        raise InputError(f"unknown follow-up kind {kind!r}: improvement_report or try_again")
     own = (custom or {}).get(lang or "", {}).get(kind)
     code = lang if own or lang in FOLLOW_UP_TEMPLATES else DEFAULT_LANG
     brazil = code == "pt" and not own and portuguese_variant(marketplace) == "pt-BR"

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 import polars as pl
+from .errors import InputError
 
 
 class Category(str, Enum):
@@ -44,7 +45,7 @@ def human_review_below() -> float:
     except ValueError:
         value = -1.0  # refused below, with the same message as an out-of-range number
     if not 0 <= value <= 1:
-        raise ValueError(f"MONITOR_HUMAN_REVIEW_BELOW={raw!r} is not a number between 0 and 1")
+        raise InputError(f"MONITOR_HUMAN_REVIEW_BELOW={raw!r} is not a number between 0 and 1")
     return value
 
 

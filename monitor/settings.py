@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import platformdirs
+from .errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MODELS_DIR = PROJECT_ROOT / "models"
@@ -79,7 +80,7 @@ def env_number(name: str, default: float, *, low: float, high: float, meaning: s
         number = None
     if number is None or not low <= number <= high:
         kind = "a whole number" if whole else "a number"
-        raise ValueError(f"{name}={value!r} is not {kind} from {low:g} to {high:g} "
+        raise ConfigError(f"{name}={value!r} is not {kind} from {low:g} to {high:g} "
                          f"({meaning}; default {default:g})")
     return number
 
@@ -94,7 +95,7 @@ def parse_quantize(value: str) -> str:
     try:
         return QUANTIZE_MODES[value.strip().lower()]
     except KeyError:
-        raise ValueError(f"MONITOR_QUANTIZE={value!r} is not a mode: use auto (default: int8 "
+        raise ConfigError(f"MONITOR_QUANTIZE={value!r} is not a mode: use auto (default: int8 "
                          "star layers on a CPU without bf16 instructions), off, stars (int8 star "
                          "layers) or int8 (every layer)") from None
 
@@ -106,7 +107,7 @@ def parse_judgement(value: str) -> str:
     """MONITOR_JUDGEMENT -> "aspects" (default) or "v1"; anything else is refused."""
     value = value.strip().lower() or "aspects"
     if value not in JUDGEMENTS:
-        raise ValueError(f"MONITOR_JUDGEMENT={value!r} is not an engine: use aspects (default: "
+        raise ConfigError(f"MONITOR_JUDGEMENT={value!r} is not an engine: use aspects (default: "
                          "one encoder pass, learned complaint aspects) or v1 (the earlier "
                          "phrase + second-pass engine)")
     return value
@@ -119,7 +120,7 @@ def parse_precision(value: str) -> str:
     """MONITOR_PRECISION -> "auto" (default), "fp32", "bf16" or "fp16"; anything else is refused."""
     value = value.strip().lower() or "auto"
     if value not in PRECISIONS:
-        raise ValueError(f"MONITOR_PRECISION={value!r} is not a precision: use auto (default: "
+        raise ConfigError(f"MONITOR_PRECISION={value!r} is not a precision: use auto (default: "
                          "bf16 on a CPU with bf16 instructions, fp16 on a GPU, else fp32), "
                          "fp32, bf16 or fp16")
     return value
@@ -135,7 +136,7 @@ def parse_severity_bars(value: str) -> dict[str, float]:
         except ValueError:
             bar = -1.0
         if name.strip().lower() not in ("damage", "delay") or not 0 < bar <= 1:
-            raise ValueError(f"MONITOR_SEVERITY_MIN_PROB: {part!r} is not damage=P or delay=P "
+            raise ConfigError(f"MONITOR_SEVERITY_MIN_PROB: {part!r} is not damage=P or delay=P "
                              "with P above 0 and at most 1 (e.g. damage=0.6,delay=0.7)")
         bars[name.strip().lower()] = bar
     return bars
@@ -164,12 +165,12 @@ def load_config_file(path: str | Path | None = None) -> list[str]:
     path = Path(path or os.environ.get("MONITOR_CONFIG") or "monitor.toml")
     if not path.exists():
         if os.environ.get("MONITOR_CONFIG"):
-            raise ValueError(f"MONITOR_CONFIG {path}: file not found")
+            raise ConfigError(f"MONITOR_CONFIG {path}: file not found")
         return []
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ValueError(f"{path}: not valid TOML ({str(exc).splitlines()[0]})") from None
+        raise ConfigError(f"{path}: not valid TOML ({str(exc).splitlines()[0]})") from None
     table = data.get("monitor", data)
     applied = []
     for key, value in table.items():

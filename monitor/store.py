@@ -23,6 +23,7 @@ from .schema import (CASE_SCHEMA, FACTS_SCHEMA, QUEUE_SCHEMA, SCORE_COLUMNS,
                      STORED_REVIEW_SCHEMA, TIER_RANK)
 from .scoring.escalation import escalation_terms
 from .settings import env_number, redact_url
+from .errors import InputError, MonitorError
 
 if TYPE_CHECKING:
     from .cases import CasePolicy
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 OPEN_STATES = WAITING_STATES  # cases still waiting for a first response
 
 
-class StoreError(Exception):
+class StoreError(MonitorError):
     """The database cannot be reached or written; the message says which and what to check."""
 
 
@@ -756,7 +757,7 @@ class Store:
 
         unknown = [i for i in items if i not in COUNTERFEIT_EVIDENCE]
         if unknown:
-            raise ValueError(f"unknown evidence item(s): {', '.join(unknown)}")
+            raise InputError(f"unknown evidence item(s): {', '.join(unknown)}")
         now = now or datetime.now(timezone.utc).replace(tzinfo=None)
         value = ",".join(i for i in COUNTERFEIT_EVIDENCE if i in items)
         with Session(self.engine) as s, s.begin():

@@ -13,6 +13,7 @@ from datetime import datetime
 
 import numpy as np
 import polars as pl
+from .errors import InputError
 
 THEME_SCHEMA = {"theme": pl.Int32, "label": pl.String, "reviews": pl.UInt32,
                 "first_half": pl.UInt32, "second_half": pl.UInt32, "top_category": pl.String,
@@ -133,7 +134,7 @@ def report_format(path) -> str:
 
     fmt = REPORT_FORMATS.get(Path(path).suffix.lower())
     if fmt is None:
-        raise ValueError(f"cannot write a report to '{path}': end the file name in .md (Markdown) "
+        raise InputError(f"cannot write a report to '{path}': end the file name in .md (Markdown) "
                          "or .html (a page that prints to PDF)")
     return fmt
 

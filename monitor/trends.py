@@ -5,6 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from .aspects import ASPECTS
+from .errors import InputError
 
 FREQUENCIES = {"1d": "day", "1w": "week", "1mo": "month"}
 GROUPINGS = {"product": "product_id", "marketplace": "marketplace", "lang": "lang",
@@ -13,10 +14,10 @@ GROUPINGS = {"product": "product_id", "marketplace": "marketplace", "lang": "lan
 
 def _grouping(by: str, every: str) -> str:
     if every not in FREQUENCIES:
-        raise ValueError(f"unsupported period '{every}'; use one of {', '.join(FREQUENCIES)}")
+        raise InputError(f"unsupported period '{every}'; use one of {', '.join(FREQUENCIES)}")
     column = GROUPINGS.get(by, by)
     if column not in GROUPINGS.values():
-        raise ValueError(f"unsupported grouping '{by}'; use one of {', '.join(GROUPINGS)}")
+        raise InputError(f"unsupported grouping '{by}'; use one of {', '.join(GROUPINGS)}")
     return column
 
 
@@ -35,7 +36,7 @@ def response_trends(cases: pl.DataFrame, reviews: pl.DataFrame | pl.LazyFrame | 
     lf = cases.lazy()
     if column not in cases.columns:
         if reviews is None:
-            raise ValueError(f"grouping cases by {by} needs the reviews")
+            raise InputError(f"grouping cases by {by} needs the reviews")
         lf = lf.join(reviews.lazy().select("review_key", column), on="review_key", how="left")
     hours = (pl.col("first_response_at") - pl.col("opened_at")).dt.total_seconds() / 3600
     return (lf.filter(pl.col("opened_at").is_not_null())

@@ -16,6 +16,7 @@ import numpy as np
 
 from .sentiment import sentiment_metrics, softmax
 from .tuned import TunedTop
+from ..errors import InputError
 
 
 @dataclass
@@ -57,10 +58,10 @@ def adapt_head(analyzer, texts: list[str], stars: list[float], *, holdout: float
     from sklearn.linear_model import LogisticRegression
 
     if analyzer.tuned is None:
-        raise ValueError("adapting needs the tuned star model (models/tuned_top.safetensors)")
+        raise InputError("adapting needs the tuned star model (models/tuned_top.safetensors)")
     y = np.clip(np.rint(np.asarray(stars, dtype=float)), 1, 5).astype(int)
     if len(y) < 50 or len(set(y)) < 3:
-        raise ValueError(f"need at least 50 rated reviews covering 3+ star values "
+        raise InputError(f"need at least 50 rated reviews covering 3+ star values "
                          f"(got {len(y)} reviews, stars {sorted(set(y.tolist()))})")
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(y))

@@ -18,6 +18,7 @@ from .encoder import (TextEncoder, quantize_int8, resolve_device, resolve_precis
 from .sentiment import SENTIMENTS, SentimentHead, sentiment_probabilities
 from .severity import SeverityClassifier, SeverityHead
 from .tuned import EncoderLayer, TunedTop, load_activation_max, run_packed
+from ..errors import InputError
 
 SENTIMENT_HEAD_FILE = MODELS_DIR / "sentiment_head.npz"
 TUNED_TOP_FILE = MODELS_DIR / "tuned_top.safetensors"
@@ -47,7 +48,7 @@ class ReviewAnalyzer:
                  quantize: str = "off", aspect_head: AspectHead | None = None,
                  judgement: str = "aspects"):
         if head is None and tuned is None:
-            raise ValueError("an analyzer needs a star head or a tuned top")
+            raise InputError("an analyzer needs a star head or a tuned top")
         self.encoder = encoder
         self.head = head
         self.tuned = tuned
@@ -221,7 +222,7 @@ def load_star_model(path: Path) -> TunedTop:
         return TunedTop.load(path)
     except Exception as exc:  # safetensors, JSON and shape errors alike: the file is unusable
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ValueError(f"{path} is not a star model file ({first}); point MONITOR_STAR_MODEL "
+        raise InputError(f"{path} is not a star model file ({first}); point MONITOR_STAR_MODEL "
                          "at one `monitor train --out` wrote, or unset it") from exc
 
 

@@ -8,6 +8,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from .e5_convert import ensure_converted, load_normalization
+from ..errors import InputError
 
 QUERY_PREFIX = "query: "  # e5 models expect a role prefix; "query:" is the one for classification
 
@@ -18,7 +19,7 @@ def resolve_device(device: str) -> str:
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if device == "cuda" and not torch.cuda.is_available():
-        raise ValueError("--device cuda was asked for but no CUDA GPU is visible; use --device cpu")
+        raise InputError("--device cuda was asked for but no CUDA GPU is visible; use --device cpu")
     return device
 
 
@@ -43,7 +44,7 @@ def resolve_precision(precision: str, device: str, quantize: str = "off") -> str
             return "fp16"
         return "bf16" if native_bf16() else "fp32"
     if device == "cpu" and precision == "fp16":
-        raise ValueError("MONITOR_PRECISION=fp16 is for a GPU; on a CPU use bf16 or fp32")
+        raise InputError("MONITOR_PRECISION=fp16 is for a GPU; on a CPU use bf16 or fp32")
     return precision
 
 
