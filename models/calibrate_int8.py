@@ -7,7 +7,7 @@ The reviews are finetune_full.py's 4 % held-out share of the shared train split 
 never trained on them): --calibrate of them set the ranges, --check others (disjoint) measure how
 close int8 stays to fp32 — plain int8 against smoothed — for the 12 star layers and for the 12
 packaged layers (MONITOR_QUANTIZE=int8; they give severity its embedding). Writes
-models/int8_calibration.safetensors and models/int8_calibration_base.safetensors (about 170 KB
+monitor/model_files/int8_calibration.safetensors and monitor/model_files/int8_calibration_base.safetensors (about 170 KB
 each: one float per input channel of each of 72 Linears, no review text) and prints JSON for
 models/EVAL.md (models/eval_int8_calibration.json).
 """

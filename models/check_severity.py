@@ -31,9 +31,9 @@ from monitor.settings import Settings  # noqa: E402
 
 def shipped_star_probabilities(dev: pl.DataFrame, x: np.ndarray, settings: Settings) -> np.ndarray:
     """Star probabilities from the model `monitor score` ships: the tuned top when present."""
-    tuned_path = ROOT / "models" / "tuned_top.safetensors"
+    tuned_path = ROOT / "monitor" / "model_files" / "tuned_top.safetensors"
     if not tuned_path.exists():
-        return SentimentHead.load(ROOT / "models" / "sentiment_head.npz").star_probabilities(x)
+        return SentimentHead.load(ROOT / "monitor" / "model_files" / "sentiment_head.npz").star_probabilities(x)
     import torch
     from finetune_top import lower_states, predict
 

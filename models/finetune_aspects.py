@@ -133,8 +133,8 @@ def main() -> None:
     parser.add_argument("--install", action="store_true")
     args = parser.parse_args()
     if args.install:
-        shutil.copy(OUT_MODEL, ROOT / "models" / "tuned_top.safetensors")
-        shutil.copy(OUT_HEAD, ROOT / "models" / "aspect_head.npz")
+        shutil.copy(OUT_MODEL, ROOT / "monitor" / "model_files" / "tuned_top.safetensors")
+        shutil.copy(OUT_HEAD, ROOT / "monitor" / "model_files" / "aspect_head.npz")
         shutil.copy(OUT_REPORT, ROOT / "models" / "eval_aspects.json")
         log("installed the fine-tuned star model and aspect head")
         return

@@ -5,8 +5,8 @@
     # there: train one configuration per process, then pick, report and benchmark
     python3 models/finetune_full.py train --bundle .gpu --name ord --loss ordinal --out /tmp/runs
     python3 models/finetune_full.py select --bundle .gpu --runs /tmp/runs --out $OUT
-    # here: join the shards into models/tuned_top.safetensors
-    .venv/bin/python models/finetune_full.py join --shards DIR --out models/tuned_top.safetensors
+    # here: join the shards into monitor/model_files/tuned_top.safetensors
+    .venv/bin/python models/finetune_full.py join --shards DIR --out monitor/model_files/tuned_top.safetensors
 
 The word embeddings stay the packaged ones (frozen), so the shipped file holds only the 12
 retrained layers and the star head (fp16, ~42 MB) and the analyzer runs them on the packaged

@@ -7,7 +7,7 @@ review and cached under var/train-cache/, then only the top layers and a 5-way h
 Training reviews come from ../shared/data/reviews/marc_train.csv (a sixth held out for early
 checks and the calibration temperature); marc_dev.csv is only evaluated. Writes
 var/tuned_top_cpu.safetensors (fp16: retrained layers + head) and var/eval_tuned_cpu.json: the
-shipped models/tuned_top.safetensors is the GPU-trained one (models/finetune_full.py); point
+shipped monitor/model_files/tuned_top.safetensors is the GPU-trained one (models/finetune_full.py); point
 MONITOR_STAR_MODEL at this file to use a CPU-trained one instead.
 """
 

@@ -5,7 +5,7 @@ The head reads features from the same encoder pass that gives the stars
 (`ReviewAnalyzer.aspect_features`), computed once on the CPU; it is one logistic classifier per
 aspect with a decision threshold chosen by cross-validation on the train split alone.
 
-    python models/train_aspects.py            # -> models/aspect_head.npz, models/eval_aspects.json
+    python models/train_aspects.py            # -> monitor/model_files/aspect_head.npz, models/eval_aspects.json
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))  # the monitor package, when run from a plain chec
 from monitor.aspects import ASPECTS, category_of, split  # noqa: E402
 
 LABELS = ROOT / "models" / "aspect_labels.csv"
-HEAD_OUT = ROOT / "models" / "aspect_head.npz"
+HEAD_OUT = ROOT / "monitor" / "model_files" / "aspect_head.npz"
 REPORT_OUT = ROOT / "models" / "eval_aspects.json"
 FEATURE_CACHE = Path(os.environ.get("ASPECT_FEATURE_CACHE", "/tmp/aspect_features.npz"))
 C_GRID = (0.03, 0.1, 0.3, 1.0)

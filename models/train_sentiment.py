@@ -5,7 +5,7 @@ Reproduce the committed head (CPU, about 15 minutes on 2 cores):
     .venv/bin/python models/train_sentiment.py --per-lang 4000
 
 Reads ../shared/data/reviews/marc_train.csv (training) and marc_dev.csv (evaluation only; never
-trained on). Writes models/sentiment_head.npz and models/eval_sentiment.json.
+trained on). Writes monitor/model_files/sentiment_head.npz and models/eval_sentiment.json.
 Embeddings are cached under var/train-cache/ so a second run only refits the head.
 """
 
@@ -101,7 +101,7 @@ def main() -> None:
     for lang in sorted(dev["lang"].unique().to_list()):
         m = (dev["lang"] == lang).to_numpy()
         report["languages"][lang] = sentiment_metrics(stars[m], probs[m])
-    head.save(ROOT / "models" / "sentiment_head.npz")
+    head.save(ROOT / "monitor" / "model_files" / "sentiment_head.npz")
     (ROOT / "models" / "eval_sentiment.json").write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report["all"], indent=2))
 

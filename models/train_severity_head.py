@@ -8,7 +8,7 @@ them in the hand-labelled test or dev sets (the counterfeit dev set included). L
 (counterfeit > damage > delay), else "other". The head learns which regions of the embedding
 space such complaints live in, and so also names the ones written without a listed phrase.
 Class weights are balanced; C and the probability bars were chosen on the hand-labelled dev set
-(`severity_labels_dev.csv`) only. Writes models/severity_head.npz (4 x 384 weights, 6 KB).
+(`severity_labels_dev.csv`) only. Writes monitor/model_files/severity_head.npz (4 x 384 weights, 6 KB).
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ def main() -> None:
     ap.add_argument("--C", type=float, default=1.0)
     ap.add_argument("--min-damage", type=float, default=0.5)
     ap.add_argument("--min-delay", type=float, default=0.5)
-    ap.add_argument("--out", type=Path, default=ROOT / "models" / "severity_head.npz")
+    ap.add_argument("--out", type=Path, default=ROOT / "monitor" / "model_files" / "severity_head.npz")
     args = ap.parse_args()
     train = training_set(args.per_lang)
     x = embeddings(train)

@@ -18,6 +18,7 @@ import platform
 import time
 from pathlib import Path
 
+from .errors import InputError
 from .settings import PROJECT_ROOT
 
 
@@ -25,6 +26,8 @@ def load_texts(rows: int, source: Path | None) -> list[str]:
     from .ingest import read_reviews
 
     path = source or PROJECT_ROOT / "data" / "sample_reviews.csv"
+    if not path.exists():  # an installed wheel has no bundled sample
+        raise InputError(f"no sample at {path}: give your own reviews with --input FILE")
     texts = read_reviews(path).frame["_text"].to_list()
     return [texts[i % len(texts)] for i in range(rows)]
 

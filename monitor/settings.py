@@ -10,7 +10,8 @@ import platformdirs
 from .errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-MODELS_DIR = PROJECT_ROOT / "models"
+# the trained files the product loads: package data, so an installed wheel scores too
+MODEL_FILES_DIR = Path(__file__).resolve().parent / "model_files"
 
 
 def _default_data_dir() -> Path:

@@ -58,7 +58,7 @@ def adapt_head(analyzer, texts: list[str], stars: list[float], *, holdout: float
     from sklearn.linear_model import LogisticRegression
 
     if analyzer.tuned is None:
-        raise InputError("adapting needs the tuned star model (models/tuned_top.safetensors)")
+        raise InputError("adapting needs the tuned star model (monitor/model_files/tuned_top.safetensors)")
     y = np.clip(np.rint(np.asarray(stars, dtype=float)), 1, 5).astype(int)
     if len(y) < 50 or len(set(y)) < 3:
         raise InputError(f"need at least 50 rated reviews covering 3+ star values "

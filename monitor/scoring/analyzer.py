@@ -10,7 +10,7 @@ import numpy as np
 
 from ..langid import detect_language
 from ..schema import ReviewScore, needs_response
-from ..settings import MODELS_DIR, Settings
+from ..settings import MODEL_FILES_DIR, Settings
 from .escalation import escalation_terms
 from .judgement import AspectHead, judge
 from .encoder import (TextEncoder, quantize_int8, resolve_device, resolve_precision,
@@ -20,14 +20,14 @@ from .severity import SeverityClassifier, SeverityHead
 from .tuned import EncoderLayer, TunedTop, load_activation_max, run_packed
 from ..errors import InputError
 
-SENTIMENT_HEAD_FILE = MODELS_DIR / "sentiment_head.npz"
-TUNED_TOP_FILE = MODELS_DIR / "tuned_top.safetensors"
-SEVERITY_HEAD_FILE = MODELS_DIR / "severity_head.npz"
-ASPECT_HEAD_FILE = MODELS_DIR / "aspect_head.npz"
+SENTIMENT_HEAD_FILE = MODEL_FILES_DIR / "sentiment_head.npz"
+TUNED_TOP_FILE = MODEL_FILES_DIR / "tuned_top.safetensors"
+SEVERITY_HEAD_FILE = MODEL_FILES_DIR / "severity_head.npz"
+ASPECT_HEAD_FILE = MODEL_FILES_DIR / "aspect_head.npz"
 # input ranges measured on held-out train reviews (models/calibrate_int8.py), for int8 smoothing:
 # of the star layers, and of the packaged layers (MONITOR_QUANTIZE=int8)
-INT8_CALIBRATION_FILE = MODELS_DIR / "int8_calibration.safetensors"
-BASE_INT8_CALIBRATION_FILE = MODELS_DIR / "int8_calibration_base.safetensors"
+INT8_CALIBRATION_FILE = MODEL_FILES_DIR / "int8_calibration.safetensors"
+BASE_INT8_CALIBRATION_FILE = MODEL_FILES_DIR / "int8_calibration_base.safetensors"
 GPU_BATCH_SIZE = 512  # the star model ran at 33-44k reviews/s on an H100 with batches of 1,024
 
 
@@ -262,7 +262,8 @@ def create_analyzer(settings: Settings | None = None, *, device: str | None = No
                                 "file `monitor train --out` or models/distill_fast.py wrote")
     if not head_path.exists() and not tuned_path.exists():
         raise FileNotFoundError(
-            f"no star model in {MODELS_DIR}: run `python models/finetune_full.py` (GPU) "
+            f"no star model in {MODEL_FILES_DIR}: reinstall review-monitor, or run "
+            "`python models/finetune_full.py` (GPU) "
             "or `python models/train_sentiment.py` (CPU)")
     device = resolve_device(device or settings.device)
     batch_size = settings.batch_size

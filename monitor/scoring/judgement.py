@@ -1,7 +1,7 @@
 """The model's call on a review's complaints: aspects from the learned head, category and level
 from the aspects, phrase rules as evidence and as the safety net for level 1.
 
-- The aspect head (`models/aspect_head.npz`, fitted by models/train_aspects.py on hand-labelled
+- The aspect head (`monitor/model_files/aspect_head.npz`, fitted by models/train_aspects.py on hand-labelled
   real reviews) reads features of the same encoder pass that gives the stars: no second pass.
 - A counterfeit phrase (not negated, not about fake reviews) adds `counterfeit` when the review
   can be a complaint: a level-1 claim is never missed for want of a probability.

@@ -3,7 +3,7 @@
 Two kinds of evidence are combined:
 - phrase rules (`phrases.py`) in 17 languages, with a negation check, give a precise span;
 - for a negative review without a phrase, its e5 embedding decides damage or delay: with the
-  trained severity head (`models/severity_head.npz`, a logistic classifier trained on phrase-rule
+  trained severity head (`monitor/model_files/severity_head.npz`, a logistic classifier trained on phrase-rule
   labels of real negative reviews; see models/EVAL.md) when it is there, else by similarity to
   multilingual category descriptions (prototypes). Either catches complaints phrased in words no
   list holds; the evidence is then the sentence of the review closest to the category.
