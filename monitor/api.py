@@ -739,17 +739,15 @@ def check_can_listen(host: str, port: int) -> None:
                          "or pick another --port / stop what uses it") from None
 
 
-def serve(host: str, port: int) -> None:
-    """Run the API with the CLI's settings (database, model, alert channels, API keys)."""
+def serve(host: str, port: int, *, analyzer: Callable[[], Analyzer], model_version: str) -> None:
+    """Run the API with the environment's settings (database, alert channels, API keys);
+    `analyzer` loads the model (in the background, once the server is up)."""
     import uvicorn
-
-    from .cli import _load_analyzer, model_version
-    from .settings import Settings
 
     keys = parse_api_keys(os.environ.get("MONITOR_API_KEYS"))
     if not keys:
         raise InputError("set MONITOR_API_KEYS (e.g. 'k1:write,k2:read') before `monitor serve`")
     check_can_listen(host, port)
-    app = create_app(Store(Settings.from_env().db_url), lambda: _load_analyzer(None),
-                     api_keys=keys, model_version=model_version())
+    app = create_app(Store(Settings.from_env().db_url), analyzer, api_keys=keys,
+                     model_version=model_version)
     uvicorn.run(app, host=host, port=port, log_level="info")

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Optional
 
 import typer
 
 from .cli_cases import cases_app
-from .cli_common import fail, user_errors
+from .cli_common import user_errors
 from .export import csv_text
 from .settings import Settings, redact_url
 from .errors import InputError
@@ -328,7 +327,7 @@ def serve(
     """Run the HTTP intake API (POST /v1/reviews ...); needs MONITOR_API_KEYS."""
     from .api import serve as run_api
 
-    run_api(host, port)
+    run_api(host, port, analyzer=lambda: _load_analyzer(None), model_version=model_version())
 
 
 @app.command()

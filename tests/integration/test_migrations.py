@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, inspect, text
 import monitor.store
 from monitor.store import Base, Store
 
-MIGRATIONS = str(Path(monitor.store.__file__).parent / "migrations")
+MIGRATIONS = str(Path(monitor.__file__).parent / "migrations")
 
 
 def head() -> str:
