@@ -71,7 +71,7 @@ def main() -> None:
         """Star probabilities and packaged-layer embeddings with these layers, and reviews/s."""
         analyzer.tuned, analyzer._layers = top, base
         t0 = time.perf_counter()
-        embed_rows, probs = analyzer._split_pass(texts)
+        embed_rows, probs, _ = analyzer._split_pass(texts)
         emb = embed_rows(list(range(len(texts))))
         return probs, emb, len(texts) / (time.perf_counter() - t0)
 

@@ -15,7 +15,8 @@ from .escalation import escalation_terms
 from .judgement import AspectHead, judge
 from .encoder import (TextEncoder, quantize_int8, resolve_device, resolve_precision,
                       resolve_quantize, torch_dtype)
-from .sentiment import SENTIMENTS, SentimentHead, sentiment_probabilities
+from .sentiment import (SENTIMENTS, SentimentHead, decide_sentiment, load_decision_thresholds,
+                        sentiment_probabilities)
 from .severity import SeverityClassifier, SeverityHead
 from .tuned import EncoderLayer, TunedTop, load_activation_max, run_packed
 from ..errors import InputError
@@ -58,6 +59,7 @@ class ReviewAnalyzer:
         self.tuned_source = tuned_source  # the file `tuned` came from (adapting rewrites it)
         self.quantize = quantize  # the int8 mode in use: off, stars or all
         self.aspect_head = aspect_head
+        self.decision = load_decision_thresholds()  # per-language sentiment bars
         # the engine that decides category and level: "aspects" needs the aspect head
         self.judgement = judgement if aspect_head is not None else "v1"
 
@@ -189,9 +191,9 @@ class ReviewAnalyzer:
                        if aspect_p is not None else [()] * len(clean))
         out = []
         for i, text in enumerate(clean):
-            k = int(sent_p[i].argmax())
             rating = ratings[i] if ratings is not None else None
             lang = (langs[i] if langs is not None else None) or detect_language(text)
+            k = decide_sentiment(sent_p[i], self.decision.get((lang or "").split("-")[0]))
             out.append(ReviewScore(
                 sentiment=SENTIMENTS[k],
                 p_negative=float(sent_p[i, 0]), p_neutral=float(sent_p[i, 1]),

@@ -9,8 +9,8 @@ from the aspects, phrase rules as evidence and as the safety net for level 1.
   its bar), and a damage phrase never overrules the head's `defect` (the same words describe a
   product that arrived broken and one that broke after use): phrases add evidence, they never
   decide alone.
-- A buyer who rates 4-5 stars and writes positively has no open complaint: the aspects they
-  mention are kept (for trends) but give no category or level.
+- A buyer who rates 4-5 stars and writes positively has no open complaint: the aspects the head
+  is sure of are kept (for trends; "runs a size small") but give no category or level.
 """
 
 from __future__ import annotations
@@ -26,6 +26,9 @@ from ..schema import SEVERITY_LEVEL, Category
 from .severity import evidence_span, find_phrases
 
 PHRASE_SUPPORT = 0.5  # a damage/delay phrase counts when the head gives half its bar or more
+# a buyer with no open complaint (4-5 stars and positive words) keeps only the aspects the head
+# is sure of, never a bare "other": praise carries no aspect (chosen on the labelled dev share)
+CONTENT_BUYER_BAR = 0.6
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,9 @@ def judge(texts: Sequence[str], aspect_probs: np.ndarray, head: AspectHead,
         negative = p_negative[i] >= max(p_positive[i], 1 - p_negative[i] - p_positive[i])
         if not found and complaint_possible and (negative or low_rating):
             found.add("other")  # a complaint that names no aspect is still a complaint
+        if not complaint_possible:
+            found = {a for a in found if a != "other" and aspect_probs[
+                i, head.aspects.index(a)] >= max(head.bar(a), CONTENT_BUYER_BAR)}
         aspects = tuple(ordered(found))
         category = category_of(aspects) if complaint_possible else Category.NONE.value
         out.append(Judgement(aspects, category, SEVERITY_LEVEL[Category(category)],

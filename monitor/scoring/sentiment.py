@@ -30,6 +30,36 @@ def sentiment_probabilities(star_probs: np.ndarray) -> np.ndarray:
                     axis=1)
 
 
+DECISION_FILE = Path(__file__).resolve().parent.parent / "model_files" / "sentiment_decision.json"
+
+
+def load_decision_thresholds(path: Path = DECISION_FILE) -> dict[str, dict[str, float]]:
+    """Per-language decision bars, {"ar": {"negative": 0.3, "neutral": 0.25}, ...}: chosen on
+    real reviews from markets the training data lacks (models/tune_thresholds.py); a language
+    not listed keeps the plain argmax."""
+    import json
+
+    if not path.exists():
+        return {}
+    return {lang: {k: float(v) for k, v in bars.items()}
+            for lang, bars in json.loads(path.read_text(encoding="utf-8"))["languages"].items()}
+
+
+def decide_sentiment(probs: np.ndarray, bars: dict[str, float] | None) -> int:
+    """The sentiment index for one row of negative/neutral/positive probabilities: negative
+    once its probability reaches the language's bar, else neutral once its bar is reached, else
+    the likelier of the two others; without bars, the most probable."""
+    if not bars:
+        return int(probs.argmax())
+    if probs[0] >= bars.get("negative", 1.01):
+        return 0
+    if probs[1] >= bars.get("neutral", 1.01):
+        return 1
+    if "negative" in bars:  # below its bar, negative is out: the likelier of the other two
+        return 1 if probs[1] > probs[2] else 2
+    return int(probs.argmax())
+
+
 def stars_to_sentiment(stars: np.ndarray) -> np.ndarray:
     """Map 1-5 star ratings to class indices 0 negative, 1 neutral, 2 positive."""
     stars = np.asarray(stars)
