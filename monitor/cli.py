@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from .cli_cases import cases_app
-from .cli_common import user_errors
+from .cli_common import echo_table, user_errors
 from .export import csv_text
 from .settings import Settings, redact_url
 from .errors import InputError
@@ -194,15 +194,13 @@ def queue(
         typer.echo("nothing needs a response: ingest reviews with `monitor ingest FILE`")
         return
     now = utc_now()
-    typer.echo(f"{'case':>6} {'level':<5} {'time left':<16} {'assignee':<12} {'tier':<8} "
-               f"{'category':<11} {'product':<14} {'lang':<4} review")
-    for r in frame.iter_rows(named=True):
-        case = f"#{r['case_id']}" if r["case_id"] is not None else "-"
-        level = f"L{r['severity']}" if r["severity"] is not None else "--"
-        typer.echo(f"{case:>6} {level:<5} {time_left(r['due_at'], now) or '-':<16} "
-                   f"{r['assignee'] or '-':<12} {r['tier'] or '-':<8} {r['category']:<11} "
-                   f"{r['product_id'] or '-':<14} {r['lang']:<4} "
-                   f"{(r['evidence'] or r['text'])[:60]!r}")
+    echo_table([("case", -6), ("level", 5), ("time left", 16), ("assignee", 12), ("tier", 8),
+                ("category", 11), ("product", 14), ("lang", 4), ("review", 0)],
+               [[f"#{r['case_id']}" if r["case_id"] is not None else "-",
+                 f"L{r['severity']}" if r["severity"] is not None else "--",
+                 time_left(r["due_at"], now) or "-", r["assignee"] or "-", r["tier"] or "-",
+                 r["category"], r["product_id"] or "-", r["lang"],
+                 repr((r["evidence"] or r["text"])[:60])] for r in frame.iter_rows(named=True)])
 
 
 @app.command()

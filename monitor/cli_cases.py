@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from .cli_common import user_errors
+from .cli_common import echo_table, user_errors
 from .settings import Settings
 
 cases_app = typer.Typer(no_args_is_help=True, add_completion=False,
@@ -51,15 +51,13 @@ def list_(
     if frame.is_empty():
         typer.echo("no cases match")
         return
-    typer.echo(f"{'case':>6} {'state':<12} {'level':<5} {'category':<11} {'time left':<16} "
-               f"{'assignee':<12} {'tier':<8} {'due (UTC)':<17} {'product':<14} review")
-    for r in frame.iter_rows(named=True):
-        level = f"L{r['severity']}" if r["severity"] is not None else "--"
-        due = f"{r['due_at']:%Y-%m-%d %H:%M}" if r["due_at"] is not None else "-"
-        typer.echo(f"{'#' + str(r['case_id']):>6} {r['state']:<12} {level:<5} "
-                   f"{r['category']:<11} {r['time_left'] or '-':<16} {r['assignee'] or '-':<12} "
-                   f"{r['tier'] or '-':<8} {due:<17} {r['product_id'] or '-':<14} "
-                   f"{r['review_id'] or '-'}")
+    echo_table([("case", -6), ("state", 12), ("level", 5), ("category", 11), ("time left", 16),
+                ("assignee", 12), ("tier", 8), ("due (UTC)", 17), ("product", 14), ("review", 0)],
+               [[f"#{r['case_id']}", r["state"],
+                 f"L{r['severity']}" if r["severity"] is not None else "--", r["category"],
+                 r["time_left"] or "-", r["assignee"] or "-", r["tier"] or "-",
+                 f"{r['due_at']:%Y-%m-%d %H:%M}" if r["due_at"] is not None else "-",
+                 r["product_id"] or "-", r["review_id"] or "-"] for r in frame.iter_rows(named=True)])
 
 
 @cases_app.command()

@@ -43,3 +43,15 @@ def user_errors(fn: Callable) -> Callable:
             raise typer.Exit(130)
 
     return wrapper
+
+
+def echo_table(columns: list[tuple[str, int]], rows: list[list[str]]) -> None:
+    """A plain table for a terminal: (header, width) per column, the last one as wide as it
+    needs; a negative width right-aligns (ids)."""
+    def line(cells: list[str]) -> str:
+        parts = [f"{c:>{-w}}" if w < 0 else f"{c:<{w}}" for c, (_, w) in zip(cells, columns[:-1])]
+        return " ".join(parts + [cells[-1]])
+
+    typer.echo(line([h for h, _ in columns]))
+    for row in rows:
+        typer.echo(line(row))

@@ -23,7 +23,7 @@ import numpy as np
 
 from ..aspects import ASPECTS, category_of, ordered
 from ..schema import SEVERITY_LEVEL, Category
-from .severity import evidence_span, find_phrases
+from .severity import complaint_gate, evidence_span, find_phrases
 
 PHRASE_SUPPORT = 0.5  # a damage/delay phrase counts when the head gives half its bar or more
 # a buyer with no open complaint (4-5 stars and positive words) keeps only the aspects the head
@@ -80,10 +80,8 @@ def judge(texts: Sequence[str], aspect_probs: np.ndarray, head: AspectHead,
     for i, text in enumerate(texts):
         text = text or ""
         rating = ratings[i] if ratings is not None else None
-        low_rating = rating is not None and rating <= 2
-        positive = p_positive[i] >= max(p_negative[i], 1 - p_negative[i] - p_positive[i])
-        happy = rating is not None and rating >= 4 and positive
-        complaint_possible = (p_positive[i] < positive_gate or low_rating) and not happy
+        gate = complaint_gate(p_negative[i], p_positive[i], rating, positive_gate)
+        complaint_possible = gate.possible
         found = set(learned[i])
         spans: dict[str, str] = {}
         for match in (find_phrases(text) if complaint_possible else []):
@@ -96,8 +94,7 @@ def judge(texts: Sequence[str], aspect_probs: np.ndarray, head: AspectHead,
             if supported:
                 found.add(aspect)
                 spans.setdefault(aspect, evidence_span(text, match.start, match.end))
-        negative = p_negative[i] >= max(p_positive[i], 1 - p_negative[i] - p_positive[i])
-        if not found and complaint_possible and (negative or low_rating):
+        if not found and complaint_possible and (gate.negative or gate.low_rating):
             found.add("other")  # a complaint that names no aspect is still a complaint
         if not complaint_possible:
             found = {a for a in found if a != "other" and aspect_probs[

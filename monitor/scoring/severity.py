@@ -102,6 +102,27 @@ class PhraseMatch:
 
 
 @dataclass(frozen=True)
+class ComplaintGate:
+    possible: bool  # the review can be a complaint at all
+    negative: bool  # its words read negative
+    low_rating: bool  # rated 1-2 stars
+    happy: bool  # rated 4-5 and reads positive
+
+
+def complaint_gate(p_negative: float, p_positive: float, rating: float | None,
+                   positive_gate: float = 0.8) -> ComplaintGate:
+    """Whether a review can be a complaint: not when the model reads it clearly positive
+    (unless rated 1-2 stars), and not when the buyer rated it 4-5 and writes positively, even
+    if the parcel was dented on the way."""
+    p_neutral = 1 - p_negative - p_positive
+    low_rating = rating is not None and rating <= 2
+    positive = p_positive >= max(p_negative, p_neutral)
+    happy = rating is not None and rating >= 4 and positive
+    return ComplaintGate((p_positive < positive_gate or low_rating) and not happy,
+                         p_negative >= max(p_positive, p_neutral), low_rating, happy)
+
+
+@dataclass(frozen=True)
 class SeverityResult:
     category: Category
     severity: int | None
@@ -267,19 +288,15 @@ class SeverityClassifier:
         for i, text in enumerate(texts):
             text = text or ""
             rating = ratings[i] if ratings is not None else None
-            low_rating = rating is not None and rating <= 2
-            positive = p_positive[i] >= max(p_negative[i], 1 - p_negative[i] - p_positive[i])
-            happy = rating is not None and rating >= 4 and positive
-            # a buyer who rates 4-5 stars and writes positively has no open complaint, even if
-            # the parcel was dented on the way
-            complaint_possible = (p_positive[i] < self.positive_gate or low_rating) and not happy
+            gate = complaint_gate(p_negative[i], p_positive[i], rating, self.positive_gate)
+            complaint_possible, low_rating, happy = gate.possible, gate.low_rating, gate.happy
             matches = find_phrases(text) if complaint_possible else []
             hit = next((m for cat in RANKED for m in matches if m.category == cat), None)
             if hit is not None:
                 results.append(SeverityResult(hit.category, SEVERITY_LEVEL[hit.category],
                                               evidence_span(text, hit.start, hit.end), "phrase"))
                 continue
-            negative = p_negative[i] >= max(p_positive[i], 1 - p_negative[i] - p_positive[i])
+            negative = gate.negative
             # a mixed review that leans negative ("fine, but the strap came loose") is still a
             # complaint; it gets no severity, so it does not add to the response queue by itself
             leans_negative = p_negative[i] >= p_positive[i] and not happy
