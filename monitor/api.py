@@ -13,183 +13,37 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import queue
-import threading
-import time
-from concurrent.futures import Future
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+
 from datetime import datetime
-from typing import Annotated, Any, Callable, Literal
+from typing import Annotated, Any, Callable
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi import Path as FastAPIPath
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import (BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter,
-                      ValidationError)
+from pydantic import (ValidationError)
 
-from .alerts import AlertSettings, alert_round
-from .aspects import ASPECTS
-from .batch import Analyzer, ingest_batch
-from .cases import CASE_STATES, CasePolicy
+from .alerts import AlertSettings
+from .batch import Analyzer
+from .cases import CasePolicy
 from .casework import (CaseNotFoundError, ConcurrentEditError, TransitionError, case_detail,
                        move_case)
 from .export import iso
-from .ingest import IngestError, reviews_from_records
-from .schema import SCORE_COLUMNS
+from .ingest import IngestError
 from .replies import follow_up_message, reply_for, seller_templates
 from .settings import Settings, env_number
 from .store import Store
-from .trends import FREQUENCIES, GROUPINGS, period_trends
+from .trends import period_trends
 from .errors import InputError
 
-MAX_BODY_BYTES = 2_000_000
-MAX_REVIEWS_PER_REQUEST = 1000
-TOO_LARGE = f"request body over {MAX_BODY_BYTES} bytes; send fewer reviews per request"
-SCORE_FIELDS_OUT = tuple(SCORE_COLUMNS)
-
-
-# an id the store can hold; platforms send them as numbers as often as text (Shopify, helpdesks)
-Id = Annotated[str, StringConstraints(max_length=200)] | int
-
-
-class ReviewIn(BaseModel):
-    """One review or complaint. Any field name file ingest understands is accepted too (e.g.
-    review_body, stars, asin), and unknown fields are kept with the review."""
-
-    model_config = ConfigDict(extra="allow", strict=True)  # true/false is not a rating
-    id: Id | None = Field(None, description="the marketplace's review id "
-                           "(alias review_id); the same id posted twice is stored once")
-    text: str | None = Field(None, description="the review or message (aliases: review_body, "
-                             "body, content, comment, message, ...); required")
-    product_id: Id | None = Field(None, description="alias asin, sku")
-    rating: float | str | None = Field(None, description="stars as 4, '4/5', '★★★★☆' or '4,0'")
-    date: str | int | float | None = Field(None, description="ISO 8601, a common export "
-                                            "format, or epoch seconds")
-    title: str | None = None
-    lang: str | None = Field(None, description="ISO 639-1 code; detected when missing")
-    marketplace: str | None = Field(None, max_length=100)
-    order_id: Id | None = None
-    customer_id: Id | None = None
-    channel: Literal["review", "complaint", "chat", "email"] | None = Field(
-        None, description="where it came from; a complaint, chat or email needs an answer "
-        "unless it is praise")
-
-
-_REVIEW_SCHEMA = ReviewIn.model_json_schema()
-_REVIEW_SCHEMA["required"] = ["text"]  # or one of its aliases, which the schema cannot say
-REVIEWS_BODY_SCHEMA = {"anyOf": [_REVIEW_SCHEMA, {"type": "array", "items": _REVIEW_SCHEMA,
-                                                  "minItems": 1, "maxItems": 1000}]}
-_REVIEWS_ADAPTER = TypeAdapter(ReviewIn | list[ReviewIn])
-
-
-class ReviewResult(BaseModel):
-    """What happened to one posted review, with its scores when it was stored."""
-
-    status: Literal["stored", "duplicate", "rejected"]
-    reason: str | None = None
-    review_key: str | None = None
-    review_id: str | None = None
-    case_id: int | None = None
-    lang: str | None = None
-    sentiment: Literal["negative", "neutral", "positive"] | None = None
-    p_negative: float | None = None
-    p_neutral: float | None = None
-    p_positive: float | None = None
-    stars_pred: float | None = None
-    confidence: float | None = None
-    category: str | None = None
-    severity: int | None = None
-    evidence: str | None = None
-    needs_response: bool | None = None
-    aspects: list[Literal[ASPECTS]] | None = Field(  # type: ignore[valid-type]
-        None, description="complaint aspects the review raises (none for praise)")
-    reply_draft: str | None = Field(None, description=(
-        "A public reply in the buyer's language (acknowledge, next step, private channel), for "
-        "reviews that need a response; review and edit it before posting"))
-
-
-EMPTY_RESULT = dict.fromkeys(ReviewResult.model_fields)
-
-
-class ReviewsOut(BaseModel):
-    reviews: list[ReviewResult]
-
-
-class CasesOut(BaseModel):
-    cases: list[dict[str, Any]]
-
-
-class CaseEventOut(BaseModel):
-    from_state: str | None
-    to_state: str
-    actor: str
-    at: str = Field(description="ISO 8601 with offset")
-    note: str
-
-
-class CaseOut(BaseModel):
-    """One case with its history; `version` goes back in a transition to refuse stale edits."""
-
-    model_config = ConfigDict(extra="allow")
-    case_id: int
-    state: str
-    version: int
-    events: list[CaseEventOut]
-
-
-class TransitionIn(BaseModel):
-    """A move along the case workflow, e.g. a helpdesk saying it posted the public reply."""
-
-    model_config = ConfigDict(extra="forbid")
-    to: Literal[CASE_STATES] = Field(description="the new state")  # type: ignore[valid-type]
-    actor: Annotated[str, StringConstraints(min_length=1, max_length=100,
-                                            strip_whitespace=True)] = Field(
-        description="who did it (recorded in the history)")
-    note: Annotated[str, StringConstraints(max_length=2000)] = ""
-    expected_version: int | None = Field(None, ge=1, description=(
-        "the case's version when it was read: a case changed since then is refused (409)"))
-
-
-class TrendsOut(BaseModel):
-    trends: list[dict[str, Any]]
-
-
-class FollowUpOut(BaseModel):
-    """A follow-up after a resolved case, with its message draft in the buyer's language."""
-
-    id: int
-    case_id: int
-    kind: Literal["improvement_report", "try_again"]
-    status: Literal["planned", "due", "overdue", "done"]
-    due_at: str
-    contact_at: str = Field(description="when to send it: the buyer's local morning (UTC)")
-    done_at: str | None = None
-    done_by: str | None = None
-    product_id: str | None = None
-    lang: str | None = None
-    category: str | None = None
-    marketplace: str | None = None
-    resolution_note: str
-    message_draft: str = Field(description="starts from the resolution note; edit before sending")
-
-
-class FollowUpsOut(BaseModel):
-    follow_ups: list[FollowUpOut]
-
-
-class ErrorOut(BaseModel):
-    detail: str
-
-
-ERRORS = {code: {"model": ErrorOut} for code in (400, 401, 403, 404, 409, 413, 422)}
-CaseState = Literal[CASE_STATES]  # type: ignore[valid-type]
-Grouping = Literal[tuple(GROUPINGS)]  # type: ignore[valid-type]
-Frequency = Literal[tuple(FREQUENCIES)]  # type: ignore[valid-type]
-FollowUpStatus = Literal["planned", "due", "overdue", "done"]
-
+from .api_models import (ERRORS, EMPTY_RESULT, MAX_BODY_BYTES, MAX_REVIEWS_PER_REQUEST,  # noqa: F401
+                         REVIEWS_BODY_SCHEMA, SCORE_FIELDS_OUT, TOO_LARGE, _REVIEWS_ADAPTER,
+                         CaseOut, CasesOut, CaseState, ErrorOut, FollowUpOut, FollowUpsOut,
+                         FollowUpStatus, Frequency, Grouping, ReviewIn, ReviewResult, ReviewsOut,
+                         TransitionIn, TrendsOut)
+from .intake import AlertLoop, IntakeWorker, Metrics  # noqa: F401  (part of this module's surface)
 
 def only_query(*names: str) -> Callable[[Request], None]:
     """A dependency that refuses query parameters the endpoint does not know: a misspelt filter
@@ -217,238 +71,6 @@ def parse_api_keys(spec: str | None) -> dict[str, str]:
                              "comma-separated")
         keys[key] = scope
     return keys
-
-
-@dataclass
-class Metrics:
-    """Counters and a latency histogram, written out in Prometheus text format."""
-
-    requests: dict[tuple[str, int], int] = field(default_factory=dict)
-    buckets: tuple[float, ...] = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
-    latency_counts: list[int] = field(default_factory=lambda: [0] * 10)
-    latency_sum: float = 0.0
-    reviews_scored: int = 0
-    batches: int = 0  # micro-batches the intake worker ran
-    batch_requests: int = 0  # requests they held (mean batch = this / batches)
-    busy_seconds: float = 0.0  # time the worker spent on them (its share of wall time)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def request(self, path: str, status: int) -> None:
-        with self.lock:
-            self.requests[(path, status)] = self.requests.get((path, status), 0) + 1
-
-    def scored(self, n: int, seconds: float) -> None:
-        with self.lock:
-            self.reviews_scored += n
-            self.latency_sum += seconds
-            idx = next((i for i, b in enumerate(self.buckets) if seconds <= b), len(self.buckets))
-            self.latency_counts[idx] += 1
-
-    def batch(self, requests: int, seconds: float) -> None:
-        with self.lock:
-            self.batches += 1
-            self.batch_requests += requests
-            self.busy_seconds += seconds
-
-    def render(self, queue_depth: int, alerts: dict[str, int]) -> str:
-        lines = ["# TYPE monitor_requests_total counter"]
-        with self.lock:
-            for (path, status), n in sorted(self.requests.items()):
-                lines.append(f'monitor_requests_total{{path="{path}",status="{status}"}} {n}')
-            lines.append("# TYPE monitor_scoring_seconds histogram")
-            cumulative = 0
-            for b, n in zip(self.buckets, self.latency_counts):
-                cumulative += n
-                lines.append(f'monitor_scoring_seconds_bucket{{le="{b}"}} {cumulative}')
-            total = sum(self.latency_counts)
-            lines.append(f'monitor_scoring_seconds_bucket{{le="+Inf"}} {total}')
-            lines.append(f"monitor_scoring_seconds_sum {self.latency_sum:.6f}")
-            lines.append(f"monitor_scoring_seconds_count {total}")
-            lines.append("# TYPE monitor_reviews_scored_total counter")
-            lines.append(f"monitor_reviews_scored_total {self.reviews_scored}")
-            lines.append("# TYPE monitor_microbatches_total counter")
-            lines.append(f"monitor_microbatches_total {self.batches}")
-            lines.append("# TYPE monitor_microbatch_requests_total counter")
-            lines.append(f"monitor_microbatch_requests_total {self.batch_requests}")
-            lines.append("# TYPE monitor_worker_busy_seconds_total counter")
-            lines.append(f"monitor_worker_busy_seconds_total {self.busy_seconds:.6f}")
-        lines.append("# TYPE monitor_queue_depth gauge")
-        lines.append(f"monitor_queue_depth {queue_depth}")
-        lines.append("# TYPE monitor_alerts gauge")
-        for status in ("pending", "delivered", "dead"):
-            lines.append(f'monitor_alerts{{status="{status}"}} {alerts.get(status, 0)}')
-        return "\n".join(lines) + "\n"
-
-
-class IntakeWorker:
-    """One thread that scores and stores what the API receives, in micro-batches."""
-
-    def __init__(self, store: Store, analyzer: Callable[[], Analyzer], model_version: str,
-                 policy: CasePolicy, metrics: Metrics, *, wait_s: float = 0.03,
-                 max_rows: int = 256, on_alerts: Callable[[], None] | None = None,
-                 reply: Callable[[dict], str | None] = lambda row: None):
-        self.store, self.model_version, self.policy = store, model_version, policy
-        self.reply = reply
-        self._analyzer_factory, self._analyzer = analyzer, None
-        self.metrics, self.wait_s, self.max_rows = metrics, wait_s, max_rows
-        self.on_alerts = on_alerts
-        self.jobs: queue.Queue = queue.Queue()
-        self._last_requests = 1  # how many requests the last micro-batch held
-        self._stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, name="intake", daemon=True)
-
-    def start(self) -> None:
-        self.thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self.jobs.put(None)
-        self.thread.join(timeout=30)
-
-    def _get_analyzer(self) -> Analyzer:
-        if self._analyzer is None:
-            self._analyzer = self._analyzer_factory()
-        return self._analyzer
-
-    @property
-    def model_loaded(self) -> bool:
-        return self._analyzer is not None
-
-    def submit(self, records: list[dict]) -> Future:
-        fut: Future = Future()
-        self.jobs.put((records, fut))
-        return fut
-
-    def _take_batch(self) -> list:
-        """The next micro-batch: everything already waiting, then more until as many requests
-        as the last batch held have come in, or `wait_s` after the first. Clients answered
-        from the last batch tend to post again at once, so waiting for them keeps batches
-        full; stopping when they are back (not at the deadline) keeps the model busy, and a
-        lone client (last batch: one request) is never kept waiting at all."""
-        first = self.jobs.get()
-        if first is None:
-            return []
-        batch, rows = [first], len(first[0])
-        deadline = time.monotonic() + self.wait_s
-        while rows < self.max_rows:
-            try:
-                job = self.jobs.get_nowait()
-            except queue.Empty:
-                left = deadline - time.monotonic()
-                if len(batch) >= self._last_requests or left <= 0:
-                    break
-                try:
-                    job = self.jobs.get(timeout=left)
-                except queue.Empty:
-                    break
-            if job is None:
-                self.jobs.put(None)
-                break
-            batch.append(job)
-            rows += len(job[0])
-        self._last_requests = len(batch)
-        return batch
-
-    def _run(self) -> None:
-        try:  # load the model before the first review asks for it (/readyz waits for this)
-            self._get_analyzer()
-        except Exception:  # noqa: BLE001  the first request retries and reports the error
-            pass
-        while not self._stop.is_set():
-            batch = self._take_batch()
-            if not batch:
-                continue
-            started = time.perf_counter()
-            try:
-                results = self._process([records for records, _ in batch])
-            except BaseException as exc:  # the requests see the error; the worker keeps going
-                for _, fut in batch:
-                    fut.set_exception(exc)
-                continue
-            finally:
-                self.metrics.batch(len(batch), time.perf_counter() - started)
-            for (_, fut), result in zip(batch, results):
-                fut.set_result(result)
-
-    def _process(self, requests: list[list[dict]]) -> list[list[dict]]:
-        flat = [r for records in requests for r in records]
-        started = time.perf_counter()
-        batch = reviews_from_records(flat, "api")
-        keys = batch.frame["_review_key"].to_list()
-        summary = ingest_batch(batch, self._get_analyzer, self.store, self.model_version,
-                               progress=False, policy=self.policy)
-        known = summary.known
-        self.metrics.scored(batch.frame.height - len(known), time.perf_counter() - started)
-        if summary.result.alerts_queued and self.on_alerts:
-            self.on_alerts()
-        # what this batch wrote is answered as written; only reviews stored before (duplicates,
-        # edits) are read back (a read per micro-batch cost the worker ~2 % of its time)
-        stored = dict(summary.written)
-        unread = [k for k in dict.fromkeys(keys) if k not in stored]
-        if unread:
-            stored.update((r["review_key"], r)
-                          for r in self.store.lookup(keys=unread).iter_rows(named=True))
-        rejected_rows = dict(zip(batch.rejects["_row"].to_list(),
-                                 batch.rejects["_reason"].to_list()))
-        out_all, row_key = [], dict(zip(batch.frame["_row"].to_list(), keys))
-        for i in range(len(flat)):
-            if i in rejected_rows:
-                out_all.append({**EMPTY_RESULT, "status": "rejected", "reason": rejected_rows[i]})
-                continue
-            key = row_key[i]
-            row = stored.get(key, {})
-            out_all.append({
-                **EMPTY_RESULT, "status": "duplicate" if key in known else "stored",
-                "review_key": key, "review_id": row.get("review_id"),
-                "case_id": row.get("case_id"),
-                **{f: row.get(f) for f in SCORE_FIELDS_OUT},
-                "reply_draft": self.reply(row),
-            })
-        # split the flat answers back per request
-        answers, pos = [], 0
-        for records in requests:
-            answers.append(out_all[pos:pos + len(records)])
-            pos += len(records)
-        return answers
-
-
-class AlertLoop:
-    """Delivers alerts at once when poked; every `interval_s` it also escalates overdue cases
-    and looks for complaint spikes (those scan the store, too heavy to repeat for each batch
-    while the model shares the CPU)."""
-
-    def __init__(self, store: Store, policy: CasePolicy, settings: AlertSettings,
-                 interval_s: float = 10.0):
-        self.store, self.policy, self.settings, self.interval_s = store, policy, settings, interval_s
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, name="alerts", daemon=True)
-
-    def start(self) -> None:
-        self.thread.start()
-
-    def poke(self) -> None:
-        self._wake.set()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        self.thread.join(timeout=30)
-
-    def _run(self) -> None:
-        last_scan = -float("inf")
-        while not self._stop.is_set():
-            # the CLI's round (a failed scan never holds back delivery); a database hiccup must
-            # not end the loop: the next round retries
-            scan = time.monotonic() - last_scan >= self.interval_s
-            if scan:
-                last_scan = time.monotonic()
-            try:
-                alert_round(self.store, self.policy, self.settings, scan=scan)
-            except Exception:  # noqa: BLE001
-                pass
-            self._wake.wait(max(0.0, last_scan + self.interval_s - time.monotonic()))
-            self._wake.clear()
 
 
 def create_app(store: Store, analyzer: Callable[[], Analyzer], *, api_keys: dict[str, str],
