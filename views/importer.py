@@ -76,3 +76,4 @@ if uploads and st.button("Import", type="primary"):
             sent = send_pending(store)
             st.info(f"Alerts: {sent.delivered} delivered, {sent.retrying} to retry, "
                     f"{sent.dead} dead.")
+        st.caption(policy.channels_line())

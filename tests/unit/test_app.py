@@ -422,6 +422,8 @@ def test_import_page_stores_uploaded_exports_and_names_a_bad_one(tmp_path, sqlit
             "aliexpress.xlsx: 2 added, 0 already stored, 0 rejected; 1 cases opened, "
             "0 alerts queued",
             "shop.csv: 2 added, 0 already stored, 0 rejected; 1 cases opened, 0 alerts queued"]
+        # "0 alerts queued" must not read as "nothing severe": the page says nobody is alerted
+        assert any("alert channels: none set" in c.value for c in at.caption)
         # the bad file says what is wrong under its own name, not a temporary path
         assert [e.value for e in at.error] == [
             "ratings.csv: no review text column found among: id, stars; name it 'text' or "
