@@ -60,13 +60,15 @@ ALERT_LEVELS = (1, 2)  # level-1 and level-2 cases alert the service team at onc
 LEVEL_CATEGORY = {1: "counterfeit", 2: "damage", 3: "delay"}
 
 
-def level_names(sla_hours: dict[str, float]) -> dict[int, str]:
-    """People's names of the levels with their first-response target: "L1 counterfeit (1 h)"."""
+def level_names(sla_hours: dict[str, float], *, names: dict[int, str] | None = None,
+                unit_h: str = " h", unit_min: str = " min") -> dict[int, str]:
+    """People's names of the levels with their first-response target: "L1 counterfeit (1 h)";
+    `names` and the units give them in another language ("L1 假货质疑 (1 小时)")."""
     def span(hours: float) -> str:
-        return f"{hours * 60:g} min" if hours < 1 else f"{hours:g} h"
+        return f"{hours * 60:g}{unit_min}" if hours < 1 else f"{hours:g}{unit_h}"
 
-    return {lvl: f"L{lvl} {cat} ({span(sla_hours[str(lvl)])})"
-            for lvl, cat in LEVEL_CATEGORY.items()}
+    names = names or LEVEL_CATEGORY
+    return {lvl: f"L{lvl} {names[lvl]} ({span(sla_hours[str(lvl)])})" for lvl in LEVEL_CATEGORY}
 
 
 def parse_sla_hours(spec: str | None) -> dict[str, float]:

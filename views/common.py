@@ -9,6 +9,7 @@ import polars as pl
 import streamlit as st
 
 from monitor.cases import AFTER_REPLY_STATES, DEFAULT_SLA_HOURS, level_names, parse_sla_hours
+from monitor.i18n import UI_LANGUAGES, translate, ui_language
 from monitor.settings import Settings
 from monitor.store import Store
 
@@ -18,10 +19,36 @@ CATEGORIES = ["counterfeit", "damage", "delay", "other", "none"]
 def severity_names() -> dict[int, str]:
     """Level names with the deadlines this deployment promises (`MONITOR_SLA_HOURS`)."""
     try:
-        return level_names(parse_sla_hours(os.environ.get("MONITOR_SLA_HOURS")))
+        hours = parse_sla_hours(os.environ.get("MONITOR_SLA_HOURS"))
     except ValueError as exc:
         st.warning(str(exc))
-        return level_names(DEFAULT_SLA_HOURS)
+        hours = DEFAULT_SLA_HOURS
+    if ui_lang() == "zh":
+        return level_names(hours, names={1: "假货质疑", 2: "商品破损", 3: "物流延误"},
+                           unit_h="小时", unit_min="分钟")
+    return level_names(hours)
+
+
+def ui_lang() -> str:
+    """The team's language for this browser session: the sidebar's choice, else
+    MONITOR_UI_LANG (English by default)."""
+    return st.session_state.get("ui_lang") or ui_language()
+
+
+def t(text: str) -> str:
+    """A UI text in the team's language (monitor/locale catalogs; English where missing)."""
+    return translate(text, ui_lang())
+
+
+def language_switch() -> None:
+    """The sidebar's language choice, for this browser session only."""
+    langs = list(UI_LANGUAGES)
+    current = ui_lang()
+    choice = st.sidebar.selectbox("Language / 语言", langs, index=langs.index(current),
+                                  format_func=UI_LANGUAGES.get, key="ui_lang_choice")
+    if choice != current:
+        st.session_state["ui_lang"] = choice
+        st.rerun()
 
 
 def settings() -> Settings:
@@ -123,8 +150,8 @@ def date_column_hint() -> str:
 
 
 def empty_store_message() -> None:
-    st.info("No reviews yet. Upload an export on the **Import reviews** page, or load files "
-            "with `monitor ingest FILE.csv` (`make run` loads the bundled sample).")
+    st.info(t("No reviews yet. Upload an export on the **Import reviews** page, or load files "
+              "with `monitor ingest FILE.csv` (`make run` loads the bundled sample)."))
 
 
 def login_gate(notice: bool = True) -> str | None:
@@ -143,16 +170,16 @@ def login_gate(notice: bool = True) -> str | None:
     role = st.session_state.get("role")
     if role in ROLES:
         return role
-    st.title("Sign in")
+    st.title(t("Sign in"))
     with st.form("login"):
-        password = st.text_input("Password", type="password")
-        submitted = st.form_submit_button("Sign in")
+        password = st.text_input(t("Password"), type="password")
+        submitted = st.form_submit_button(t("Sign in"))
     if submitted:
         role = role_for(password, auth)
         if role:
             st.session_state["role"] = role
             st.rerun()
-        st.error("Wrong password.")
+        st.error(t("Wrong password."))
     return None
 
 

@@ -19,19 +19,19 @@ from monitor.settings import Settings, redact_url
 from monitor.store import StoreError
 from monitor.trends import detect_spikes, negative_share
 from monitor.auth import can
-from views.common import (CATEGORIES, date_column_hint, empty_store_message, severity_names,
+from views.common import (CATEGORIES, t, date_column_hint, empty_store_message, severity_names,
                           get_store, load_after_reply, load_alerts, load_cases, load_counts,
                           load_facts, load_products, load_queue, page_gate, role, top_products)
 
 def render_reply(queue: pl.DataFrame, contact: str, unsure_below: float,
                  templates: dict[str, dict[str, str]]) -> None:
     """The chosen review (as plain text), its evidence, an editable reply draft and its checklist."""
-    st.subheader("Reply draft")
+    st.subheader(t("Reply draft"))
     rows = queue.head(200).to_dicts()
     names = severity_names()
     labels = [f"{names.get(r['severity'], r['category'])} · {r['product_id'] or '-'} · "
               f"{(r['text'] or '')[:70]}" for r in rows]
-    choice = st.selectbox("Review", range(len(rows)), format_func=lambda i: labels[i])
+    choice = st.selectbox(t("Review"), range(len(rows)), format_func=lambda i: labels[i])
     review = rows[choice]
     left, right = st.columns(2)
     with left:
@@ -44,11 +44,11 @@ def render_reply(queue: pl.DataFrame, contact: str, unsure_below: float,
                        " read it yourself before replying.")
         st.text(review["text"])  # buyer text is shown as text, never as Markdown or HTML
         if review["evidence"]:
-            st.caption("Evidence")
+            st.caption(t("Evidence"))
             st.code(review["evidence"], language=None, wrap_lines=True)
     with right:
         draft = reply_for(review, contact=contact, custom=templates)
-        text = st.text_area("Public reply", draft.text, height=180,
+        text = st.text_area(t("Public reply"), draft.text, height=180,
                             key=f"reply-{review['review_key']}")
         check = check_reply(text, contact=contact)
         render_checklist([(check.acknowledge, "acknowledges the problem"),
@@ -86,14 +86,14 @@ def render_case_actions(review: dict) -> None:
     cols[0].markdown(f"**Case {review['case_id']}** · {review['case_state']}")
     if not allowed:
         return
-    target = cols[1].selectbox("Move to", allowed, key=f"to-{review['case_id']}")
-    note = cols[2].text_input("Note", key=f"note-{review['case_id']}")
+    target = cols[1].selectbox(t("Move to"), allowed, key=f"to-{review['case_id']}")
+    note = cols[2].text_input(t("Note"), key=f"note-{review['case_id']}")
     if review["co_owner"] or review["assignee"]:
         owners = " and ".join(x for x in (review["assignee"], review["co_owner"]) if x)
         cols[0].caption(f"owned by {owners}")
     if review["category"] == "counterfeit":
         render_counterfeit_evidence(review)
-    if cols[3].button("Apply", key=f"apply-{review['case_id']}"):
+    if cols[3].button(t("Apply"), key=f"apply-{review['case_id']}"):
         change_case(lambda store, actor: store.transition_case(
             review["case_id"], target, actor=actor, expected_version=review["case_version"],
             note=note))
@@ -106,9 +106,9 @@ def render_after_reply(url: str, products: tuple[str, ...], categories: tuple[st
     cases = load_after_reply(url, products, categories)
     if cases.is_empty():
         return
-    st.subheader("Replied and resolved cases")
-    st.caption("Resolve a case once the buyer's problem is fixed: that plans the 7-day "
-               "improvement report and the 30-day invitation to try again.")
+    st.subheader(t("Replied and resolved cases"))
+    st.caption(t("Resolve a case once the buyer's problem is fixed: that plans the 7-day "
+                 "improvement report and the 30-day invitation to try again."))
     st.dataframe(cases.select(
         "case_id", pl.col("case_state").alias("state"),
         pl.col("severity").replace_strict(severity_names(), default="—", return_dtype=pl.String)
@@ -119,7 +119,7 @@ def render_after_reply(url: str, products: tuple[str, ...], categories: tuple[st
     if not can(role(), "act"):
         return
     rows = cases.to_dicts()
-    pick = st.selectbox("Case", range(len(rows)), key="after-reply-pick", format_func=lambda i: (
+    pick = st.selectbox(t("Case"), range(len(rows)), key="after-reply-pick", format_func=lambda i: (
         f"#{rows[i]['case_id']} · {rows[i]['case_state']} · {rows[i]['category']} · "
         f"{rows[i]['product_id'] or '-'} · {(rows[i]['text'] or '')[:60]}"))
     render_case_actions(rows[pick])
@@ -146,7 +146,7 @@ def change_case(change) -> None:
 def main() -> None:
     page_gate()
     settings = Settings.from_env()
-    st.title("Needs response")
+    st.title(t("Needs response"))
     try:
         store = get_store(settings.db_url)
         stored = not store.is_empty()
@@ -159,16 +159,16 @@ def main() -> None:
         return
 
     with st.sidebar:
-        st.header("Filters")
-        products = tuple(st.multiselect("Product", products_all))
-        categories = tuple(st.multiselect("Category", CATEGORIES))
-        aspects = tuple(st.multiselect("Complaint aspect", ASPECTS,
+        st.header(t("Filters"))
+        products = tuple(st.multiselect(t("Product"), products_all))
+        categories = tuple(st.multiselect(t("Category"), CATEGORIES))
+        aspects = tuple(st.multiselect(t("Complaint aspect"), ASPECTS,
                                        format_func=lambda a: ASPECT_NAMES[a]))
-        only_unsure = st.checkbox("Only reviews the model is unsure of",
+        only_unsure = st.checkbox(t("Only reviews the model is unsure of"),
                                   help="confidence below MONITOR_HUMAN_REVIEW_BELOW (0.5): read "
                                        "these yourself before replying")
         if can(role(), "act"):
-            st.text_input("Your name (for the case history)", key="agent_name")
+            st.text_input(t("Your name (for the case history)"), key="agent_name")
         st.caption(f"Database: {redact_url(settings.db_url)}")
 
     try:
@@ -189,7 +189,7 @@ def main() -> None:
     templates = own_templates()  # read once per page: a broken file warns once
 
     if queue.is_empty():
-        st.success("Nothing needs a response for these filters.")
+        st.success(t("Nothing needs a response for these filters."))
     else:
         unsure = pl.col("confidence") < unsure_below
         view = queue.select(
@@ -216,13 +216,13 @@ def main() -> None:
 
         if can(role(), "export"):
             export = queue_export(queue, contact=settings.support_contact, custom=templates)
-            st.download_button("Export the queue with reply drafts (CSV)", to_csv_bytes(export),
+            st.download_button(t("Export the queue with reply drafts (CSV)"), to_csv_bytes(export),
                                key="export-queue", file_name="needs-response.csv",
                                mime="text/csv")
     with totals:
         counts = load_counts(settings.db_url, products, categories)
         cols = st.columns(4)
-        cols[0].metric("Need a response", sum(counts.values()))
+        cols[0].metric(t("Need a response"), sum(counts.values()))
         for col, lvl in zip(cols[1:], (1, 2, 3)):
             col.metric(severity_names()[lvl], counts.get(lvl, 0))
         if queue.height < sum(counts.values()):
@@ -234,11 +234,11 @@ def main() -> None:
 
     render_follow_ups(settings.db_url, now, settings.support_contact, templates)
     reviews = load_facts(settings.db_url, products, weeks=26)  # spikes and the weekly chart
-    st.subheader("Complaint spikes")
+    st.subheader(t("Complaint spikes"))
     policy = CasePolicy.from_env()
     spikes = detect_spikes(reviews, k=policy.spike_k, min_count=policy.spike_min_count)
     if spikes.is_empty():
-        st.caption("No spikes: no product had a burst of complaints of one kind.")
+        st.caption(t("No spikes: no product had a burst of complaints of one kind."))
     else:
         st.caption("A day is a spike when a product's complaints of one category exceed the "
                    f"previous 7 days' mean by {policy.spike_k:g} standard deviations (at least "
@@ -249,16 +249,16 @@ def main() -> None:
             "trailing_mean": st.column_config.NumberColumn("7-day mean", format="%.1f"),
             "trailing_std": None, "last_7d": "last 7 days", "rule": "rule"})
 
-    st.subheader("Weekly negative share per product")
+    st.subheader(t("Weekly negative share per product"))
     weekly = negative_share(reviews, every="1w")
     if weekly.is_empty():
         st.caption("These reviews carry no date, so there is nothing to show per week: "
                    f"{date_column_hint()}.")
     else:
-        st.caption("The last 26 weeks of reviews; the Overview page shows the whole history.")
+        st.caption(t("The last 26 weeks of reviews; the Overview page shows the whole history."))
         if weekly["product_id"].n_unique() > 10:
-            st.caption("The 10 products with the most negative reviews; pick products in the "
-                       "sidebar to see others.")
+            st.caption(t("The 10 products with the most negative reviews; pick products in the "
+                         "sidebar to see others."))
             weekly = top_products(weekly)
         render_weekly(weekly)
     render_alerts(settings.db_url)
@@ -267,10 +267,10 @@ def main() -> None:
 def render_counterfeit_evidence(review: dict) -> None:
     """What the agent must gather before answering a counterfeit claim, saved on the case."""
     have = set(filter(None, (review["evidence_checklist"] or "").split(",")))
-    with st.expander("Counterfeit claim: evidence checklist", expanded=True):
+    with st.expander(t("Counterfeit claim: evidence checklist"), expanded=True):
         picked = [item for item, label in COUNTERFEIT_EVIDENCE.items()
                   if st.checkbox(label, value=item in have, key=f"ev-{review['case_id']}-{item}")]
-        if st.button("Save evidence", key=f"ev-save-{review['case_id']}"):
+        if st.button(t("Save evidence"), key=f"ev-save-{review['case_id']}"):
             change_case(lambda store, actor: store.record_evidence(
                 review["case_id"], picked, actor=actor, expected_version=review["case_version"]))
 
@@ -280,10 +280,11 @@ def render_follow_ups(url: str, now: datetime, contact: str,
     """Improvement reports (7 days) and try-again invitations (30 days) after resolved cases:
     the task list, and for the chosen one a message draft in the buyer's language."""
     tasks = get_store(url).follow_ups(now).filter(pl.col("status") != "done")
-    st.subheader("Follow-ups")
+    st.subheader(t("Follow-ups"))
     if tasks.is_empty():
-        st.caption("No open follow-ups. Resolving a case plans an improvement report within 7 "
-                   "days and a try-again invitation within 30 days, at the buyer's local morning.")
+        st.caption(t("No open follow-ups. Resolving a case plans an improvement report within 7 "
+                     "days and a try-again invitation within 30 days, at the buyer's local "
+                     "morning."))
         return
     st.dataframe(tasks.select("status", "kind", "case_id", "product_id", "lang", "contact_at",
                               "due_at"), hide_index=True, width="stretch", column_config={
@@ -291,7 +292,7 @@ def render_follow_ups(url: str, now: datetime, contact: str,
                                                       format="YYYY-MM-DD HH:mm"),
         "due_at": st.column_config.DatetimeColumn("due (UTC)", format="YYYY-MM-DD HH:mm")})
     rows = tasks.to_dicts()
-    pick = st.selectbox("Follow-up", range(len(rows)), key="follow-up-pick", format_func=lambda i: (
+    pick = st.selectbox(t("Follow-up"), range(len(rows)), key="follow-up-pick", format_func=lambda i: (
         f"#{rows[i]['id']} {rows[i]['kind'].replace('_', ' ')} · case {rows[i]['case_id']} · "
         f"{rows[i]['lang']} · {rows[i]['status']}"))
     task = rows[pick]
@@ -306,13 +307,13 @@ def render_follow_ups(url: str, now: datetime, contact: str,
         draft = draft_follow_up(task["kind"], task["lang"], contact=contact, change=change,
                                 custom=templates, marketplace=task.get("marketplace"))
         # a new "what we changed" gives a new draft; edits to the draft itself stay until then
-        text = st.text_area("Message to the buyer", draft.text, height=180,
+        text = st.text_area(t("Message to the buyer"), draft.text, height=180,
                             key=f"follow-up-{task['id']}-{abs(hash(change))}")
         check = check_follow_up(text, contact=contact)
         render_checklist([(check.says_what_changed, "says what changed because of the complaint"),
                           (check.invite, "says how to reach us")],
                          check.problems, "sending", draft.lang, task["lang"])
-    if can(role(), "act") and st.button("Mark done", key="follow-up-done"):
+    if can(role(), "act") and st.button(t("Mark done"), key="follow-up-done"):
         get_store(url).complete_follow_up(task["id"], actor=st.session_state.get("agent_name") or
                                           "dashboard")
         st.rerun()
@@ -322,16 +323,16 @@ def render_alerts(url: str) -> None:
     alerts = load_alerts(url)
     with st.expander(f"Alerts log ({alerts.height})"):
         if alerts.is_empty():
-            st.caption("No alerts yet. Set MONITOR_WEBHOOK_URL or MONITOR_SLACK_WEBHOOK_URL before "
-                       "ingesting; level-1 and level-2 cases then alert, and `monitor alerts send` "
-                       "delivers them.")
+            st.caption(t("No alerts yet. Set MONITOR_WEBHOOK_URL or MONITOR_SLACK_WEBHOOK_URL "
+                         "before ingesting; level-1 and level-2 cases then alert, and "
+                         "`monitor alerts send` delivers them."))
         else:
             st.dataframe(alerts.head(200), hide_index=True, width="stretch")
 
 
 def render_weekly(weekly: pl.DataFrame) -> None:
     if weekly.is_empty():
-        st.info("No dated reviews to chart yet.")
+        st.info(t("No dated reviews to chart yet."))
     else:
         # one small panel per product: six lines on one axis are unreadable
         chart = (alt.Chart(weekly.to_pandas()).mark_line(point=True).encode(
