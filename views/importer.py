@@ -12,25 +12,25 @@ from monitor.batch import ingest_file
 from monitor.cases import CasePolicy
 from monitor.ingest import SUPPORTED, IngestError
 from monitor.store import StoreError
-from views.common import get_analyzer, get_store, page_gate, settings
+from views.common import t, get_analyzer, get_store, page_gate, settings
 
 IMPORT_CHUNK_ROWS = 500
 
 page_gate()
-st.title("Import reviews")
+st.title(t("Import reviews"))
 st.caption("Upload review exports from any marketplace: each review is scored in its own "
            "language, stored once (an export uploaded again adds only what is new), and those "
            "that need a response open cases and alert the team. For exports of millions of "
            "rows, `monitor ingest FILE` on the command line is faster.")
 
-uploads = st.file_uploader("Review files", type=sorted(s.lstrip(".") for s in SUPPORTED),
+uploads = st.file_uploader(t("Review files"), type=sorted(s.lstrip(".") for s in SUPPORTED),
                            accept_multiple_files=True,
                            help="CSV, TSV, JSONL, JSON, Parquet or Excel; the review text column "
                                 "is found by its name (text, review, Review Content, 评论, ...)")
-text_column = st.text_input("Review text column (only if it is not found by its name)",
+text_column = st.text_input(t("Review text column (only if it is not found by its name)"),
                             value="").strip() or None
 
-if uploads and st.button("Import", type="primary"):
+if uploads and st.button(t("Import"), type="primary"):
     from monitor.scoring.analyzer import model_version
 
     url = settings().db_url

@@ -8,21 +8,21 @@ import streamlit as st
 
 from monitor.trends import (COMPLAINT_LEVELS, complaint_levels, follow_up_summary,
                             headline_figures, period_kpis, period_trends, response_trends)
-from views.common import (date_column_hint, empty_store_message, get_store, load_cases,
+from views.common import (t, date_column_hint, empty_store_message, get_store, load_cases,
                           load_facts, page_gate, settings, top_products)
 
-st.title("Overview")
+st.title(t("Overview"))
 page_gate()
 reviews = load_facts(settings().db_url)
 if reviews.is_empty():
     empty_store_message()
     st.stop()
 
-LABELS = {"reviews": ("Reviews", "{:.0f}", "normal"),
-          "negative_share": ("Negative share", "{:.0%}", "inverse"),
-          "stars_pred": ("Predicted stars", "{:.2f}", "normal"),
-          "needs_response": ("Need a response", "{:.0f}", "inverse"),
-          "severe": ("Severe complaints", "{:.0f}", "inverse")}
+LABELS = {"reviews": (t("Reviews"), "{:.0f}", "normal"),
+          "negative_share": (t("Negative share"), "{:.0%}", "inverse"),
+          "stars_pred": (t("Predicted stars"), "{:.2f}", "normal"),
+          "needs_response": (t("Need a response"), "{:.0f}", "inverse"),
+          "severe": (t("Severe complaints"), "{:.0f}", "inverse")}
 undated = int(reviews["date"].is_null().sum())
 kpis = period_kpis(reviews)
 if kpis:
@@ -46,7 +46,7 @@ else:
 weekly = period_trends(reviews, by="product", every="1w").with_columns(
     pl.col("product_id").fill_null("(no product id)"))
 if kpis:
-    st.subheader("Negative share per week")
+    st.subheader(t("Negative share per week"))
     if weekly["product_id"].n_unique() > 10:
         st.caption("The 10 products with the most negative reviews; the Product page shows any "
                    "one.")
@@ -63,7 +63,7 @@ with left:
     levels = {f"severity_{n}": label for n, label in COMPLAINT_LEVELS.items()}
     colors = alt.Scale(range=["#b2182b", "#ef8a62", "#fddbc7"])
     if kpis:
-        st.subheader("Severity mix per week")
+        st.subheader(t("Severity mix per week"))
         sev = (weekly.group_by("period").agg(pl.col(c).sum().alias(name)
                                              for c, name in levels.items())
                .unpivot(index="period", variable_name="level", value_name="complaints"))
@@ -71,13 +71,13 @@ with left:
             x=alt.X("period:T", title=None), y=alt.Y("complaints:Q", stack=True),
             color=alt.Color("level:N", scale=colors)), width="stretch")
     else:
-        st.subheader("Complaints by level")
+        st.subheader(t("Complaints by level"))
         sev = complaint_levels(reviews)
         st.altair_chart(alt.Chart(sev.to_pandas()).mark_bar().encode(
             x=alt.X("level:N", title=None, sort=None), y=alt.Y("complaints:Q"),
             color=alt.Color("level:N", scale=colors, legend=None)), width="stretch")
 with right:
-    st.subheader("Languages and marketplaces")
+    st.subheader(t("Languages and marketplaces"))
     mix = (reviews.group_by("lang").agg(pl.len().alias("reviews"),
                                         (pl.col("sentiment") == "negative").mean()
                                         .alias("negative_share"))
@@ -95,7 +95,7 @@ with right:
         "negative_share": st.column_config.ProgressColumn("negative share", format="percent",
                                                           min_value=0.0, max_value=1.0)})
 
-st.subheader("Responses")
+st.subheader(t("Responses"))
 cases = load_cases(settings().db_url, weeks=8)
 if cases.is_empty():
     st.caption("No cases in the last 8 weeks of data: reviews that need a response open cases; "
@@ -104,10 +104,10 @@ else:
     answered = cases["first_response_at"].is_not_null()
     hours = ((cases["first_response_at"] - cases["opened_at"]).dt.total_seconds() / 3600)
     cols = st.columns(3)
-    cols[0].metric("Cases opened (8 weeks)", cases.height)
-    cols[1].metric("Response rate", f"{answered.mean():.0%}")
+    cols[0].metric(t("Cases opened (8 weeks)"), cases.height)
+    cols[1].metric(t("Response rate"), f"{answered.mean():.0%}")
     median = hours.median()
-    cols[2].metric("Median time to first response",
+    cols[2].metric(t("Median time to first response"),
                    "—" if median is None else f"{median:.1f} h")
     weekly_responses = response_trends(cases, by="category", every="1w")
     st.dataframe(weekly_responses, hide_index=True, width="stretch", column_config={
@@ -117,20 +117,20 @@ else:
         "median_hours_to_first_response": st.column_config.NumberColumn(
             "median hours to first response", format="%.1f")})
 
-st.subheader("Follow-ups")
+st.subheader(t("Follow-ups"))
 follow_ups = get_store(settings().db_url).follow_ups()
 if follow_ups.is_empty():
     st.caption("No follow-ups yet: resolving a case plans an improvement report (7 days) and a "
                "try-again invitation (30 days) to the buyer.")
 else:
-    st.caption("Whether the promised follow-ups reach buyers by their due date.")
+    st.caption(t("Whether the promised follow-ups reach buyers by their due date."))
     st.dataframe(follow_up_summary(follow_ups), hide_index=True, width="stretch", column_config={
         "kind": "follow-up", "sent_on_time": "sent on time", "sent_late": "sent late",
         "overdue": "overdue, not sent",
         "on_time_share": st.column_config.ProgressColumn("on time", format="percent",
                                                          min_value=0.0, max_value=1.0)})
 
-st.subheader("Resolution rate")
+st.subheader(t("Resolution rate"))
 outcomes = get_store(settings().db_url).outcome_rates()
 if outcomes.is_empty():
     st.caption("No outcomes yet: when a buyer with a case reviews the same product again, whether "

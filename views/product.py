@@ -11,10 +11,10 @@ from monitor.themes import improvement_report
 from monitor.aspects import ASPECT_NAMES
 from monitor.trends import aspect_counts, mismatches, period_trends
 from monitor.auth import can
-from views.common import (date_column_hint, empty_store_message, get_analyzer, get_store,
+from views.common import (t, date_column_hint, empty_store_message, get_analyzer, get_store,
                           load_reviews, page_gate, role, settings)
 
-st.title("Product")
+st.title(t("Product"))
 page_gate()
 url = settings().db_url
 products = get_store(url).products()
@@ -25,17 +25,17 @@ if not products:
     else:
         empty_store_message()
     st.stop()
-product = st.selectbox("Product", products)
+product = st.selectbox(t("Product"), products)
 reviews = load_reviews(url, (product,))
 
 weekly = period_trends(reviews, by="product", every="1w")
 cols = st.columns(4)
-cols[0].metric("Reviews", reviews.height)
-cols[1].metric("Negative share", f"{(reviews['sentiment'] == 'negative').mean():.0%}")
-cols[2].metric("Predicted stars", f"{reviews['stars_pred'].mean():.2f}")
-cols[3].metric("Severe complaints", int(reviews["severity"].is_not_null().sum()))
+cols[0].metric(t("Reviews"), reviews.height)
+cols[1].metric(t("Negative share"), f"{(reviews['sentiment'] == 'negative').mean():.0%}")
+cols[2].metric(t("Predicted stars"), f"{reviews['stars_pred'].mean():.2f}")
+cols[3].metric(t("Severe complaints"), int(reviews["severity"].is_not_null().sum()))
 
-st.subheader("Weekly volume and negative share")
+st.subheader(t("Weekly volume and negative share"))
 undated = int(reviews["date"].is_null().sum())
 if weekly.is_empty():
     st.caption(f"This product's {reviews.height:,} reviews carry no date, so there is nothing to "
@@ -51,38 +51,39 @@ else:
             y=alt.Y("negative_share:Q", title="negative share", axis=alt.Axis(format="%"))),
     ).resolve_scale(y="independent"), width="stretch")
 
-st.subheader("Complaints by category")
+st.subheader(t("Complaints by category"))
 by_cat = (reviews.filter(pl.col("category").is_in(["counterfeit", "damage", "delay", "other"]))
           .group_by("category").agg(pl.len().alias("reviews")).sort("reviews", descending=True))
 st.dataframe(by_cat, hide_index=True)
 
-st.subheader("What buyers complain about")
+st.subheader(t("What buyers complain about"))
 by_aspect = aspect_counts(reviews, by="product_id")
 if by_aspect.is_empty():
     st.caption("No complaint aspect in this product's reviews (reviews scored before aspects "
                "existed show none until they are scored again).")
 else:
-    named = by_aspect.with_columns(pl.col("aspect").replace_strict(ASPECT_NAMES).alias("name"))
+    named = by_aspect.with_columns(pl.col("aspect").replace_strict(
+        {a: t(name) for a, name in ASPECT_NAMES.items()}).alias("name"))
     st.altair_chart(alt.Chart(named.to_pandas()).mark_bar().encode(
         x=alt.X("reviews:Q", title="reviews"), y=alt.Y("name:N", sort="-x", title=None),
         tooltip=["name", "reviews"]), width="stretch")
     flags = [f"aspect_{a}" for a in by_aspect["aspect"].head(5)]
     if not weekly.is_empty():
-        st.caption("Per week, the five aspects raised most:")
+        st.caption(t("Per week, the five aspects raised most:"))
         per_week = (weekly.select("period", *flags)
                     .unpivot(index="period", variable_name="aspect", value_name="reviews")
                     .with_columns(pl.col("aspect").str.strip_prefix("aspect_")
-                                  .replace_strict(ASPECT_NAMES)))
+                                  .replace_strict({a: t(n) for a, n in ASPECT_NAMES.items()})))
         st.altair_chart(alt.Chart(per_week.to_pandas()).mark_line(point=True).encode(
             x=alt.X("period:T", title=None), y=alt.Y("reviews:Q", title="reviews"),
             color=alt.Color("aspect:N", title=None),
             tooltip=["aspect", alt.Tooltip("period:T", title="week of"), "reviews"]),
             width="stretch")
 
-st.subheader("Rating and text disagree")
+st.subheader(t("Rating and text disagree"))
 mismatch = mismatches(reviews)
 if mismatch.is_empty():
-    st.caption("No review's stars contradict its text.")
+    st.caption(t("No review's stars contradict its text."))
 else:
     st.dataframe(mismatch.select("date", "rating", "sentiment", "confidence", "lang", "text"),
                  hide_index=True, width="stretch")
@@ -95,10 +96,10 @@ for row in negatives.head(5).iter_rows(named=True):
                f"{row['category']}" if row["date"] else f"{row['lang']} · {row['category']}")
     st.text(row["text"])  # buyer text as plain text, never Markdown or HTML
 
-st.subheader("Improvement themes")
+st.subheader(t("Improvement themes"))
 st.caption("Groups this product's negative reviews by meaning (any language) into themes with "
            "counts, trend and examples: the basis of an improvement report to share.")
-if st.button("Find themes", key="themes"):
+if st.button(t("Find themes"), key="themes"):
     try:
         with st.spinner("Embedding the negative reviews…"):
             st.session_state[f"themes-{product}"] = improvement_report(
@@ -109,13 +110,13 @@ report = st.session_state.get(f"themes-{product}")
 if report is not None:
     st.dataframe(report.themes.drop("examples"), hide_index=True, width="stretch")
     if can(role(), "export"):
-        st.download_button("Download the improvement report (Markdown)", report.markdown(),
+        st.download_button(t("Download the improvement report (Markdown)"), report.markdown(),
                            file_name=f"{product}-improvement-report.md", mime="text/markdown",
                            key="export-report")
-        st.download_button("Download it as a web page (open, fill in, print to PDF)",
+        st.download_button(t("Download it as a web page (open, fill in, print to PDF)"),
                            report.html(), file_name=f"{product}-improvement-report.html",
                            mime="text/html", key="export-report-html")
 
 if can(role(), "export"):
-    st.download_button("Export this product's scored reviews (CSV)", to_csv_bytes(reviews),
+    st.download_button(t("Export this product's scored reviews (CSV)"), to_csv_bytes(reviews),
                        file_name=f"{product}-reviews.csv", mime="text/csv", key="export-product")

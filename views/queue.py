@@ -163,7 +163,7 @@ def main() -> None:
         products = tuple(st.multiselect(t("Product"), products_all))
         categories = tuple(st.multiselect(t("Category"), CATEGORIES))
         aspects = tuple(st.multiselect(t("Complaint aspect"), ASPECTS,
-                                       format_func=lambda a: ASPECT_NAMES[a]))
+                                       format_func=lambda a: t(ASPECT_NAMES[a])))
         only_unsure = st.checkbox(t("Only reviews the model is unsure of"),
                                   help="confidence below MONITOR_HUMAN_REVIEW_BELOW (0.5): read "
                                        "these yourself before replying")
@@ -199,7 +199,8 @@ def main() -> None:
             pl.col("due_at").map_elements(lambda d: time_left(d, now), return_dtype=pl.String)
             .alias("respond"),
             "category",
-            pl.col("aspects").list.eval(pl.element().replace_strict(ASPECT_NAMES))
+            pl.col("aspects").list.eval(pl.element().replace_strict(
+                {a: t(name) for a, name in ASPECT_NAMES.items()}))
             .list.join(", ").alias("aspects"),
             "tier", "channel", "product_id", "marketplace", "lang", "rating",
             "assignee",
