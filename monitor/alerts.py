@@ -20,6 +20,7 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Callable
 from urllib.parse import urlsplit
 
+from .i18n import translate, ui_language
 from .settings import env_number
 from .store import Store
 
@@ -78,31 +79,42 @@ def sign(body: bytes, secret: str) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
+SPIKE_TEXT = ("*Complaint spike* on {product}: {count} {category} complaints on {day} "
+              "({last_7d} in 7 days, rule {rule}) - <{link}|open product>")
+FOLLOW_UP_TEXT = ("*Follow-up overdue*: the {what} for case {case_id} ({product}, {language}) "
+                  "was due {due_at} - <{link}|open the follow-ups>")
+CASE_TEXT = ("*{level}* on {product} ({marketplace}, {language}): \u201c{evidence}\u201d - "
+             "respond by {due_at} - <{link}|open case {case_id}>")
+
+
 def slack_message(payload: dict, personal_data: bool = False) -> dict:
-    """Slack text for a case alert: no customer or order data, only what the team needs; the
-    buyer's own words lose e-mails, phone numbers and order ids unless `personal_data`."""
+    """Slack text for a case alert, in the team's language (MONITOR_UI_LANG): no customer or
+    order data, only what the team needs; the buyer's own words lose e-mails, phone numbers and
+    order ids unless `personal_data`. The JSON webhook keeps its English keys."""
+    lang = ui_language()
+    product = payload.get("product_id") or translate("unknown product", lang)
     if payload.get("event") == "spike":
-        return {"text": f"*Complaint spike* on {payload.get('product_id')}: "
-                        f"{payload.get('count')} {payload.get('category')} complaints on "
-                        f"{payload.get('day')} ({payload.get('last_7d')} in 7 days, rule "
-                        f"{payload.get('rule')}) - <{payload.get('link')}|open product>"}
+        return {"text": translate(SPIKE_TEXT, lang).format(
+            product=product, count=payload.get("count"), category=payload.get("category"),
+            day=payload.get("day"), last_7d=payload.get("last_7d"), rule=payload.get("rule"),
+            link=payload.get("link"))}
     if payload.get("event") == "follow_up.overdue":
-        what = str(payload.get("kind") or "follow-up").replace("_", " ")
-        return {"text": f"*Follow-up overdue*: the {what} for case {payload.get('case_id')} "
-                        f"({payload.get('product_id') or 'unknown product'}, "
-                        f"{payload.get('language')}) was due {payload.get('due_at')} - "
-                        f"<{payload.get('link')}|open the follow-ups>"}
-    level = SEVERITY_LABEL.get(payload.get("severity"), payload.get("category"))
+        what = translate(str(payload.get("kind") or "follow-up").replace("_", " "), lang)
+        return {"text": translate(FOLLOW_UP_TEXT, lang).format(
+            what=what, case_id=payload.get("case_id"), product=product,
+            language=payload.get("language"), due_at=payload.get("due_at"),
+            link=payload.get("link"))}
+    level = translate(SEVERITY_LABEL.get(payload.get("severity"), payload.get("category") or ""),
+                      lang)
     evidence = payload.get("evidence") or ""
     if not personal_data:
         from .replies import redact_personal_data
 
         evidence = redact_personal_data(evidence)
-    evidence = evidence[:200]
-    return {"text": f"*{level}* on {payload.get('product_id') or 'unknown product'} "
-                    f"({payload.get('marketplace') or '-'}, {payload.get('language')}): "
-                    f"\u201c{evidence}\u201d - respond by {payload.get('due_at')} - "
-                    f"<{payload.get('link')}|open case {payload.get('case_id')}>"}
+    return {"text": translate(CASE_TEXT, lang).format(
+        level=level, product=product, marketplace=payload.get("marketplace") or "-",
+        language=payload.get("language"), evidence=evidence[:200],
+        due_at=payload.get("due_at"), link=payload.get("link"), case_id=payload.get("case_id"))}
 
 
 def _host(url: str) -> str:
@@ -140,9 +152,11 @@ def send_email(settings: AlertSettings, payload: dict, idempotency_key: str) -> 
     url = urlsplit(settings.smtp_url)
     msg = EmailMessage()
     events = {"spike": "Complaint spike", "follow_up.overdue": "Follow-up overdue"}
-    level = (events.get(payload.get("event"))
-             or SEVERITY_LABEL.get(payload.get("severity"), payload.get("category")))
-    msg["Subject"] = f"[review-monitor] {level}: {payload.get('product_id') or 'unknown product'}"
+    level = translate(events.get(payload.get("event"))
+                      or SEVERITY_LABEL.get(payload.get("severity"), payload.get("category") or ""),
+                      ui_language())
+    product = payload.get("product_id") or translate("unknown product", ui_language())
+    msg["Subject"] = f"[review-monitor] {level}: {product}"
     msg["From"] = settings.email_from
     msg["To"] = settings.email_to
     msg["Message-ID"] = f"<{idempotency_key}@review-monitor>"  # lets mail systems drop repeats

@@ -34,7 +34,13 @@ def test_every_marked_ui_text_is_in_each_catalog(lang):
     assert len(texts) >= 30  # the pages do mark their texts
     from monitor.aspects import ASPECT_NAMES
 
+    from monitor import alerts
+
     texts |= set(ASPECT_NAMES.values())  # shown through t(name)
+    # what alerts say to the team
+    texts |= {alerts.SPIKE_TEXT, alerts.FOLLOW_UP_TEXT, alerts.CASE_TEXT, "unknown product",
+              "Complaint spike", "Follow-up overdue", "improvement report", "try again",
+              *alerts.SEVERITY_LABEL.values()}
     missing = sorted(texts - set(catalog(lang)))
     assert missing == [], f"add these to monitor/locale/{lang}/LC_MESSAGES/monitor.po"
 
@@ -82,3 +88,22 @@ def test_the_queue_page_in_chinese_and_the_sidebar_switch(stored, monkeypatch):
     at.sidebar.selectbox(key="ui_lang_choice").set_value("en").run()
     assert at.title[0].value == "Needs response"
     assert "L2 damage (4 h)" in [m.label for m in at.metric]
+
+
+def test_slack_and_email_alerts_speak_the_teams_language(monkeypatch):
+    from monitor.alerts import slack_message
+
+    payload = {"event": "case.opened", "case_id": 7, "review_id": "r1", "product_id": None,
+               "marketplace": "amazon.de", "category": "counterfeit", "severity": 1,
+               "language": "de", "evidence": "Fälschung, mail me at a@b.de",
+               "due_at": "2026-12-14T14:00:00Z", "link": "http://dash/?case=7"}
+    monkeypatch.setenv("MONITOR_UI_LANG", "zh")
+    text = slack_message(payload)["text"]
+    assert text.startswith("*一级（假货质疑）* 未知产品（amazon.de，de）")
+    assert "请在 2026-12-14T14:00:00Z 前回复" in text and "a@b.de" not in text
+    late = slack_message({"event": "follow_up.overdue", "kind": "try_again", "case_id": 7,
+                          "product_id": "P1", "language": "de", "due_at": "x", "link": "l"})
+    assert late["text"].startswith("*跟进逾期*：工单 7（P1，de）的再次试用邀请")
+    monkeypatch.setenv("MONITOR_UI_LANG", "en")
+    assert slack_message(payload)["text"].startswith("*Level 1 (counterfeit claim)* on unknown "
+                                                     "product (amazon.de, de)")
