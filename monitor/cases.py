@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+from . import languages
 from .scoring.escalation import ESCALATION_TERMS, escalation_terms  # noqa: F401  (re-exported)
 from .errors import InputError, MonitorError
 
@@ -246,12 +247,7 @@ MARKETPLACE_TZ = {
     "amazon.sa": "Asia/Riyadh", "tmall": "Asia/Shanghai", "taobao": "Asia/Shanghai",
     "jd": "Asia/Shanghai", "noon": "Asia/Dubai", "rakuten": "Asia/Tokyo",
 }
-LANGUAGE_TZ = {
-    "en": "America/New_York", "de": "Europe/Berlin", "fr": "Europe/Paris", "es": "Europe/Madrid",
-    "it": "Europe/Rome", "pt": "America/Sao_Paulo", "ja": "Asia/Tokyo", "zh": "Asia/Shanghai",
-    "ko": "Asia/Seoul", "ru": "Europe/Moscow", "ar": "Asia/Riyadh", "nl": "Europe/Amsterdam",
-    "pl": "Europe/Warsaw", "tr": "Europe/Istanbul", "sv": "Europe/Stockholm",
-}
+LANGUAGE_TZ: dict[str, str] = languages.table("time_zone")  # monitor/languages/<code>.json
 
 
 def buyer_timezone(marketplace: str | None, lang: str | None) -> ZoneInfo:

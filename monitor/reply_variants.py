@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import re
 
+from . import languages
+
 # Words that say the product failed in use rather than in transit, any language.
 STOPPED_WORKING = re.compile("|".join([
     r"stopped working", r"stops working", r"quit working", r"no longer works?",
@@ -78,82 +80,14 @@ def portuguese_variant(marketplace: str | None, text: str | None = None) -> str:
 
 # "defect" replies: (acknowledge, next step) per language; the invitation is the language's own.
 DEFECT_TEMPLATES: dict[str, tuple[str, str]] = {
-    "en": ("We are sorry that the product stopped working.",
-           "We will replace it or refund it, and our quality team is examining what failed."),
-    "de": ("Es tut uns leid, dass das Produkt nicht mehr funktioniert.",
-           "Wir senden Ihnen Ersatz oder erstatten den Betrag, und unser Qualitätsteam prüft, "
-           "was ausgefallen ist."),
-    "fr": ("Nous sommes désolés que le produit ait cessé de fonctionner.",
-           "Nous vous proposerons un remplacement ou un remboursement, et notre équipe qualité "
-           "vérifie la cause de la panne."),
-    "es": ("Lamentamos que el producto haya dejado de funcionar.",
-           "Le ofreceremos un reemplazo o un reembolso, y nuestro equipo de calidad está "
-           "revisando qué ha fallado."),
-    "it": ("Ci dispiace che il prodotto abbia smesso di funzionare.",
-           "Le offriremo una sostituzione o un rimborso, e il nostro team qualità sta "
-           "verificando la causa del guasto."),
-    "pt-PT": ("Lamentamos que o produto tenha deixado de funcionar.",
-              "Ofereceremos a substituição ou o reembolso, e a nossa equipa de qualidade está a "
-              "analisar a causa da avaria."),
-    "pt-BR": ("Lamentamos que o produto tenha parado de funcionar.",
-              "Vamos oferecer a substituição ou o reembolso, e nossa equipe de qualidade está "
-              "analisando a causa do defeito."),
-    "ja": ("商品が使用中に動かなくなってしまったとのこと、誠に申し訳ございません。",
-           "交換または返金にて対応いたします。品質担当が故障の原因を確認しております。"),
-    "zh": ("很抱歉商品在使用中出现了故障。",
-           "我们将为您更换或退款，质量团队正在核查故障原因。"),
-    "ko": ("제품이 사용 중에 작동을 멈추어 정말 죄송합니다.",
-           "교환 또는 환불해 드리며, 품질팀에서 고장 원인을 확인하고 있습니다."),
-    "ru": ("Нам очень жаль, что товар перестал работать.",
-           "Мы заменим товар или вернём деньги, а наш отдел качества проверяет причину "
-           "поломки."),
-    "ar": ("نأسف لتوقف المنتج عن العمل.",
-           "سنستبدل المنتج أو نعيد المبلغ، ويقوم فريق الجودة لدينا بفحص سبب العطل."),
-    "nl": ("Het spijt ons dat het product niet meer werkt.",
-           "We vervangen het of betalen het bedrag terug, en ons kwaliteitsteam controleert "
-           "wat er defect is geraakt."),
-    "pl": ("Przykro nam, że produkt przestał działać.",
-           "Wymienimy go lub zwrócimy pieniądze, a nasz dział jakości sprawdza przyczynę "
-           "usterki."),
-    "tr": ("Ürünün çalışmayı bıraktığı için çok üzgünüz.",
-           "Ürünü değiştireceğiz veya ücret iadesi yapacağız; kalite ekibimiz arızanın nedenini "
-           "inceliyor."),
-    "sv": ("Vi beklagar att produkten har slutat fungera.",
-           "Vi ersätter den eller återbetalar beloppet, och vårt kvalitetsteam kontrollerar "
-           "vad som gick sönder."),
-    "no": ("Vi beklager at produktet har sluttet å virke.",
-           "Vi erstatter det eller gir refusjon, og kvalitetsteamet vårt kontrollerer hva som "
-           "sviktet."),
-    "da": ("Vi beklager, at produktet er holdt op med at virke.",
-           "Vi erstatter det eller refunderer beløbet, og vores kvalitetsteam kontrollerer, "
-           "hvad der gik galt."),
-}
+    **{("pt-PT" if code == "pt" else code): tuple(parts)
+       for code, parts in languages.table("defect_reply").items()},
+    **{code: tuple(data["defect_reply"]) for code, data in languages.variants().items()
+       if "defect_reply" in data}}
 
 # Brazilian Portuguese: the four category replies, the invitation and the follow-ups.
-PT_BR_TEMPLATES: dict[str, tuple[str, str]] = {
-    "counterfeit": ("Lamentamos que você tenha recebido um item que considera não ser original.",
-                    "Levamos a autenticidade muito a sério: nossa equipe está verificando este "
-                    "lote e vamos oferecer a substituição por um original verificado ou o "
-                    "reembolso."),
-    "damage": ("Lamentamos que o seu pedido tenha chegado danificado.",
-               "Vamos enviar uma substituição ou fazer o reembolso, e estamos revisando a "
-               "embalagem com a transportadora."),
-    "delay": ("Lamentamos que a entrega tenha demorado tanto.",
-              "Estamos rastreando o pedido com a transportadora e vamos reenviá-lo ou "
-              "reembolsá-lo se ele não for encontrado."),
-    "other": ("Lamentamos que o produto não tenha atendido às suas expectativas.",
-              "Compartilhamos o seu comentário com a nossa equipe de produto e vamos ajudar com "
-              "uma substituição ou reembolso de acordo com a nossa política de devolução."),
-}
-PT_BR_INVITATION = ("Por favor, entre em contato conosco pelo {contact} com o número do pedido "
-                    "para resolvermos isso diretamente com você.")
-PT_BR_FOLLOW_UPS: dict[str, str] = {
-    "improvement_report": "Obrigado mais uma vez por nos contar sobre o problema com o seu "
-                          "pedido. Graças ao seu comentário, fizemos esta mudança: {change} Se "
-                          "algo ainda não estiver certo, entre em contato conosco pelo "
-                          "{contact}.",
-    "try_again": "Há algumas semanas você nos contou sobre um problema com o seu pedido e, desde "
-                 "então, fizemos esta mudança: {change} Ficaríamos felizes se você desse outra "
-                 "chance ao produto. Para qualquer dúvida, entre em contato conosco pelo "
-                 "{contact}.",
-}
+_BRAZIL = languages.variants()["pt-BR"]
+PT_BR_TEMPLATES: dict[str, tuple[str, str]] = {cat: tuple(parts)
+                                              for cat, parts in _BRAZIL["replies"].items()}
+PT_BR_INVITATION: str = _BRAZIL["invitation"]
+PT_BR_FOLLOW_UPS: dict[str, str] = _BRAZIL["follow_ups"]

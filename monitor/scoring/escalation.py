@@ -6,31 +6,12 @@ threatens a lawyer still needs an answer), and routes it to an agent who speaks 
 
 from __future__ import annotations
 
+from .. import languages
 from .severity import negated
 
 # Words that show a buyer is escalating (formal complaint, refund, chargeback, legal steps).
 ESCALATION_TERMS: dict[str, tuple[str, ...]] = {
-    "en": ("complaint", "refund", "chargeback", "charge back", "lawyer", "attorney", "sue ",
-           "legal action", "consumer protection", "trading standards", "dispute"),
-    "de": ("beschwerde", "rückerstattung", "erstattung", "anwalt", "rückbuchung",
-           "verbraucherzentrale", "klage"),
-    "fr": ("plainte", "réclamation", "remboursement", "avocat", "rétrofacturation", "litige"),
-    "es": ("queja", "reclamación", "reembolso", "abogado", "denuncia", "contracargo"),
-    "it": ("reclamo", "rimborso", "avvocato", "denuncia", "chargeback"),
-    "pt": ("reclamação", "reembolso", "advogado", "estorno", "procon"),
-    "ja": ("苦情", "返金", "弁護士", "クレーム", "消費者センター", "返品"),
-    "zh": ("投诉", "退款", "律师", "起诉", "12315", "退货"),
-    "ko": ("환불", "변호사", "신고"),
-    "ru": ("жалоб", "возврат денег", "юрист", "адвокат"),
-    "ar": ("شكوى", "استرداد", "محامي"),
-    "nl": ("klacht", "terugbetaling", "geld terug", "advocaat", "geschil", "consumentenbond"),
-    "pl": ("reklamacj", "skarg", "zwrot pieniędzy", "prawnik", "adwokat", "uokik"),
-    "tr": ("şikayet", "para iadesi", "avukat", "tüketici hakem"),
-    "sv": ("klagomål", "reklamation", "återbetalning", "pengarna tillbaka", "advokat",
-           "konsumentverket"),
-    "no": ("klage", "reklamasjon", "pengene tilbake", "advokat", "forbrukerrådet"),
-    "da": ("klage", "reklamation", "pengene tilbage", "advokat", "forbrugerrådet"),
-}
+    code: tuple(words) for code, words in languages.table("escalation_words").items()}
 
 
 def escalation_terms(text: str) -> list[str]:
