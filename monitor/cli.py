@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from .cli_cases import cases_app
-from .cli_common import echo_table, user_errors
+from .cli_common import echo_table, user_errors, write_out
 from .export import csv_text
 from .settings import Settings, redact_url
 from .errors import InputError
@@ -173,22 +173,22 @@ def queue(
 ) -> None:
     """Print the reviews that need a response, most severe and newest first: the case, its
     level, the time left to answer, who owns it and the buyer's tier."""
-    from .batch import output_format, write_atomic
+    from .batch import output_format
     from .casework import utc_now
     from .cases import time_left
-    from .export import neutralize_formulas, queue_export
+    from .export import queue_export
     from .replies import seller_templates
     from .store import Store
 
     if limit < 1:
         raise InputError("--limit must be at least 1")
-    fmt = output_format(out) if out is not None else None
+    if out is not None:
+        output_format(out)  # a wrong extension fails before the store is read
     settings = Settings.from_env()
     frame = Store(db or settings.db_url, create=False).response_queue(limit=limit)
     if out is not None:
-        frame = queue_export(frame, contact=settings.support_contact, custom=seller_templates())
-        write_atomic(neutralize_formulas(frame) if fmt == "csv" else frame, out)
-        typer.echo(f"{frame.height} reviews -> {out}", err=True)
+        write_out(queue_export(frame, contact=settings.support_contact,
+                               custom=seller_templates()), out, "reviews")
         return
     if frame.is_empty():
         typer.echo("nothing needs a response: ingest reviews with `monitor ingest FILE`")

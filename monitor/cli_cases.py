@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from .cli_common import echo_table, user_errors
+from .cli_common import echo_table, user_errors, write_out
 from .settings import Settings
 
 cases_app = typer.Typer(no_args_is_help=True, add_completion=False,
@@ -36,17 +36,15 @@ def list_(
     db: Optional[str] = typer.Option(None, help=DB_HELP),
 ) -> None:
     """Cases, most urgent first, with their deadline and the time left to answer."""
-    from .batch import output_format, write_atomic
+    from .batch import output_format
     from .casework import list_cases, with_utc_offsets
-    from .export import neutralize_formulas
 
-    fmt = output_format(out) if out is not None else None
+    if out is not None:
+        output_format(out)  # a wrong extension fails before the store is read
     frame = list_cases(_store(db), state=state, severity=severity, product=product,
                        assignee=assignee)
     if out is not None:
-        frame = with_utc_offsets(frame)
-        write_atomic(neutralize_formulas(frame) if fmt == "csv" else frame, out)
-        typer.echo(f"{frame.height} cases -> {out}", err=True)
+        write_out(with_utc_offsets(frame), out, "cases")
         return
     if frame.is_empty():
         typer.echo("no cases match")

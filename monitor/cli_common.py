@@ -55,3 +55,12 @@ def echo_table(columns: list[tuple[str, int]], rows: list[list[str]]) -> None:
     typer.echo(line([h for h, _ in columns]))
     for row in rows:
         typer.echo(line(row))
+
+
+def write_out(frame, out, noun: str) -> None:
+    """Write a listing to `out` (.csv spreadsheet-safe, .parquet, .jsonl) and say so on stderr."""
+    from .batch import output_format, write_atomic
+    from .export import neutralize_formulas
+
+    write_atomic(neutralize_formulas(frame) if output_format(out) == "csv" else frame, out)
+    typer.echo(f"{frame.height} {noun} -> {out}", err=True)

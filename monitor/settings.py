@@ -102,29 +102,29 @@ def parse_quantize(value: str) -> str:
 
 
 JUDGEMENTS = ("aspects", "v1")
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+
+
+def _choice(name: str, value: str, choices: tuple[str, ...], what: str, explained: str) -> str:
+    """A MONITOR_* value that must be one of `choices` (the first is the default)."""
+    value = value.strip().lower() or choices[0]
+    if value not in choices:
+        raise ConfigError(f"{name}={value!r} is not {what}: use {explained}")
+    return value
 
 
 def parse_judgement(value: str) -> str:
     """MONITOR_JUDGEMENT -> "aspects" (default) or "v1"; anything else is refused."""
-    value = value.strip().lower() or "aspects"
-    if value not in JUDGEMENTS:
-        raise ConfigError(f"MONITOR_JUDGEMENT={value!r} is not an engine: use aspects (default: "
-                         "one encoder pass, learned complaint aspects) or v1 (the earlier "
-                         "phrase + second-pass engine)")
-    return value
-
-
-PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+    return _choice("MONITOR_JUDGEMENT", value, JUDGEMENTS, "an engine",
+                   "aspects (default: one encoder pass, learned complaint aspects) or v1 (the "
+                   "earlier phrase + second-pass engine)")
 
 
 def parse_precision(value: str) -> str:
     """MONITOR_PRECISION -> "auto" (default), "fp32", "bf16" or "fp16"; anything else is refused."""
-    value = value.strip().lower() or "auto"
-    if value not in PRECISIONS:
-        raise ConfigError(f"MONITOR_PRECISION={value!r} is not a precision: use auto (default: "
-                         "bf16 on a CPU with bf16 instructions, fp16 on a GPU, else fp32), "
-                         "fp32, bf16 or fp16")
-    return value
+    return _choice("MONITOR_PRECISION", value, PRECISIONS, "a precision",
+                   "auto (default: bf16 on a CPU with bf16 instructions, fp16 on a GPU, else "
+                   "fp32), fp32, bf16 or fp16")
 
 
 def parse_severity_bars(value: str) -> dict[str, float]:
