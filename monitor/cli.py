@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from .cli_cases import cases_app
-from .cli_common import echo_table, user_errors, write_out
+from .cli_common import echo_table, user_errors, write_out, write_rejects
 from .export import csv_text
 from .settings import Settings, redact_url
 from .errors import InputError
@@ -27,23 +27,6 @@ def _load_analyzer(device: Optional[str]):
     from .scoring import create_analyzer
 
     return create_analyzer(device=device)
-
-
-def _report_rejects(frames: list, rejects_path: Optional[Path]) -> None:
-    """Say how many rows were unusable and why; write them to `rejects_path` if given."""
-    import polars as pl
-
-    from .batch import write_atomic
-    from .ingest import INTERNAL_COLUMNS
-
-    frames = [f for f in frames if f.height]
-    if not frames or rejects_path is None:
-        return
-    keep = set(INTERNAL_COLUMNS) - {"_reason", "_source"}
-    frame = pl.concat([f.select([c for c in f.columns if c not in keep]) for f in frames],
-                      how="diagonal_relaxed")
-    write_atomic(frame.rename({"_reason": "reason", "_source": "source"}), rejects_path)
-    typer.echo(f"{frame.height} rejected rows written to {rejects_path}", err=True)
 
 
 INPUTS_HELP = "Review files (.csv .tsv .jsonl .json .parquet .xlsx) or patterns ('dumps/*.csv')"
@@ -103,7 +86,7 @@ def score(
     summary = score_to_file(inputs, lambda: _load_analyzer(device), out, resume=resume,
                             chunk_rows=chunk_rows, progress=not quiet, dedup=dedup,
                             text_column=text_column)
-    _report_rejects(summary.rejects, rejects)
+    write_rejects(summary.rejects, rejects)
     typer.echo(f"{summary.line()} -> {out}", err=True)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import functools
 import os
+from pathlib import Path
 from typing import Callable
 
 import typer
@@ -64,3 +65,20 @@ def write_out(frame, out, noun: str) -> None:
 
     write_atomic(neutralize_formulas(frame) if output_format(out) == "csv" else frame, out)
     typer.echo(f"{frame.height} {noun} -> {out}", err=True)
+
+
+def write_rejects(frames: list, rejects_path: Path | None) -> None:
+    """Say how many rows were unusable and why; write them to `rejects_path` if given."""
+    import polars as pl
+
+    from .batch import write_atomic
+    from .ingest import INTERNAL_COLUMNS
+
+    frames = [f for f in frames if f.height]
+    if not frames or rejects_path is None:
+        return
+    keep = set(INTERNAL_COLUMNS) - {"_reason", "_source"}
+    frame = pl.concat([f.select([c for c in f.columns if c not in keep]) for f in frames],
+                      how="diagonal_relaxed")
+    write_atomic(frame.rename({"_reason": "reason", "_source": "source"}), rejects_path)
+    typer.echo(f"{frame.height} rejected rows written to {rejects_path}", err=True)
