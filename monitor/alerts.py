@@ -240,7 +240,7 @@ def send_pending(store: Store, settings: AlertSettings | None = None, *,
 
 @dataclass
 class AlertRound:
-    """What one alert round did; `failed` names each scan that failed (the others still ran)."""
+    """What one alert round did; `failed` says which scans failed and why (the others ran)."""
 
     escalated: int = 0
     spikes: int = 0
@@ -250,8 +250,7 @@ class AlertRound:
 
     def lines(self) -> list[str]:
         """The round as the CLI reports it (nothing for a quiet round)."""
-        out = [f"{name} failed: {error}" for name, error in
-               (f.split(": ", 1) for f in self.failed)]
+        out = list(self.failed)
         if self.escalated:
             out.append(f"cases: {self.escalated} escalated (first-response deadline passed)")
         if self.spikes:
@@ -277,6 +276,6 @@ def alert_round(store: Store, policy: "CasePolicy", settings: AlertSettings | No
                 setattr(result, field_name, step(policy, now=now))
             except Exception as exc:  # noqa: BLE001  recorded; the round goes on
                 first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-                result.failed.append(f"{name}: {first}")
+                result.failed.append(f"{name} failed: {first}")
     result.sent = send_pending(store, settings, now=now)
     return result
