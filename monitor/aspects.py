@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from typing import Iterable
 from .errors import InputError
+from .schema import SEVERE_CATEGORIES
 
 ASPECTS: tuple[str, ...] = ("counterfeit", "damage", "delay", "defect", "not_as_described",
                             "wrong_or_missing", "size_fit", "service", "price_value", "other")
 # aspects that are a severity category of their own; the rest count as "other" there
-SEVERE_ASPECTS: tuple[str, ...] = ("counterfeit", "damage", "delay")
+SEVERE_ASPECTS: tuple[str, ...] = SEVERE_CATEGORIES
 ASPECT_SEPARATOR = ";"  # in CSV cells and the store's text column
 
 # Names for people (the dashboard, reports); the column values stay the codes above.

@@ -18,9 +18,10 @@ from . import languages
 from .reply_variants import (DEFECT_TEMPLATES, PT_BR_FOLLOW_UPS, PT_BR_INVITATION,
                              PT_BR_TEMPLATES, damage_variant, portuguese_variant)
 from .errors import InputError
+from .schema import COMPLAINT_CATEGORIES
 
 DEFAULT_LANG = "en"
-CATEGORIES = ("counterfeit", "damage", "delay", "other")
+CATEGORIES = COMPLAINT_CATEGORIES  # a reply template per complaint category
 
 # language -> category -> (acknowledge, next step), the invitation and the follow-ups: from the
 # language files (monitor/languages/<code>.json).

@@ -27,6 +27,11 @@ SEVERITY_LEVEL: dict[Category, int | None] = {
     Category.OTHER: None,
     Category.NONE: None,
 }
+# The category lists every stage uses, derived from the two definitions above.
+ALL_CATEGORIES: tuple[str, ...] = tuple(c.value for c in Category)
+COMPLAINT_CATEGORIES: tuple[str, ...] = tuple(c.value for c in Category if c is not Category.NONE)
+SEVERE_CATEGORIES: tuple[str, ...] = tuple(c.value for c, level in SEVERITY_LEVEL.items()
+                                           if level is not None)
 
 
 # Below this confidence the sentiment call is a coin toss (the confidence is calibrated: ECE

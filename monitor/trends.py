@@ -6,6 +6,7 @@ import polars as pl
 
 from .aspects import ASPECTS
 from .errors import InputError
+from .schema import COMPLAINT_CATEGORIES, SEVERE_CATEGORIES
 
 FREQUENCIES = {"1d": "day", "1w": "week", "1mo": "month"}
 GROUPINGS = {"product": "product_id", "marketplace": "marketplace", "lang": "lang",
@@ -124,8 +125,6 @@ def negative_share(reviews: pl.DataFrame | pl.LazyFrame, *, by: str = "product_i
     return period_trends(reviews, by=by, every=every)
 
 
-COMPLAINT_CATEGORIES = ("counterfeit", "damage", "delay", "other")
-SEVERE_CATEGORIES = ("counterfeit", "damage", "delay")
 SPIKE_SCHEMA = {
     "product_id": pl.String(), "category": pl.String(), "day": pl.Datetime("us"),
     "count": pl.UInt32(), "trailing_mean": pl.Float64(), "trailing_std": pl.Float64(),

@@ -10,10 +10,11 @@ import streamlit as st
 
 from monitor.cases import AFTER_REPLY_STATES, DEFAULT_SLA_HOURS, level_names, parse_sla_hours
 from monitor.i18n import UI_LANGUAGES, translate, ui_language
+from monitor.schema import ALL_CATEGORIES
 from monitor.settings import Settings
 from monitor.store import Store
 
-CATEGORIES = ["counterfeit", "damage", "delay", "other", "none"]
+CATEGORIES = list(ALL_CATEGORIES)
 
 
 def severity_names() -> dict[int, str]:

@@ -9,6 +9,7 @@ import streamlit as st
 from monitor.export import to_csv_bytes
 from monitor.themes import improvement_report
 from monitor.aspects import ASPECT_NAMES
+from monitor.schema import COMPLAINT_CATEGORIES
 from monitor.trends import aspect_counts, mismatches, period_trends
 from monitor.auth import can
 from views.common import (t, date_column_hint, empty_store_message, get_analyzer, get_store,
@@ -52,7 +53,7 @@ else:
     ).resolve_scale(y="independent"), width="stretch")
 
 st.subheader(t("Complaints by category"))
-by_cat = (reviews.filter(pl.col("category").is_in(["counterfeit", "damage", "delay", "other"]))
+by_cat = (reviews.filter(pl.col("category").is_in(COMPLAINT_CATEGORIES))
           .group_by("category").agg(pl.len().alias("reviews")).sort("reviews", descending=True))
 st.dataframe(by_cat, hide_index=True)
 

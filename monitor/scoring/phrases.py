@@ -10,12 +10,12 @@ are marked so the negation check does not cancel them.
 from __future__ import annotations
 
 from .. import languages
+from ..schema import SEVERE_CATEGORIES
 
 # category -> language -> patterns, from the language files (monitor/languages/<code>.json).
 # An English "fake" or "imitation" followed by a material ("fake leather", "imitation cuir")
 # describes the item: its pattern carries a lookahead that leaves those out.
-PHRASES: dict[str, dict[str, list[str]]] = languages.complaint_phrases(
-    ("counterfeit", "damage", "delay"))
+PHRASES: dict[str, dict[str, list[str]]] = languages.complaint_phrases(SEVERE_CATEGORIES)
 
 # Words that cancel a match when they stand just before it in the same clause ("not fake").
 NEGATION_WORDS = {
