@@ -4,6 +4,10 @@ words (so that rare aspects reach 100 examples). Writes ids and strata only.
 
     python models/aspect_sample.py            # -> models/aspect_labels.csv (labels empty)
     python models/aspect_sample.py --texts DIR  # also batches with texts, outside the repo
+    python models/aspect_sample.py --round 2 --texts DIR  # a second draw, added to the same file
+
+A later round skips every review already in the file and leans on what the first round had least
+of: 3-star reviews, damage against defect, and the aspects whose borders are fuzzy.
 """
 
 from __future__ import annotations
@@ -77,35 +81,51 @@ KEYWORDS: dict[str, dict[str, str]] = {
         "zh": r"坏了|破损|碎了|不能用|故障|漏",
     },
 }
-KEYWORD_PER_LANG = {"counterfeit": 45, "delay": 15, "size_fit": 20, "wrong_or_missing": 25,
-                    "service": 15, "price_value": 12, "damage_defect": 20}
+KEYWORDS["not_as_described"] = {
+    "en": r"colou?r|picture|photo|description|advertised|not as described|different from",
+    "de": r"farbe|bild|foto|beschreibung|beschrieben|anders als",
+    "fr": r"couleur|photo|image|description|décrit|différent",
+    "es": r"color|foto|imagen|descripci|descrito|diferente",
+    "ja": r"色|写真|画像|説明|記載|イメージと",
+    "zh": r"颜色|色差|图片|描述|不符|实物",
+}
+# reviews per aspect keyword and language, and random reviews per star band, in each round
+KEYWORD_PER_LANG = {1: {"counterfeit": 45, "delay": 15, "size_fit": 20, "wrong_or_missing": 25,
+                        "service": 15, "price_value": 12, "damage_defect": 20},
+                    2: {"counterfeit": 25, "delay": 15, "size_fit": 12, "wrong_or_missing": 20,
+                        "service": 20, "price_value": 15, "damage_defect": 40,
+                        "not_as_described": 25}}
+RANDOM_BANDS = {1: RANDOM_PER_BAND, 2: {"1": 30, "2": 35, "3": 45, "45": 15}}
 TEST_SHARE = 0.25
 
 
-def draw() -> pl.DataFrame:
-    train = pl.read_csv(SHARED / "marc_train.csv").filter(~pl.col("id").is_in(labelled_ids()))
+def draw(round_no: int = 1, skip: list[str] | None = None) -> pl.DataFrame:
+    """Round `round_no`'s sample, none of it in the held-out sets or in `skip`."""
+    seed = SEED + 100 * (round_no - 1)
+    excluded = labelled_ids() + (skip or [])
+    train = pl.read_csv(SHARED / "marc_train.csv").filter(~pl.col("id").is_in(excluded))
     train = train.with_columns(pl.when(pl.col("stars") >= 4).then(pl.lit("45"))
                                .otherwise(pl.col("stars").cast(pl.String)).alias("band"))
     parts, taken = [], set()
     for lang in sorted(train["lang"].unique()):
         pool = train.filter(pl.col("lang") == lang)
-        for band, n in RANDOM_PER_BAND.items():
-            got = pool.filter(pl.col("band") == band).sample(n, seed=SEED, shuffle=True)
+        for band, n in RANDOM_BANDS[round_no].items():
+            got = pool.filter(pl.col("band") == band).sample(n, seed=seed, shuffle=True)
             parts.append(got.with_columns(pl.lit(f"random_{band}").alias("stratum")))
             taken.update(got["id"])
         complaints = pool.filter(pl.col("stars") <= 3)
-        for aspect, n in KEYWORD_PER_LANG.items():
+        for aspect, n in KEYWORD_PER_LANG[round_no].items():
             pattern = re.compile(KEYWORDS[aspect][lang], re.IGNORECASE)
             hits = complaints.filter(
                 pl.col("text").map_elements(lambda t: bool(pattern.search(t or "")),
                                             return_dtype=pl.Boolean)
                 & ~pl.col("id").is_in(list(taken)))
-            got = hits.sample(min(n, hits.height), seed=SEED, shuffle=True)
+            got = hits.sample(min(n, hits.height), seed=seed, shuffle=True)
             parts.append(got.with_columns(pl.lit(f"keyword_{aspect}").alias("stratum")))
             taken.update(got["id"])
     sample = pl.concat(parts).select("id", "lang", "stars", "stratum", "text")
     # a stratified test split: every 4th review of each language and stratum, in a seeded order
-    sample = sample.sample(fraction=1.0, seed=SEED, shuffle=True).with_columns(
+    sample = sample.sample(fraction=1.0, seed=seed, shuffle=True).with_columns(
         pl.int_range(pl.len()).over("lang", "stratum").alias("_k"))
     return sample.with_columns(pl.when(pl.col("_k") % 4 == 0).then(pl.lit("test"))
                                .otherwise(pl.lit("train")).alias("split")).drop("_k")
@@ -118,22 +138,32 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=8)
     parser.add_argument("--overlap", type=int, default=20,
                         help="reviews of each batch that the next batch labels too")
+    parser.add_argument("--round", type=int, default=1, choices=sorted(RANDOM_BANDS),
+                        help="1 draws the file afresh; a later round adds to it")
     args = parser.parse_args()
-    sample = draw()
     out = ROOT / "models" / "aspect_labels.csv"
-    sample.select("id", "lang", "stars", "stratum", "split",
-                  pl.lit("").alias("aspects")).write_csv(out)
+    earlier = pl.read_csv(out, schema_overrides={"aspects": pl.String}) if args.round > 1 else None
+    sample = draw(args.round, earlier["id"].to_list() if earlier is not None else None)
+    rows = sample.select("id", "lang", "stars", "stratum", "split", pl.lit("").alias("aspects"),
+                         pl.lit(args.round).alias("round"))
+    if earlier is not None:
+        if "round" not in earlier.columns:
+            earlier = earlier.with_columns(pl.lit(1).alias("round"))
+        rows = pl.concat([earlier.with_columns(pl.col("aspects").fill_null("")),
+                          rows.with_columns(pl.col("stratum").map_elements(
+                              lambda s: f"r{args.round}_{s}", return_dtype=pl.String))])
+    rows.write_csv(out)
     print(f"{sample.height} reviews -> {out}")
     print(sample.group_by("lang", "split").len().sort("lang", "split"))
     if args.texts:
         args.texts.mkdir(parents=True, exist_ok=True)
-        shuffled = sample.sample(fraction=1.0, seed=SEED + 1, shuffle=True)
+        shuffled = sample.sample(fraction=1.0, seed=SEED + 1 + args.round, shuffle=True)
         size = -(-shuffled.height // args.batches)
         batches = [shuffled[i * size:(i + 1) * size] for i in range(args.batches)]
         for k, batch in enumerate(batches):
             extra = batches[k - 1].head(args.overlap)  # the previous batch's first reviews
             pl.concat([batch, extra]).select("id", "lang", "stars", "text").write_csv(
-                args.texts / f"batch_{k}.csv")
+                args.texts / f"round{args.round}_batch_{k}.csv")
         print(f"{args.batches} batches -> {args.texts}")
 
 

@@ -25,23 +25,14 @@ from monitor.aspects import ASPECTS, category_of, split  # noqa: E402
 SEVERITY_CLASSES = ["counterfeit", "damage", "delay", "other"]
 
 
-def measure(engine: str, frame: pl.DataFrame) -> dict:
+def metrics(engine: str, gold_sets: list[set[str]], scores) -> dict:
+    """Severity (and, for the aspects engine, per-aspect) figures of `scores` against the labels."""
     from sklearn.metrics import f1_score
 
-    os.environ["MONITOR_JUDGEMENT"] = engine
-    from monitor.scoring import create_analyzer
-
-    analyzer = create_analyzer(device="cpu")
-    started = time.perf_counter()
-    scores = analyzer.score(frame["text"].to_list(), ratings=frame["stars"].to_list(),
-                            langs=frame["lang"].to_list())
-    seconds = time.perf_counter() - started
-    gold_sets = [set(split(c)) for c in frame["aspects"].to_list()]
     gold_cat = [category_of(g) for g in gold_sets]
     pred_cat = [s.category for s in scores]
     complaints = [i for i, g in enumerate(gold_cat) if g != "none"]
-    out = {"engine": analyzer.judgement, "precision": analyzer.encoder.precision,
-           "reviews": frame.height, "seconds": round(seconds, 1),
+    out = {"reviews": len(scores),
            "severity_macro_f1_complaints": round(float(f1_score(
                [gold_cat[i] for i in complaints], [pred_cat[i] for i in complaints],
                labels=SEVERITY_CLASSES, average="macro", zero_division=0)), 3),
@@ -68,6 +59,27 @@ def measure(engine: str, frame: pl.DataFrame) -> dict:
         praise = [i for i, g in enumerate(gold_sets) if not g]
         out["praise_with_an_aspect"] = round(float(np.mean(
             [bool(scores[i].aspects) for i in praise])), 3) if praise else None
+    return out
+
+
+def measure(engine: str, frame: pl.DataFrame) -> dict:
+    """Score the test split with `engine`; figures on all of it and on each labelling round."""
+    os.environ["MONITOR_JUDGEMENT"] = engine
+    from monitor.scoring import create_analyzer
+
+    analyzer = create_analyzer(device="cpu")
+    started = time.perf_counter()
+    scores = analyzer.score(frame["text"].to_list(), ratings=frame["stars"].to_list(),
+                            langs=frame["lang"].to_list())
+    seconds = time.perf_counter() - started
+    gold_sets = [set(split(c)) for c in frame["aspects"].to_list()]
+    out = {"engine": analyzer.judgement, "precision": analyzer.encoder.precision,
+           "seconds": round(seconds, 1), **metrics(engine, gold_sets, scores)}
+    rounds = frame["round"].to_list()
+    out["per_round"] = {
+        str(r): metrics(engine, [g for g, x in zip(gold_sets, rounds) if x == r],
+                        [s for s, x in zip(scores, rounds) if x == r])
+        for r in sorted(set(rounds))}
     return out
 
 

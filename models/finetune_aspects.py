@@ -72,6 +72,24 @@ def encode_lower(analyzer, texts: list[str], k: int, batch: int = 32):
     return states, lower, teacher
 
 
+def cached_lower(analyzer, texts: list[str], k: int):
+    """`encode_lower`, kept in var/ for the next run with the same texts, star model and `k`
+    (the encoding is most of a run's time on a CPU)."""
+    import hashlib
+
+    key = hashlib.sha256("\x00".join(texts).encode() + str(analyzer.tuned_source).encode()
+                         + str(k).encode()).hexdigest()[:16]
+    path = VAR / f"finetune_aspects_lower_{key}.pt"
+    if path.exists():
+        log(f"reusing the lower layers' output from {path}")
+        return torch.load(path, weights_only=False)  # our own file, written below
+    log(f"encoding {len(texts)} reviews through the frozen lower layers")
+    encoded = encode_lower(analyzer, texts, k)
+    VAR.mkdir(exist_ok=True)
+    torch.save(encoded, path)
+    return encoded
+
+
 class Top(torch.nn.Module):
     def __init__(self, layers, star_head, n_aspects: int):
         super().__init__()
@@ -157,9 +175,8 @@ def main() -> None:
     anchors = train_texts.filter(~pl.col("id").is_in(list(exclude))).sample(
         args.anchors, seed=7)
     texts = labels["text"].to_list() + anchors["text"].to_list()
-    log(f"encoding {len(texts)} reviews through the frozen lower layers")
     k = len(analyzer.tuned.layers) - args.top
-    states, lower, teacher = encode_lower(analyzer, texts, k)
+    states, lower, teacher = cached_lower(analyzer, texts, k)
     n_lab = labels.height
     y = np.zeros((len(texts), len(ASPECTS)), np.float32)
     has_aspects = np.zeros(len(texts), bool)
