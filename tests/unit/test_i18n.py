@@ -107,3 +107,14 @@ def test_slack_and_email_alerts_speak_the_teams_language(monkeypatch):
     monkeypatch.setenv("MONITOR_UI_LANG", "en")
     assert slack_message(payload)["text"].startswith("*Level 1 (counterfeit claim)* on unknown "
                                                      "product (amazon.de, de)")
+
+
+def test_the_same_english_word_can_have_a_context(tmp_path):
+    po = tmp_path / "x.po"
+    po.write_text('msgid ""\nmsgstr "Language: zh\\n"\n\nmsgctxt "queue export column"\n'
+                  'msgid "date"\nmsgstr "评价日期"\n\nmsgid "date"\nmsgstr "日期"\n\n'
+                  'msgctxt "long "\n"context"\nmsgid "x"\nmsgstr "y"\n', encoding="utf-8")
+    assert read_po(po) == {"queue export column\x04date": "评价日期", "date": "日期",
+                           "long context\x04x": "y"}
+    assert translate("date", "en", "queue export column") == "date"
+    assert translate("no such word", "zh", "queue export column") == "no such word"
