@@ -9,6 +9,7 @@ import typer
 
 from .cli_cases import cases_app
 from .cli_common import echo_table, user_errors, write_out, write_rejects
+from .clock import with_team_zone
 from .export import csv_text
 from .settings import Settings, redact_url
 from .errors import InputError
@@ -276,9 +277,11 @@ def follow_ups(
     custom = seller_templates()
     drafts = [follow_up_message(r, contact=contact, custom=custom)
               for r in frame.iter_rows(named=True)]
-    typer.echo(csv_text(frame.select("id", "case_id", "kind", "status", "contact_at", "due_at",
-                                     "product_id", "lang").with_columns(
-        pl.Series("message_draft", drafts, dtype=pl.String))), nl=False)
+    listing = frame.select("id", "case_id", "kind", "status", "contact_at", "due_at",
+                           "product_id", "lang").with_columns(
+        pl.Series("message_draft", drafts, dtype=pl.String))
+    # contact and due times in the team's zone, with their offset
+    typer.echo(csv_text(with_team_zone(listing)), nl=False)
 
 
 @app.command()
@@ -409,11 +412,12 @@ def serve_alerts(
 @alerts_app.command("list")
 @user_errors
 def alerts_list(db: Optional[str] = typer.Option(None, help="SQLAlchemy URL")) -> None:
-    """Print the outbox as CSV: id, case, channel, status, attempts, last error."""
+    """Print the outbox as CSV: id, case, channel, status, attempts, last error; times in
+    MONITOR_TEAM_TZ with their offset."""
     from .store import Store
 
     store = Store(db or Settings.from_env().db_url, create=False)
-    typer.echo(csv_text(store.alerts()), nl=False)
+    typer.echo(csv_text(with_team_zone(store.alerts())), nl=False)
 
 
 @app.command()

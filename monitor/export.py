@@ -3,7 +3,7 @@ offset, and the queue export with a reply draft and a checklist per review."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timezone, tzinfo
 
 import polars as pl
 
@@ -39,13 +39,14 @@ def to_csv_bytes(frame: pl.DataFrame) -> bytes:
 ISO_WITH_OFFSET = "%Y-%m-%dT%H:%M:%S%:z"
 
 
-def iso(value: datetime | None) -> str | None:
-    """A stored (naive UTC) or aware time as ISO 8601 with its offset: 2026-12-14T14:00:00+00:00."""
+def iso(value: datetime | None, tz: tzinfo | None = None) -> str | None:
+    """A stored (naive UTC) or aware time as ISO 8601 with its offset: 2026-12-14T14:00:00+00:00;
+    with `tz`, the same instant in that zone (2026-12-14T22:00:00+08:00)."""
     if value is None:
         return None
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
-    return value.isoformat()
+    return (value.astimezone(tz) if tz is not None else value).isoformat()
 
 
 def with_utc_offsets(frame: pl.DataFrame) -> pl.DataFrame:

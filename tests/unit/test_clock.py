@@ -1,11 +1,13 @@
 """The team's clock (MONITOR_TEAM_TZ): stored UTC times shown in the team's zone, written the way
 the team's language (MONITOR_UI_LANG) writes them; a zone that does not exist is refused."""
 
+import json
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
 import polars as pl
 import pytest
+from typer.testing import CliRunner
 
 from monitor.clock import (format_date, format_time, format_utc_text, parse_utc_text,
                            team_times, team_timezone, with_team_zone)
@@ -103,4 +105,79 @@ def test_tables_and_listings_carry_the_teams_time():
     listed = csv_text(with_team_zone(frame, tz=SHANGHAI))
     assert "2026-12-07T14:30:00+08:00" in listed  # the deadline, in the team's zone
     assert "2026-12-07T00:00:00+00:00" in listed  # the review's day, as given
+
+
+# --- the command line ------------------------------------------------------------------------
+
+@pytest.fixture
+def case_store(tmp_path, fake_analyzer, sqlite_url, monkeypatch):
+    from monitor.batch import ingest_batch
+    from monitor.cases import CasePolicy
+    from monitor.ingest import read_reviews
+    from monitor.store import Store
+
+    (tmp_path / "r.csv").write_text("review_id,product_id,date,rating,text\n"
+                                    "a1,P1,2026-03-02,1,bad and broken\n")
+    ingest_batch(read_reviews(tmp_path / "r.csv"), fake_analyzer, Store(sqlite_url), "t",
+                 policy=CasePolicy())
+    for name in ("MONITOR_TEAM_TZ", "MONITOR_UI_LANG"):
+        monkeypatch.delenv(name, raising=False)
+    store = Store(sqlite_url, create=False)
+    return store, int(store.cases()["case_id"][0]), store.cases()["due_at"][0]
+
+
+def run(*args, **env):
+    from monitor.cli import app
+
+    return CliRunner().invoke(app, list(args), env=env)
+
+
+def test_cases_list_and_show_use_the_teams_clock(case_store):
+    store, case_id, due = case_store
+    utc = run("cases", "list", "--db", store.url)
+    assert utc.exit_code == 0 and format_time(due, lang="en", tz=ZoneInfo("UTC")) in utc.output
+    for lang, env in (("en", {}), ("zh", {"MONITOR_UI_LANG": "zh"})):
+        table = run("cases", "list", "--db", store.url, MONITOR_TEAM_TZ="Asia/Shanghai", **env)
+        assert table.exit_code == 0, table.output
+        assert format_time(due, lang=lang, tz=SHANGHAI) in table.output
+    shown = json.loads(run("cases", "show", str(case_id), "--db", store.url,
+                           MONITOR_TEAM_TZ="Asia/Shanghai").output)
+    assert shown["due_at"].endswith("+08:00") and shown["events"][0]["at"].endswith("+08:00")
+    assert datetime.fromisoformat(shown["due_at"]) == due.replace(tzinfo=timezone.utc)
+    # files for other tools keep UTC
+    out = store.url.replace("sqlite:///", "").replace("monitor.db", "cases.csv")
+    assert run("cases", "list", "--db", store.url, "--out", out,
+               MONITOR_TEAM_TZ="Asia/Shanghai").exit_code == 0
+    assert pl.read_csv(out, infer_schema=False)["due_at"][0].endswith("+00:00")
+
+
+def test_follow_ups_and_the_alerts_list_use_the_teams_clock(case_store):
+    from monitor.casework import move_case
+
+    store, case_id, _ = case_store
+    for state in ("replied", "resolved"):
+        move_case(store, case_id, state, actor="ana")
+    listed = run("follow-ups", "--db", store.url, MONITOR_TEAM_TZ="Asia/Shanghai")
+    assert listed.exit_code == 0, listed.output
+    rows = pl.read_csv(listed.stdout.encode(), infer_schema=False)
+    assert rows["due_at"].str.ends_with("+08:00").all() and rows.height == 2
+    # the buyer's local morning is the same instant whatever the team's zone
+    utc_rows = pl.read_csv(run("follow-ups", "--db", store.url).stdout.encode(),
+                           infer_schema=False)
+    assert [datetime.fromisoformat(a) for a in rows["contact_at"]] == \
+        [datetime.fromisoformat(a) for a in utc_rows["contact_at"]]
+    assert run("alerts", "list", "--db", store.url,
+               MONITOR_TEAM_TZ="Asia/Shanghai").exit_code == 0
+
+
+def test_a_bad_zone_stops_the_command_with_one_line(case_store):
+    store, case_id, _ = case_store
+    for args in (("cases", "list"), ("cases", "show", str(case_id)), ("queue",),
+                 ("follow-ups",)):
+        refused = run(*args, "--db", store.url, MONITOR_TEAM_TZ="Asia/Shangai")
+        assert refused.exit_code == 2, (args, refused.output)
+        assert refused.output.strip().splitlines() == [
+            "error: MONITOR_TEAM_TZ='Asia/Shangai' is not a time zone (did you mean "
+            "Asia/Shanghai?): use an IANA name such as Asia/Shanghai, Europe/Berlin or "
+            "America/New_York (default UTC)"]
 
