@@ -161,17 +161,19 @@ def queue(
     from .casework import utc_now
     from .cases import time_left
     from .export import queue_export
+    from .i18n import ui_language
     from .replies import seller_templates
     from .store import Store
 
     if limit < 1:
         raise InputError("--limit must be at least 1")
-    if out is not None:
-        output_format(out)  # a wrong extension fails before the store is read
+    if out is not None:  # a wrong extension or UI language fails before the store is read
+        output_format(out)
+        ui_language()
     settings = Settings.from_env()
     frame = Store(db or settings.db_url, create=False).response_queue(limit=limit)
-    if out is not None:
-        write_out(queue_export(frame, contact=settings.support_contact,
+    if out is not None:  # for people: headers in the team's language, deadlines in its zone
+        write_out(queue_export(frame, contact=settings.support_contact, tz=settings.team_tz,
                                custom=seller_templates()), out, "reviews")
         return
     if frame.is_empty():
