@@ -98,9 +98,10 @@ def test_slack_and_email_alerts_speak_the_teams_language(monkeypatch):
                "language": "de", "evidence": "Fälschung, mail me at a@b.de",
                "due_at": "2026-12-14T14:00:00Z", "link": "http://dash/?case=7"}
     monkeypatch.setenv("MONITOR_UI_LANG", "zh")
+    monkeypatch.delenv("MONITOR_TEAM_TZ", raising=False)
     text = slack_message(payload)["text"]
     assert text.startswith("*一级（假货质疑）* 未知产品（amazon.de，de）")
-    assert "请在 2026-12-14T14:00:00Z 前回复" in text and "a@b.de" not in text
+    assert "请在 2026年12月14日 14:00（UTC） 前回复" in text and "a@b.de" not in text
     late = slack_message({"event": "follow_up.overdue", "kind": "try_again", "case_id": 7,
                           "product_id": "P1", "language": "de", "due_at": "x", "link": "l"})
     assert late["text"].startswith("*跟进逾期*：工单 7（P1，de）的再次试用邀请")

@@ -131,6 +131,8 @@ def test_whole_number_settings_in_range_and_defaults(monkeypatch):
     ("MONITOR_DB_BUSY_TIMEOUT_S", "soon", ["alerts", "send", "--db", "{db}"]),
     ("MONITOR_ALERT_MAX_ATTEMPTS", "0", ["alerts", "send", "--db", "{db}"]),
     ("MONITOR_ALERT_TIMEOUT_S", "-1", ["alerts", "send", "--db", "{db}"]),
+    ("MONITOR_TEAM_TZ", "Mars/Olympus", ["cases", "list", "--db", "{db}"]),
+    ("MONITOR_TEAM_TZ", "Asia/Shangai", ["alerts", "send", "--db", "{db}"]),
 ])
 def test_bad_numeric_settings_are_one_line_errors_in_the_cli(tmp_path, name, value, command):
     """Read where they are used (ingest, store, alerts), these still end in one line naming the
