@@ -228,12 +228,15 @@ def report(
     from datetime import timedelta
 
     from .batch import write_text_atomic
+    from .clock import team_timezone
+    from .i18n import ui_language
     from .store import Store
     from .themes import improvement_report, report_format
 
     if days is not None and days < 1:
         raise InputError("--days must be at least 1")
     fmt = report_format(out)  # before any work: a wrong name fails at once
+    lang, tz = ui_language(), team_timezone()  # the team's language and clock, checked as early
     store = Store(db or Settings.from_env().db_url, create=False)
     if product not in store.products():
         raise InputError(f"no reviews for product '{product}'; `monitor trends` lists products")
@@ -241,7 +244,7 @@ def report(
     since = newest - timedelta(days=days) if days and newest else None
     rep = improvement_report(store.reviews(product=[product], since=since),
                              _load_analyzer(None).encoder.embed, product)
-    write_text_atomic(rep.render(fmt), out)
+    write_text_atomic(rep.render(fmt, lang, tz), out)
     typer.echo(f"{rep.negatives} negative reviews, {rep.themes.height} themes -> {out}", err=True)
 
 
