@@ -181,3 +181,18 @@ def test_a_bad_zone_stops_the_command_with_one_line(case_store):
             "Asia/Shanghai?): use an IANA name such as Asia/Shanghai, Europe/Berlin or "
             "America/New_York (default UTC)"]
 
+
+def test_the_queue_page_shows_deadlines_on_the_teams_clock(case_store, monkeypatch):
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    store, _, due = case_store
+    monkeypatch.setenv("MONITOR_DB_URL", store.url)
+    monkeypatch.setenv("MONITOR_TEAM_TZ", "Asia/Shanghai")
+    app = str(Path(__file__).resolve().parents[2] / "app.py")
+    at = AppTest.from_file(app, default_timeout=60).run()
+    assert not at.exception
+    assert list(at.dataframe[0].value["due"]) == [format_time(due, lang="en", tz=SHANGHAI)]
+    at.sidebar.selectbox(key="ui_lang_choice").set_value("zh").run()  # this browser only
+    assert list(at.dataframe[0].value["due"]) == [format_time(due, lang="zh", tz=SHANGHAI)]
