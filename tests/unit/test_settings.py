@@ -18,8 +18,8 @@ def test_toml_fills_unset_variables_and_the_environment_wins(tmp_path, monkeypat
     assert sorted(applied) == ["MONITOR_DB_URL", "MONITOR_SLA_HOURS"]
     s = Settings.from_env()
     assert s.db_url == "sqlite:///from-file.db" and s.support_contact == "env@wins.example"
-    for name in applied:
-        monkeypatch.delenv(name)
+    for name in applied:  # set behind monkeypatch's back: popped, or its undo would restore them
+        os.environ.pop(name)
 
 
 def test_bad_config_file_is_a_one_line_error(tmp_path):
