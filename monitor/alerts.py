@@ -19,8 +19,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Callable
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
-from .i18n import translate, ui_language
+from .clock import format_date, format_utc_text, parse_utc_text, team_timezone
+from .i18n import category_name, translate, ui_language
 from .settings import env_number
 from .store import Store
 
@@ -45,6 +47,10 @@ class AlertSettings:
     personal_data: bool = False  # e-mails, phones, order ids in Slack / e-mail alert text
     backoff_s: float = 30.0
     backoff_cap_s: float = 3600.0
+    # the team's language and clock for Slack and e-mail texts; None: MONITOR_UI_LANG and
+    # MONITOR_TEAM_TZ when the alert is sent
+    lang: str | None = None
+    team_tz: ZoneInfo | None = None
 
     @classmethod
     def from_env(cls) -> "AlertSettings":
@@ -60,7 +66,9 @@ class AlertSettings:
                    max_attempts=env_number("MONITOR_ALERT_MAX_ATTEMPTS", 8, low=1, high=1000,
                                            whole=True, meaning="tries before an alert is dead"),
                    personal_data=env.get("MONITOR_ALERT_PERSONAL_DATA", "0").lower()
-                   in ("1", "true", "yes"))
+                   in ("1", "true", "yes"),
+                   # checked here, so a wrong one stops a sender before it claims an alert
+                   lang=ui_language(), team_tz=team_timezone())
 
     def url_for(self, channel: str) -> str | None:
         return {"webhook": self.webhook_url, "slack": self.slack_url,
@@ -87,34 +95,49 @@ CASE_TEXT = ("*{level}* on {product} ({marketplace}, {language}): \u201c{evidenc
              "respond by {due_at} - <{link}|open case {case_id}>")
 
 
-def slack_message(payload: dict, personal_data: bool = False) -> dict:
-    """Slack text for a case alert, in the team's language (MONITOR_UI_LANG): no customer or
-    order data, only what the team needs; the buyer's own words lose e-mails, phone numbers and
-    order ids unless `personal_data`. The JSON webhook keeps its English keys."""
-    lang = ui_language()
+def slack_message(payload: dict, personal_data: bool = False, *, lang: str | None = None,
+                  tz: ZoneInfo | None = None) -> dict:
+    """Slack text for a case alert, in the team's language (`lang`, default MONITOR_UI_LANG)
+    with its times in the team's zone (`tz`, default MONITOR_TEAM_TZ): no customer or order
+    data, only what the team needs; the buyer's own words lose e-mails, phone numbers and order
+    ids unless `personal_data`. The JSON webhook keeps its English keys and UTC times."""
+    lang, tz = lang or ui_language(), tz or team_timezone()
     product = payload.get("product_id") or translate("unknown product", lang)
+    due_at = format_utc_text(payload.get("due_at"), lang=lang, tz=tz)
     if payload.get("event") == "spike":
+        day = parse_utc_text(payload.get("day"))  # a calendar day: written, never shifted
         return {"text": translate(SPIKE_TEXT, lang).format(
-            product=product, count=payload.get("count"), category=payload.get("category"),
-            day=payload.get("day"), last_7d=payload.get("last_7d"), rule=payload.get("rule"),
+            product=product, count=payload.get("count"),
+            category=category_name(payload.get("category"), lang),
+            day=format_date(day, lang=lang) if day else payload.get("day"),
+            last_7d=payload.get("last_7d"), rule=translate(str(payload.get("rule")), lang,
+                                                           "spike rule"),
             link=payload.get("link"))}
     if payload.get("event") == "follow_up.overdue":
         what = translate(str(payload.get("kind") or "follow-up").replace("_", " "), lang)
         return {"text": translate(FOLLOW_UP_TEXT, lang).format(
             what=what, case_id=payload.get("case_id"), product=product,
-            language=payload.get("language"), due_at=payload.get("due_at"),
-            link=payload.get("link"))}
-    level = translate(SEVERITY_LABEL.get(payload.get("severity"), payload.get("category") or ""),
-                      lang)
+            language=payload.get("language"), due_at=due_at, link=payload.get("link"))}
     evidence = payload.get("evidence") or ""
     if not personal_data:
         from .replies import redact_personal_data
 
         evidence = redact_personal_data(evidence)
     return {"text": translate(CASE_TEXT, lang).format(
-        level=level, product=product, marketplace=payload.get("marketplace") or "-",
-        language=payload.get("language"), evidence=evidence[:200],
-        due_at=payload.get("due_at"), link=payload.get("link"), case_id=payload.get("case_id"))}
+        level=alert_level(payload, lang), product=product,
+        marketplace=payload.get("marketplace") or "-", language=payload.get("language"),
+        evidence=evidence[:200], due_at=due_at, link=payload.get("link"),
+        case_id=payload.get("case_id"))}
+
+
+EVENT_LABEL = {"spike": "Complaint spike", "follow_up.overdue": "Follow-up overdue"}
+
+
+def alert_level(payload: dict, lang: str) -> str:
+    """What an alert is about, in `lang`: its level ("Level 1 (counterfeit claim)"), else its
+    complaint category."""
+    label = SEVERITY_LABEL.get(payload.get("severity"))
+    return translate(label, lang) if label else category_name(payload.get("category"), lang)
 
 
 def _host(url: str) -> str:
@@ -151,16 +174,16 @@ def send_email(settings: AlertSettings, payload: dict, idempotency_key: str) -> 
 
     url = urlsplit(settings.smtp_url)
     msg = EmailMessage()
-    events = {"spike": "Complaint spike", "follow_up.overdue": "Follow-up overdue"}
-    level = translate(events.get(payload.get("event"))
-                      or SEVERITY_LABEL.get(payload.get("severity"), payload.get("category") or ""),
-                      ui_language())
-    product = payload.get("product_id") or translate("unknown product", ui_language())
+    lang = settings.lang or ui_language()
+    event = EVENT_LABEL.get(payload.get("event"))
+    level = translate(event, lang) if event else alert_level(payload, lang)
+    product = payload.get("product_id") or translate("unknown product", lang)
     msg["Subject"] = f"[review-monitor] {level}: {product}"
     msg["From"] = settings.email_from
     msg["To"] = settings.email_to
     msg["Message-ID"] = f"<{idempotency_key}@review-monitor>"  # lets mail systems drop repeats
-    text = slack_message(payload, settings.personal_data)["text"]
+    text = slack_message(payload, settings.personal_data, lang=lang,
+                         tz=settings.team_tz)["text"]
     if not settings.personal_data and payload.get("evidence"):
         from .replies import redact_personal_data
 
@@ -195,8 +218,8 @@ def deliver_one(alert, settings: AlertSettings, post: Callable = post_json) -> N
         send_email(settings, payload, alert.idempotency_key)
         return
     if alert.channel == "slack":
-        body = json.dumps(slack_message(payload, settings.personal_data),
-                          ensure_ascii=False).encode()
+        body = json.dumps(slack_message(payload, settings.personal_data, lang=settings.lang,
+                                        tz=settings.team_tz), ensure_ascii=False).encode()
         headers = {}
     else:
         body = json.dumps({**payload, "idempotency_key": alert.idempotency_key},

@@ -4,12 +4,13 @@ One implementation for the three surfaces that act on cases: `monitor cases` (CL
 `/v1/cases` (API) and the dashboard's queue. The workflow itself (states and allowed moves)
 is `cases.TRANSITIONS`; the store enforces it and records every move.
 
-Times leave this module as ISO 8601 with their offset (`+00:00`): the store keeps UTC.
+Times leave this module as ISO 8601 with their offset (`+00:00`; with `tz`, that zone's, as
+`monitor cases show` prints them for the team): the store keeps UTC.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timezone, tzinfo
 from typing import Any, Sequence
 
 import polars as pl
@@ -63,9 +64,11 @@ def list_cases(store: Store, *, state: str | Sequence[str] | None = None,
         .otherwise(pl.lit("")).alias("time_left")).select(CASE_LIST_COLUMNS)
 
 
-def case_detail(store: Store, case_id: int, *, now: datetime | None = None) -> dict[str, Any]:
-    """One case as a JSON-ready dict (times with offset), with `version` for a later move and
-    `events`: its history, oldest first, each with from_state, to_state, actor, at and note."""
+def case_detail(store: Store, case_id: int, *, now: datetime | None = None,
+                tz: tzinfo | None = None) -> dict[str, Any]:
+    """One case as a JSON-ready dict (times with offset: UTC, or in zone `tz`, as `monitor cases
+    show` prints them for the team), with `version` for a later move and `events`: its
+    history, oldest first, each with from_state, to_state, actor, at and note."""
     frame = store.cases(case_id=case_id)
     if frame.is_empty():
         raise CaseNotFoundError(f"no case {case_id}")
@@ -73,14 +76,14 @@ def case_detail(store: Store, case_id: int, *, now: datetime | None = None) -> d
     waiting = row["first_response_at"] is None and row["state"] in WAITING_STATES
     row["time_left"] = time_left(row["due_at"], now or utc_now()) if waiting else ""
     events = store.case_events(case_id)
-    row["events"] = [{k: (iso(e[k]) if k == "at" else e[k]) for k in EVENT_FIELDS}
+    row["events"] = [{k: (iso(e[k], tz) if k == "at" else e[k]) for k in EVENT_FIELDS}
                      for e in events.iter_rows(named=True)]
-    return {k: iso(v) if isinstance(v, datetime) else v for k, v in row.items()}
+    return {k: iso(v, tz) if isinstance(v, datetime) else v for k, v in row.items()}
 
 
 def move_case(store: Store, case_id: int, to_state: str, *, actor: str, note: str = "",
-              expected_version: int | None = None) -> dict[str, Any]:
-    """Move a case along the workflow and return it as `case_detail` does.
+              expected_version: int | None = None, tz: tzinfo | None = None) -> dict[str, Any]:
+    """Move a case along the workflow and return it as `case_detail` does (times in `tz`).
 
     Raises CaseNotFoundError, TransitionError (a move the workflow refuses) and
     ConcurrentEditError (`expected_version` is not the case's version: someone was faster).
@@ -92,4 +95,4 @@ def move_case(store: Store, case_id: int, to_state: str, *, actor: str, note: st
                               expected_version=expected_version)
     except KeyError:
         raise CaseNotFoundError(f"no case {case_id}") from None
-    return case_detail(store, case_id)
+    return case_detail(store, case_id, tz=tz)

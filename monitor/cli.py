@@ -9,6 +9,7 @@ import typer
 
 from .cli_cases import cases_app
 from .cli_common import echo_table, user_errors, write_out, write_rejects
+from .clock import with_team_zone
 from .export import csv_text
 from .settings import Settings, redact_url
 from .errors import InputError
@@ -160,17 +161,19 @@ def queue(
     from .casework import utc_now
     from .cases import time_left
     from .export import queue_export
+    from .i18n import ui_language
     from .replies import seller_templates
     from .store import Store
 
     if limit < 1:
         raise InputError("--limit must be at least 1")
-    if out is not None:
-        output_format(out)  # a wrong extension fails before the store is read
+    if out is not None:  # a wrong extension or UI language fails before the store is read
+        output_format(out)
+        ui_language()
     settings = Settings.from_env()
     frame = Store(db or settings.db_url, create=False).response_queue(limit=limit)
-    if out is not None:
-        write_out(queue_export(frame, contact=settings.support_contact,
+    if out is not None:  # for people: headers in the team's language, deadlines in its zone
+        write_out(queue_export(frame, contact=settings.support_contact, tz=settings.team_tz,
                                custom=seller_templates()), out, "reviews")
         return
     if frame.is_empty():
@@ -225,12 +228,15 @@ def report(
     from datetime import timedelta
 
     from .batch import write_text_atomic
+    from .clock import team_timezone
+    from .i18n import ui_language
     from .store import Store
     from .themes import improvement_report, report_format
 
     if days is not None and days < 1:
         raise InputError("--days must be at least 1")
     fmt = report_format(out)  # before any work: a wrong name fails at once
+    lang, tz = ui_language(), team_timezone()  # the team's language and clock, checked as early
     store = Store(db or Settings.from_env().db_url, create=False)
     if product not in store.products():
         raise InputError(f"no reviews for product '{product}'; `monitor trends` lists products")
@@ -238,7 +244,7 @@ def report(
     since = newest - timedelta(days=days) if days and newest else None
     rep = improvement_report(store.reviews(product=[product], since=since),
                              _load_analyzer(None).encoder.embed, product)
-    write_text_atomic(rep.render(fmt), out)
+    write_text_atomic(rep.render(fmt, lang, tz), out)
     typer.echo(f"{rep.negatives} negative reviews, {rep.themes.height} themes -> {out}", err=True)
 
 
@@ -276,9 +282,11 @@ def follow_ups(
     custom = seller_templates()
     drafts = [follow_up_message(r, contact=contact, custom=custom)
               for r in frame.iter_rows(named=True)]
-    typer.echo(csv_text(frame.select("id", "case_id", "kind", "status", "contact_at", "due_at",
-                                     "product_id", "lang").with_columns(
-        pl.Series("message_draft", drafts, dtype=pl.String))), nl=False)
+    listing = frame.select("id", "case_id", "kind", "status", "contact_at", "due_at",
+                           "product_id", "lang").with_columns(
+        pl.Series("message_draft", drafts, dtype=pl.String))
+    # contact and due times in the team's zone, with their offset
+    typer.echo(csv_text(with_team_zone(listing)), nl=False)
 
 
 @app.command()
@@ -409,11 +417,12 @@ def serve_alerts(
 @alerts_app.command("list")
 @user_errors
 def alerts_list(db: Optional[str] = typer.Option(None, help="SQLAlchemy URL")) -> None:
-    """Print the outbox as CSV: id, case, channel, status, attempts, last error."""
+    """Print the outbox as CSV: id, case, channel, status, attempts, last error; times in
+    MONITOR_TEAM_TZ with their offset."""
     from .store import Store
 
     store = Store(db or Settings.from_env().db_url, create=False)
-    typer.echo(csv_text(store.alerts()), nl=False)
+    typer.echo(csv_text(with_team_zone(store.alerts())), nl=False)
 
 
 @app.command()

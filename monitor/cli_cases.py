@@ -35,12 +35,16 @@ def list_(
                                        ".parquet or .jsonl instead of a table"),
     db: Optional[str] = typer.Option(None, help=DB_HELP),
 ) -> None:
-    """Cases, most urgent first, with their deadline and the time left to answer."""
+    """Cases, most urgent first, with their deadline (in MONITOR_TEAM_TZ on a terminal; UTC
+    with its offset in --out files) and the time left to answer."""
     from .batch import output_format
     from .casework import list_cases, with_utc_offsets
+    from .clock import format_time, team_timezone
+    from .i18n import ui_language
 
     if out is not None:
         output_format(out)  # a wrong extension fails before the store is read
+    lang, tz = ui_language(), team_timezone()  # a wrong setting fails before the store is read
     frame = list_cases(_store(db), state=state, severity=severity, product=product,
                        assignee=assignee)
     if out is not None:
@@ -50,11 +54,11 @@ def list_(
         typer.echo("no cases match")
         return
     echo_table([("case", -6), ("state", 12), ("level", 5), ("category", 11), ("time left", 16),
-                ("assignee", 12), ("tier", 8), ("due (UTC)", 17), ("product", 14), ("review", 0)],
+                ("assignee", 12), ("tier", 8), ("due", 26), ("product", 14), ("review", 0)],
                [[f"#{r['case_id']}", r["state"],
                  f"L{r['severity']}" if r["severity"] is not None else "--", r["category"],
                  r["time_left"] or "-", r["assignee"] or "-", r["tier"] or "-",
-                 f"{r['due_at']:%Y-%m-%d %H:%M}" if r["due_at"] is not None else "-",
+                 format_time(r["due_at"], lang=lang, tz=tz) or "-",
                  r["product_id"] or "-", r["review_id"] or "-"] for r in frame.iter_rows(named=True)])
 
 
@@ -64,10 +68,14 @@ def show(
     case_id: int = typer.Argument(..., help="The case id (`monitor cases list`)"),
     db: Optional[str] = typer.Option(None, help=DB_HELP),
 ) -> None:
-    """The case and its history as JSON (`events`: from_state, to_state, actor, at, note)."""
+    """The case and its history as JSON (`events`: from_state, to_state, actor, at, note);
+    times in ISO 8601 in MONITOR_TEAM_TZ, with their offset."""
     from .casework import case_detail
+    from .clock import team_timezone
 
-    typer.echo(json.dumps(case_detail(_store(db), case_id), ensure_ascii=False, indent=2))
+    tz = team_timezone()
+    typer.echo(json.dumps(case_detail(_store(db), case_id, tz=tz), ensure_ascii=False,
+                          indent=2))
 
 
 @cases_app.command()
@@ -83,7 +91,9 @@ def move(
     """Move a case along the workflow; a move it does not allow is refused (exit code 2).
     Resolving plans the 7-day improvement report and the 30-day try-again invitation."""
     from .casework import move_case
+    from .clock import team_timezone
 
-    case = move_case(_store(db), case_id, to, actor=actor, note=note)
+    tz = team_timezone()
+    case = move_case(_store(db), case_id, to, actor=actor, note=note, tz=tz)
     typer.echo(json.dumps(case, ensure_ascii=False, indent=2))
     typer.echo(f"case {case_id}: {case['events'][-1]['from_state']} -> {case['state']}", err=True)

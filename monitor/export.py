@@ -3,7 +3,8 @@ offset, and the queue export with a reply draft and a checklist per review."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timezone, tzinfo
+from zoneinfo import ZoneInfo
 
 import polars as pl
 
@@ -39,13 +40,14 @@ def to_csv_bytes(frame: pl.DataFrame) -> bytes:
 ISO_WITH_OFFSET = "%Y-%m-%dT%H:%M:%S%:z"
 
 
-def iso(value: datetime | None) -> str | None:
-    """A stored (naive UTC) or aware time as ISO 8601 with its offset: 2026-12-14T14:00:00+00:00."""
+def iso(value: datetime | None, tz: tzinfo | None = None) -> str | None:
+    """A stored (naive UTC) or aware time as ISO 8601 with its offset: 2026-12-14T14:00:00+00:00;
+    with `tz`, the same instant in that zone (2026-12-14T22:00:00+08:00)."""
     if value is None:
         return None
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
-    return value.isoformat()
+    return (value.astimezone(tz) if tz is not None else value).isoformat()
 
 
 def with_utc_offsets(frame: pl.DataFrame) -> pl.DataFrame:
@@ -61,15 +63,27 @@ def csv_text(frame: pl.DataFrame) -> str:
     return flat_lists(with_utc_offsets(frame)).write_csv(datetime_format=ISO_WITH_OFFSET)
 
 
+# The queue export's headers are its column names (what scripts and the tests read); with
+# MONITOR_UI_LANG=zh they are written in Chinese (catalog context "queue export column").
+HEADER_CONTEXT = "queue export column"
+
+
 def queue_export(queue: pl.DataFrame, *, contact: str,
-                 custom: dict[str, dict[str, str]] | None = None) -> pl.DataFrame:
+                 custom: dict[str, dict[str, str]] | None = None, lang: str | None = None,
+                 tz: ZoneInfo | None = None) -> pl.DataFrame:
     """The response queue as teams work it in a spreadsheet or helpdesk: each review with its
     case, buyer ids, a public reply draft in the buyer's language and a `checklist` (what the
-    draft covers and, for a counterfeit claim, the evidence still to gather); times in UTC with
-    their offset."""
+    draft covers and, for a counterfeit claim, the evidence still to gather).
+
+    For the team: the headers in its language (`lang`, default MONITOR_UI_LANG; English keeps
+    the column names) and the case times (`due_at`) in its zone (`tz`, default
+    MONITOR_TEAM_TZ), with their offset; a review's `date` stays as given (UTC offset)."""
     from .cases import COUNTERFEIT_EVIDENCE
+    from .clock import team_timezone, with_team_zone
+    from .i18n import translate, ui_language
     from .replies import check_reply, with_reply_drafts
 
+    lang, tz = lang or ui_language(), tz or team_timezone()
     frame = with_reply_drafts(queue.drop("case_version", strict=False), contact=contact,
                               custom=custom)
     checklists = []
@@ -84,5 +98,6 @@ def queue_export(queue: pl.DataFrame, *, contact: str,
             todo = [label for key, label in COUNTERFEIT_EVIDENCE.items() if key not in have]
             parts.append("evidence to gather: " + (", ".join(todo) if todo else "none"))
         checklists.append("; ".join(parts))
-    return with_utc_offsets(frame.with_columns(pl.Series("checklist", checklists,
-                                                         dtype=pl.String)))
+    frame = with_utc_offsets(with_team_zone(
+        frame.with_columns(pl.Series("checklist", checklists, dtype=pl.String)), tz=tz))
+    return frame.rename({c: translate(c, lang, HEADER_CONTEXT) for c in frame.columns})

@@ -32,22 +32,30 @@ def ui_language() -> str:
 
 
 def read_po(path: Path) -> dict[str, str]:
-    """msgid -> msgstr of a gettext .po file (singular entries; empty translations left out)."""
+    """msgid -> msgstr of a gettext .po file (singular entries; empty translations left out).
+    An entry with a `msgctxt` is keyed "context\x04msgid", as gettext keys it."""
     entries: dict[str, str] = {}
-    msgid = msgstr = None
+    msgctxt = msgid = msgstr = None
     field = None
 
     def flush():
         if msgid and msgstr:
-            entries[msgid] = msgstr
+            entries[msgid if msgctxt is None else f"{msgctxt}\x04{msgid}"] = msgstr
 
     for raw in path.read_text(encoding="utf-8").splitlines():
         line = raw.strip()
-        if line.startswith("msgid "):
+        if line.startswith("msgctxt "):
             flush()
+            msgctxt, msgid, msgstr, field = ast.literal_eval(line[8:]), None, None, "ctxt"
+        elif line.startswith("msgid "):
+            if field != "ctxt":
+                flush()
+                msgctxt = None
             msgid, msgstr, field = ast.literal_eval(line[6:]), None, "id"
         elif line.startswith("msgstr "):
             msgstr, field = ast.literal_eval(line[7:]), "str"
+        elif line.startswith('"') and field == "ctxt":
+            msgctxt += ast.literal_eval(line)
         elif line.startswith('"') and field == "id":
             msgid += ast.literal_eval(line)
         elif line.startswith('"') and field == "str":
@@ -64,6 +72,18 @@ def catalog(lang: str) -> dict[str, str]:
     return read_po(path) if lang != "en" and path.exists() else {}
 
 
-def translate(text: str, lang: str) -> str:
-    """`text` (English) in `lang`; English where the catalog lacks it."""
-    return catalog(lang).get(text, text) if lang != "en" else text
+def translate(text: str, lang: str, context: str | None = None) -> str:
+    """`text` (English) in `lang`; English where the catalog lacks it. `context` tells apart the
+    same English word in two places (gettext's msgctxt), e.g. a column header."""
+    if lang == "en":
+        return text
+    return catalog(lang).get(text if context is None else f"{context}\x04{text}", text)
+
+
+CATEGORY_CONTEXT = "complaint category"
+
+
+def category_name(category: str | None, lang: str) -> str:
+    """A complaint category (counterfeit, damage, delay, other, none) as the team reads it in
+    `lang`: in a spike alert, the improvement report."""
+    return translate(category or "", lang, CATEGORY_CONTEXT)

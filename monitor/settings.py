@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import platformdirs
 from .errors import ConfigError
@@ -42,6 +44,9 @@ class Settings:
     # "aspects" (one pass: the aspect head decides, phrases back up level 1) or "v1" (the
     # earlier engine: phrases, then a second pass through the packaged layers for severity)
     judgement: str = "aspects"
+    # the seller team's time zone (MONITOR_TEAM_TZ): how deadlines, due times and the alerts
+    # log are shown to the team (`monitor.clock`); stored times stay UTC
+    team_tz: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -62,6 +67,7 @@ class Settings:
             precision=parse_precision(env.get("MONITOR_PRECISION", "")),
             severity_bars=parse_severity_bars(env.get("MONITOR_SEVERITY_MIN_PROB", "")),
             judgement=parse_judgement(env.get("MONITOR_JUDGEMENT", "")),
+            team_tz=parse_team_tz(env.get("MONITOR_TEAM_TZ", "")),
         )
 
 
@@ -125,6 +131,34 @@ def parse_precision(value: str) -> str:
     return _choice("MONITOR_PRECISION", value, PRECISIONS, "a precision",
                    "auto (default: bf16 on a CPU with bf16 instructions, fp16 on a GPU, else "
                    "fp32), fp32, bf16 or fp16")
+
+
+def parse_team_tz(value: str) -> ZoneInfo:
+    """MONITOR_TEAM_TZ -> the team's time zone: an IANA name such as Asia/Shanghai (UTC when
+    empty; the case of the letters does not matter); anything else is refused in one line that
+    names the closest zone."""
+    name = value.strip()
+    if not name:
+        return ZoneInfo("UTC")
+    try:
+        return ZoneInfo(name)
+    except (LookupError, ValueError, OSError):  # unknown, a path, a folder such as "Asia"
+        pass
+    from difflib import get_close_matches
+    from zoneinfo import available_timezones
+
+    zones = {z.lower(): z for z in available_timezones()}
+    if name.lower() in zones:  # asia/shanghai
+        return ZoneInfo(zones[name.lower()])
+    offset = re.fullmatch(r"(?:utc|gmt)?\s*([+-])\s*(\d{1,2})(?::?00)?", name.lower())
+    if offset:  # UTC+8: IANA writes a fixed offset with the sign inverted
+        sign, hours = "-" if offset[1] == "+" else "+", int(offset[2])
+        close = [f"Etc/GMT{sign}{hours}"] if f"etc/gmt{sign}{hours}" in zones else []
+    else:
+        close = [zones[z] for z in get_close_matches(name.lower(), list(zones), n=1, cutoff=0.7)]
+    hint = f" (did you mean {close[0]}?)" if close else ""
+    raise ConfigError(f"MONITOR_TEAM_TZ={value!r} is not a time zone{hint}: use an IANA name "
+                      "such as Asia/Shanghai, Europe/Berlin or America/New_York (default UTC)")
 
 
 def parse_severity_bars(value: str) -> dict[str, float]:

@@ -9,7 +9,8 @@ any language without a word list.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import polars as pl
@@ -25,6 +26,10 @@ ASPECT_SUMMARY_SCHEMA = {"aspect": pl.String, "name": pl.String, "reviews": pl.U
                          "examples": pl.List(pl.String)}
 
 
+# catalog context of the report's short words (column headers), kept apart from the pages'
+REPORT_CONTEXT = "improvement report"
+
+
 @dataclass(frozen=True)
 class ThemeReport:
     product: str
@@ -34,87 +39,145 @@ class ThemeReport:
     themes: pl.DataFrame  # THEME_SCHEMA
     aspects: pl.DataFrame = field(  # ASPECT_SUMMARY_SCHEMA: what to fix, most raised first
         default_factory=lambda: pl.DataFrame(schema=ASPECT_SUMMARY_SCHEMA))
+    generated_at: datetime | None = None  # stored UTC; shown in the team's zone
 
-    def markdown(self) -> str:
-        """A shareable improvement report (Markdown; review text quoted as plain text)."""
-        period = (f"{self.start:%Y-%m-%d} to {self.end:%Y-%m-%d}" if self.start and self.end
-                  else "all dates")
-        lines = [f"# Improvement report: {self.product}", "",
-                 f"{self.negatives} negative reviews, {period}, grouped into "
-                 f"{self.themes.height} themes by meaning (any language).", "",
-                 ]
+    def _words(self, lang: str | None, tz: ZoneInfo | None) -> "_ReportWords":
+        from .clock import team_timezone
+        from .i18n import ui_language
+
+        return _ReportWords(lang or ui_language(), tz or team_timezone())
+
+    def markdown(self, lang: str | None = None, tz: ZoneInfo | None = None) -> str:
+        """A shareable improvement report (Markdown; review text quoted as plain text), in the
+        team's language (`lang`, default MONITOR_UI_LANG) with its generation time in the
+        team's zone (`tz`, default MONITOR_TEAM_TZ). Review text stays as written."""
+        w = self._words(lang, tz)
+        lines = [f"# {w.title(self.product)}", "", w.summary(self), ""]
+        if self.generated_at is not None:
+            lines += [w.generated(self.generated_at), ""]
+        filled = f"{w('What we changed:')} _{w('(fill in before sharing)')}_"
         if self.aspects.height:
-            lines += ["## What buyers complain about", "",
-                      "| aspect | reviews | first half → second half |", "|---|---|---|"]
-            lines += [f"| {a['name']} | {a['reviews']} | {a['first_half']} → {a['second_half']} |"
-                      for a in self.aspects.iter_rows(named=True)]
+            lines += [f"## {w('What buyers complain about')}", "",
+                      f"| {w('aspect', REPORT_CONTEXT)} | {w('reviews', REPORT_CONTEXT)} | "
+                      f"{w('first half → second half', REPORT_CONTEXT)} |", "|---|---|---|"]
+            lines += [f"| {w(a['name'])} | {a['reviews']} | {a['first_half']} → "
+                      f"{a['second_half']} |" for a in self.aspects.iter_rows(named=True)]
             for a in self.aspects.iter_rows(named=True):
-                lines += ["", f"### {a['name']}", "", "What buyers wrote:"]
+                lines += ["", f"### {w(a['name'])}", "", w("What buyers wrote:")]
                 lines += [f"> {_md_cell(e)}" for e in a["examples"]]
-                lines += ["", "What we changed: _(fill in before sharing)_"]
-            lines += ["", "## Themes by meaning", ""]
-        lines += ["| # | theme | reviews | first half → second half | main category |",
-                  "|---|---|---|---|---|"]
+                lines += ["", filled]
+            lines += ["", f"## {w('Themes by meaning')}", ""]
+        lines += [f"| # | {w('theme', REPORT_CONTEXT)} | {w('reviews', REPORT_CONTEXT)} | "
+                  f"{w('first half → second half', REPORT_CONTEXT)} | "
+                  f"{w('main category', REPORT_CONTEXT)} |", "|---|---|---|---|---|"]
         for t in self.themes.iter_rows(named=True):
             label = _md_cell(t["label"])
             lines.append(f"| {t['theme']} | {label} | {t['reviews']} | {t['first_half']} → "
-                         f"{t['second_half']} | {t['top_category']} |")
+                         f"{t['second_half']} | {w.category(t['top_category'])} |")
         for t in self.themes.iter_rows(named=True):
-            lines += ["", f"## Theme {t['theme']}: {_md_cell(t['label'])}", "",
-                      "What buyers wrote:"]
+            lines += ["", f"## {w.theme(t['theme'], _md_cell(t['label']))}", "",
+                      w("What buyers wrote:")]
             lines += [f"> {_md_cell(e)}" for e in t["examples"]]
-            lines += ["", "What we changed: _(fill in before sharing)_"]
+            lines += ["", filled]
         return "\n".join(lines) + "\n"
 
-    def html(self) -> str:
+    def html(self, lang: str | None = None, tz: ZoneInfo | None = None) -> str:
         """The same report as one self-contained HTML page: opens in any browser, prints to PDF
         (every script the browser can show, CJK included), and the "What we changed" lines can
         be typed into before printing. Review text is escaped, never markup."""
         from html import escape
 
-        period = (f"{self.start:%Y-%m-%d} to {self.end:%Y-%m-%d}" if self.start and self.end
-                  else "all dates")
+        w = self._words(lang, tz)
+        changed = (f'<p><b>{escape(w("What we changed:"))}</b> <span class="fill" '
+                   f'contenteditable="true">'
+                   f'{escape(w("(click to write this before printing or sharing)"))}</span></p>')
+        wrote = f"<p>{escape(w('What buyers wrote:'))}</p>"
         rows = "".join(
             f"<tr><td>{t['theme']}</td><td>{escape(t['label'] or '')}</td><td>{t['reviews']}</td>"
-            f"<td>{t['first_half']} → {t['second_half']}</td><td>{escape(t['top_category'] or '')}"
-            "</td></tr>" for t in self.themes.iter_rows(named=True))
+            f"<td>{t['first_half']} → {t['second_half']}</td>"
+            f"<td>{escape(w.category(t['top_category']))}</td></tr>"
+            for t in self.themes.iter_rows(named=True))
         sections = "".join(
-            f"<section><h2>Theme {t['theme']}: {escape(t['label'] or '')}</h2>"
-            "<p>What buyers wrote:</p>"
+            f"<section><h2>{escape(w.theme(t['theme'], t['label'] or ''))}</h2>{wrote}"
             # dir="auto": an Arabic or Hebrew quote reads right to left among the others
             + "".join(f'<blockquote dir="auto">{escape(e)}</blockquote>' for e in t["examples"])
-            + '<p><b>What we changed:</b> <span class="fill" contenteditable="true">'
-              "(click to write this before printing or sharing)</span></p></section>"
+            + changed + "</section>"
             for t in self.themes.iter_rows(named=True))
+        halves = escape(w("first half → second half", REPORT_CONTEXT))
         if self.aspects.height:
             aspect_rows = "".join(
-                f"<tr><td>{escape(a['name'])}</td><td>{a['reviews']}</td>"
+                f"<tr><td>{escape(w(a['name']))}</td><td>{a['reviews']}</td>"
                 f"<td>{a['first_half']} → {a['second_half']}</td></tr>"
                 for a in self.aspects.iter_rows(named=True))
             aspect_sections = "".join(
-                f"<section><h3>{escape(a['name'])}</h3><p>What buyers wrote:</p>"
+                f"<section><h3>{escape(w(a['name']))}</h3>{wrote}"
                 + "".join(f'<blockquote dir="auto">{escape(e)}</blockquote>'
                           for e in a["examples"])
-                + '<p><b>What we changed:</b> <span class="fill" contenteditable="true">'
-                  "(click to write this before printing or sharing)</span></p></section>"
+                + changed + "</section>"
                 for a in self.aspects.iter_rows(named=True))
-            sections = ("<h2>What buyers complain about</h2><table><thead><tr><th>aspect</th>"
-                        "<th>reviews</th><th>first half → second half</th></tr></thead>"
-                        f"<tbody>{aspect_rows}</tbody></table>{aspect_sections}"
-                        "<h2>Themes by meaning</h2>" + sections)
-        title = escape(f"Improvement report: {self.product}")
+            sections = (f"<h2>{escape(w('What buyers complain about'))}</h2><table><thead><tr>"
+                        f"<th>{escape(w('aspect', REPORT_CONTEXT))}</th>"
+                        f"<th>{escape(w('reviews', REPORT_CONTEXT))}</th><th>{halves}</th>"
+                        f"</tr></thead><tbody>{aspect_rows}</tbody></table>{aspect_sections}"
+                        f"<h2>{escape(w('Themes by meaning'))}</h2>" + sections)
+        title = escape(w.title(self.product))
+        generated = (f"<p>{escape(w.generated(self.generated_at))}</p>"
+                     if self.generated_at is not None else "")
         return (
+            # no lang on the page: the quotes are in the buyers' languages (a Japanese quote
+            # must not take Chinese glyphs)
             '<!DOCTYPE html>\n<html><head><meta charset="utf-8">'
             f"<title>{title}</title><style>{_REPORT_CSS}</style></head><body>"
-            f"<h1>{title}</h1><p>{self.negatives} negative reviews, {escape(period)}, grouped "
-            f"into {self.themes.height} themes by meaning (any language).</p>"
-            "<table><thead><tr><th>#</th><th>theme</th><th>reviews</th>"
-            "<th>first half → second half</th><th>main category</th></tr></thead>"
+            f"<h1>{title}</h1><p>{escape(w.summary(self))}</p>{generated}"
+            f"<table><thead><tr><th>#</th><th>{escape(w('theme', REPORT_CONTEXT))}</th>"
+            f"<th>{escape(w('reviews', REPORT_CONTEXT))}</th><th>{halves}</th>"
+            f"<th>{escape(w('main category', REPORT_CONTEXT))}</th></tr></thead>"
             f"<tbody>{rows}</tbody></table>{sections}</body></html>\n")
 
-    def render(self, fmt: str) -> str:
+    def render(self, fmt: str, lang: str | None = None, tz: ZoneInfo | None = None) -> str:
         """The report as `fmt`: "markdown" or "html"."""
-        return self.html() if fmt == "html" else self.markdown()
+        return self.html(lang, tz) if fmt == "html" else self.markdown(lang, tz)
+
+
+@dataclass(frozen=True)
+class _ReportWords:
+    """The report's texts in one language (monitor/locale catalogs), times in one zone."""
+
+    lang: str
+    tz: ZoneInfo
+
+    def __call__(self, text: str, context: str | None = None) -> str:
+        from .i18n import translate
+
+        return translate(text, self.lang, context)
+
+    def title(self, product: str) -> str:
+        return self("Improvement report: {product}").format(product=product)
+
+    def summary(self, report: ThemeReport) -> str:
+        from .clock import format_date
+
+        # review dates are the days buyers wrote: shown as given, never shifted
+        period = (self("{start} to {end}").format(start=format_date(report.start, lang=self.lang),
+                                                  end=format_date(report.end, lang=self.lang))
+                  if report.start and report.end else self("all dates"))
+        return self("{negatives} negative reviews, {period}, grouped into {themes} themes by "
+                    "meaning (any language).").format(negatives=report.negatives, period=period,
+                                                      themes=report.themes.height)
+
+    def generated(self, when: datetime) -> str:
+        from .clock import format_time
+
+        return self("Generated {time}").format(time=format_time(when, lang=self.lang,
+                                                                tz=self.tz))
+
+    def theme(self, number: int, label: str) -> str:
+        return self("Theme {number}: {label}").format(number=number, label=label)
+
+    def category(self, category: str | None) -> str:
+        from .i18n import category_name
+
+        return category_name(category, self.lang)
 
 
 REPORT_FORMATS = {".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html"}
@@ -196,7 +259,8 @@ def improvement_report(reviews: pl.DataFrame, embed, product: str) -> ThemeRepor
     emb = embed(neg["text"].to_list()) if neg.height else np.zeros((0, 384))
     dates = [d for d in neg["date"].to_list() if d is not None]
     return ThemeReport(product, min(dates) if dates else None, max(dates) if dates else None,
-                       neg.height, themes(neg, emb), aspect_summary(reviews))
+                       neg.height, themes(neg, emb), aspect_summary(reviews),
+                       generated_at=datetime.now(timezone.utc).replace(tzinfo=None))
 
 
 def aspect_summary(reviews: pl.DataFrame, *, examples: int = 3) -> pl.DataFrame:

@@ -13,7 +13,7 @@ from monitor.schema import COMPLAINT_CATEGORIES
 from monitor.trends import aspect_counts, mismatches, period_trends
 from monitor.auth import can
 from views.common import (t, date_column_hint, empty_store_message, get_analyzer, get_store,
-                          load_reviews, page_gate, role, settings)
+                          load_reviews, page_gate, role, settings, ui_lang)
 
 st.title(t("Product"))
 page_gate()
@@ -111,11 +111,11 @@ report = st.session_state.get(f"themes-{product}")
 if report is not None:
     st.dataframe(report.themes.drop("examples"), hide_index=True, width="stretch")
     if can(role(), "export"):
-        st.download_button(t("Download the improvement report (Markdown)"), report.markdown(),
-                           file_name=f"{product}-improvement-report.md", mime="text/markdown",
-                           key="export-report")
+        st.download_button(t("Download the improvement report (Markdown)"),
+                           report.markdown(ui_lang()), key="export-report",
+                           file_name=f"{product}-improvement-report.md", mime="text/markdown")
         st.download_button(t("Download it as a web page (open, fill in, print to PDF)"),
-                           report.html(), file_name=f"{product}-improvement-report.html",
+                           report.html(ui_lang()), file_name=f"{product}-improvement-report.html",
                            mime="text/html", key="export-report-html")
 
 if can(role(), "export"):

@@ -9,6 +9,7 @@ import polars as pl
 import streamlit as st
 
 from monitor.aspects import ASPECT_NAMES, ASPECTS
+from monitor.clock import team_times, time_text
 from monitor.cases import (COUNTERFEIT_EVIDENCE, TRANSITIONS, CasePolicy, ConcurrentEditError,
                            TransitionError, time_left)
 from monitor.export import queue_export, to_csv_bytes
@@ -21,7 +22,8 @@ from monitor.trends import detect_spikes, negative_share
 from monitor.auth import can
 from views.common import (CATEGORIES, t, date_column_hint, empty_store_message, severity_names,
                           get_store, load_after_reply, load_alerts, load_cases, load_counts,
-                          load_facts, load_products, load_queue, page_gate, role, top_products)
+                          load_facts, load_products, load_queue, page_gate, role, top_products,
+                          ui_lang)
 
 def render_reply(queue: pl.DataFrame, contact: str, unsure_below: float,
                  templates: dict[str, dict[str, str]]) -> None:
@@ -198,6 +200,7 @@ def main() -> None:
             pl.when(unsure).then(pl.lit("model unsure")).otherwise(pl.lit("")).alias("check"),
             pl.col("due_at").map_elements(lambda d: time_left(d, now), return_dtype=pl.String)
             .alias("respond"),
+            time_text("due_at", lang=ui_lang()).alias("due"),
             "category",
             pl.col("aspects").list.eval(pl.element().replace_strict(
                 {a: t(name) for a, name in ASPECT_NAMES.items()}))
@@ -216,7 +219,8 @@ def main() -> None:
         })
 
         if can(role(), "export"):
-            export = queue_export(queue, contact=settings.support_contact, custom=templates)
+            export = queue_export(queue, contact=settings.support_contact, custom=templates,
+                                  lang=ui_lang())
             st.download_button(t("Export the queue with reply drafts (CSV)"), to_csv_bytes(export),
                                key="export-queue", file_name="needs-response.csv",
                                mime="text/csv")
@@ -287,11 +291,10 @@ def render_follow_ups(url: str, now: datetime, contact: str,
                      "days and a try-again invitation within 30 days, at the buyer's local "
                      "morning."))
         return
-    st.dataframe(tasks.select("status", "kind", "case_id", "product_id", "lang", "contact_at",
-                              "due_at"), hide_index=True, width="stretch", column_config={
-        "contact_at": st.column_config.DatetimeColumn("contact at (UTC)",
-                                                      format="YYYY-MM-DD HH:mm"),
-        "due_at": st.column_config.DatetimeColumn("due (UTC)", format="YYYY-MM-DD HH:mm")})
+    st.dataframe(team_times(tasks.select("status", "kind", "case_id", "product_id", "lang",
+                                         "contact_at", "due_at"), ("contact_at", "due_at"),
+                            lang=ui_lang()), hide_index=True, width="stretch",
+                 column_config={"contact_at": "contact at", "due_at": "due"})
     rows = tasks.to_dicts()
     pick = st.selectbox(t("Follow-up"), range(len(rows)), key="follow-up-pick", format_func=lambda i: (
         f"#{rows[i]['id']} {rows[i]['kind'].replace('_', ' ')} · case {rows[i]['case_id']} · "
@@ -328,7 +331,9 @@ def render_alerts(url: str) -> None:
                          "before ingesting; level-1 and level-2 cases then alert, and "
                          "`monitor alerts send` delivers them."))
         else:
-            st.dataframe(alerts.head(200), hide_index=True, width="stretch")
+            st.dataframe(team_times(alerts.head(200), ("created_at", "delivered_at",
+                                                       "next_attempt_at"), lang=ui_lang()),
+                         hide_index=True, width="stretch")
 
 
 def render_weekly(weekly: pl.DataFrame) -> None:

@@ -98,12 +98,24 @@ def test_slack_and_email_alerts_speak_the_teams_language(monkeypatch):
                "language": "de", "evidence": "Fälschung, mail me at a@b.de",
                "due_at": "2026-12-14T14:00:00Z", "link": "http://dash/?case=7"}
     monkeypatch.setenv("MONITOR_UI_LANG", "zh")
+    monkeypatch.delenv("MONITOR_TEAM_TZ", raising=False)
     text = slack_message(payload)["text"]
     assert text.startswith("*一级（假货质疑）* 未知产品（amazon.de，de）")
-    assert "请在 2026-12-14T14:00:00Z 前回复" in text and "a@b.de" not in text
+    assert "请在 2026年12月14日 14:00（UTC） 前回复" in text and "a@b.de" not in text
     late = slack_message({"event": "follow_up.overdue", "kind": "try_again", "case_id": 7,
                           "product_id": "P1", "language": "de", "due_at": "x", "link": "l"})
     assert late["text"].startswith("*跟进逾期*：工单 7（P1，de）的再次试用邀请")
     monkeypatch.setenv("MONITOR_UI_LANG", "en")
     assert slack_message(payload)["text"].startswith("*Level 1 (counterfeit claim)* on unknown "
                                                      "product (amazon.de, de)")
+
+
+def test_the_same_english_word_can_have_a_context(tmp_path):
+    po = tmp_path / "x.po"
+    po.write_text('msgid ""\nmsgstr "Language: zh\\n"\n\nmsgctxt "queue export column"\n'
+                  'msgid "date"\nmsgstr "评价日期"\n\nmsgid "date"\nmsgstr "日期"\n\n'
+                  'msgctxt "long "\n"context"\nmsgid "x"\nmsgstr "y"\n', encoding="utf-8")
+    assert read_po(po) == {"queue export column\x04date": "评价日期", "date": "日期",
+                           "long context\x04x": "y"}
+    assert translate("date", "en", "queue export column") == "date"
+    assert translate("no such word", "zh", "queue export column") == "no such word"

@@ -18,8 +18,8 @@ def test_toml_fills_unset_variables_and_the_environment_wins(tmp_path, monkeypat
     assert sorted(applied) == ["MONITOR_DB_URL", "MONITOR_SLA_HOURS"]
     s = Settings.from_env()
     assert s.db_url == "sqlite:///from-file.db" and s.support_contact == "env@wins.example"
-    for name in applied:
-        monkeypatch.delenv(name)
+    for name in applied:  # set behind monkeypatch's back: popped, or its undo would restore them
+        os.environ.pop(name)
 
 
 def test_bad_config_file_is_a_one_line_error(tmp_path):
@@ -131,6 +131,8 @@ def test_whole_number_settings_in_range_and_defaults(monkeypatch):
     ("MONITOR_DB_BUSY_TIMEOUT_S", "soon", ["alerts", "send", "--db", "{db}"]),
     ("MONITOR_ALERT_MAX_ATTEMPTS", "0", ["alerts", "send", "--db", "{db}"]),
     ("MONITOR_ALERT_TIMEOUT_S", "-1", ["alerts", "send", "--db", "{db}"]),
+    ("MONITOR_TEAM_TZ", "Mars/Olympus", ["cases", "list", "--db", "{db}"]),
+    ("MONITOR_TEAM_TZ", "Asia/Shangai", ["alerts", "send", "--db", "{db}"]),
 ])
 def test_bad_numeric_settings_are_one_line_errors_in_the_cli(tmp_path, name, value, command):
     """Read where they are used (ingest, store, alerts), these still end in one line naming the

@@ -69,3 +69,52 @@ def test_report_html_is_one_escaped_printable_page():
     assert [report_format(n) for n in ("r.md", "R.HTML", "r.htm")] == ["markdown", "html", "html"]
     with pytest.raises(ValueError, match=r"\.md \(Markdown\) or \.html"):
         report_format("report.pdf")
+
+
+def aspects_frame():
+    from monitor.themes import ASPECT_SUMMARY_SCHEMA
+
+    return pl.DataFrame([{"aspect": "damage", "name": "damaged on arrival", "reviews": 8,
+                          "first_half": 3, "second_half": 5, "examples": ["lid broken"]}],
+                        schema=ASPECT_SUMMARY_SCHEMA)
+
+
+def report(**given):
+    t = themes(frame(16), blobs()).with_columns(pl.lit("壊れた lid | broken").alias("label"))
+    return ThemeReport("P1", datetime(2026, 3, 1), datetime(2026, 3, 16), 16, t, aspects_frame(),
+                       **given)
+
+
+def test_report_follows_the_ui_language(monkeypatch):
+    monkeypatch.delenv("MONITOR_TEAM_TZ", raising=False)
+    monkeypatch.setenv("MONITOR_UI_LANG", "zh")
+    rep = report()
+    for text in (rep.markdown(), rep.html(), rep.render("html"), rep.render("markdown")):
+        assert "改进报告：P1" in text and "16 条差评（2026年3月1日 至 2026年3月16日）" in text
+        assert "买家投诉的方面" in text and "到货破损" in text and "按含义归类的主题" in text
+        assert "主题 1：壊れた lid" in text and "买家原话：" in text and "我们的改进：" in text
+        assert "商品破损" in text and "主要类别" in text  # the main category, in Chinese
+        for english in ("Improvement report", "What buyers wrote", "What we changed", "Theme ",
+                        "negative reviews", "main category", "damaged on arrival"):
+            assert english not in text, english
+    assert "lid broken" in rep.markdown()  # buyers' words stay as written
+    monkeypatch.setenv("MONITOR_UI_LANG", "en")
+    md = rep.markdown()
+    assert md.startswith("# Improvement report: P1") and "| damage |" in md
+    assert "What buyers wrote:" in md and "改进报告" not in md
+    assert rep.markdown(lang="zh").startswith("# 改进报告：P1")  # the dashboard's own choice
+
+
+def test_report_shows_when_it_was_made_on_the_teams_clock(monkeypatch):
+    monkeypatch.delenv("MONITOR_UI_LANG", raising=False)
+    monkeypatch.delenv("MONITOR_TEAM_TZ", raising=False)
+    rep = report(generated_at=datetime(2026, 3, 16, 18, 30))
+    assert "Generated 2026-03-16 18:30 UTC" in rep.markdown()
+    monkeypatch.setenv("MONITOR_TEAM_TZ", "Asia/Shanghai")
+    assert "Generated 2026-03-17 02:30 UTC+08:00" in rep.markdown()
+    assert "Generated 2026-03-17 02:30 UTC+08:00" in rep.html()
+    monkeypatch.setenv("MONITOR_UI_LANG", "zh")
+    assert "生成于 2026年3月17日 02:30（UTC+8）" in rep.markdown()
+    # the review period is the buyers' days, never shifted by the team's zone
+    assert "2026年3月1日 至 2026年3月16日" in rep.markdown()
+    assert "Generated" not in report().markdown(lang="en")  # no time given, none shown
