@@ -23,6 +23,11 @@ from .replies import (change_sentence, draft_follow_up, follow_up_parts, joined,
                       reply_parts)
 
 CUSTOM = dict[str, dict[str, str]]
+# What the team calls each part (the dashboard shows these through its catalog).
+PART_NAMES: dict[str, str] = {
+    "acknowledge": "the acknowledgement", "fix": "the fix or next step",
+    "invite": "the invitation to a private channel", "opening": "the opening",
+    "change": "what we changed", "closing": "the closing with our contact"}
 
 
 @dataclass(frozen=True)
