@@ -71,7 +71,7 @@ def own_templates() -> dict[str, dict[str, str]]:
     try:
         return seller_templates()
     except ValueError as exc:
-        st.warning(str(exc))
+        st.warning(t("{error}: the built-in templates are used.", error=exc))
         return {}
 
 
