@@ -35,6 +35,28 @@ def words(column: str) -> pl.Expr:
     return pl.col(column).replace({w: t(text) for w, text in WORDS.items()})
 
 
+def table(frame: pl.DataFrame, **options) -> None:
+    """st.dataframe, with empty text cells as "—" (the grid would print "None")."""
+    st.dataframe(frame.with_columns(pl.col(pl.String).fill_null("—")), **options)
+
+
+# Month and day names on time axes and tooltips (Vega's own are English): d3 time locales.
+TIME_LOCALES = {"zh": {
+    "dateTime": "%x %A %X", "date": "%Y/%-m/%-d", "time": "%H:%M:%S", "periods": ["上午", "下午"],
+    "days": ["星期日", "星期一", "星期二", "星期三", "星期四", "星期五", "星期六"],
+    "shortDays": ["周日", "周一", "周二", "周三", "周四", "周五", "周六"],
+    "months": ["一月", "二月", "三月", "四月", "五月", "六月", "七月", "八月", "九月", "十月",
+               "十一月", "十二月"],
+    "shortMonths": [f"{m}月" for m in range(1, 13)]}}
+
+
+def chart(spec) -> None:
+    """st.altair_chart over the page's width, its dates in the team's language."""
+    locale = TIME_LOCALES.get(ui_lang())
+    st.altair_chart(spec.configure(locale={"time": locale}) if locale else spec,
+                    width="stretch")
+
+
 def time_words() -> dict[str, str]:
     """How deadlines read ("4 h left") in the team's language."""
     return {k: t(v) for k, v in TIME_WORDS.items()}

@@ -9,7 +9,7 @@ import streamlit as st
 from monitor.trends import (COMPLAINT_LEVELS, complaint_levels, follow_up_summary,
                             headline_figures, period_kpis, period_trends, response_trends)
 from views.common import (t, date_column_hint, empty_store_message, get_store, load_cases,
-                          load_facts, page_gate, settings, top_products, words)
+                          load_facts, page_gate, settings, top_products, words, chart, table)
 
 st.title(t("Overview"))
 page_gate()
@@ -55,15 +55,14 @@ if kpis:
         st.caption(t("The 10 products with the most negative reviews; the Product page shows any "
                      "one."))
         weekly = top_products(weekly)
-    st.altair_chart(alt.Chart(weekly.to_pandas()).mark_line(point=True).encode(
+    chart(alt.Chart(weekly.to_pandas()).mark_line(point=True).encode(
         x=alt.X("period:T", title=None),
         y=alt.Y("negative_share:Q", title=t("negative share"), axis=alt.Axis(format="%")),
         color=alt.Color("product_id:N", title=t("product")),
         tooltip=[alt.Tooltip("product_id:N", title=t("product")),
                  alt.Tooltip("period:T", title=t("week of")),
                  alt.Tooltip("reviews:Q", title=t("reviews")),
-                 alt.Tooltip("negative_share:Q", title=t("negative share"), format=".0%")]),
-        width="stretch")
+                 alt.Tooltip("negative_share:Q", title=t("negative share"), format=".0%")]))
 
 left, right = st.columns(2)
 with left:
@@ -74,30 +73,30 @@ with left:
         sev = (weekly.group_by("period").agg(pl.col(c).sum().alias(name)
                                              for c, name in levels.items())
                .unpivot(index="period", variable_name="level", value_name="complaints"))
-        st.altair_chart(alt.Chart(sev.to_pandas()).mark_bar().encode(
+        chart(alt.Chart(sev.to_pandas()).mark_bar().encode(
             x=alt.X("period:T", title=None),
             y=alt.Y("complaints:Q", stack=True, title=t("complaints")),
             color=alt.Color("level:N", scale=colors, title=t("level")),
             tooltip=[alt.Tooltip("period:T", title=t("week of")),
                      alt.Tooltip("level:N", title=t("level")),
-                     alt.Tooltip("complaints:Q", title=t("complaints"))]), width="stretch")
+                     alt.Tooltip("complaints:Q", title=t("complaints"))]))
     else:
         st.subheader(t("Complaints by level"))
         sev = complaint_levels(reviews).with_columns(
             pl.col("level").replace({label: t(label) for label in COMPLAINT_LEVELS.values()}))
-        st.altair_chart(alt.Chart(sev.to_pandas()).mark_bar().encode(
+        chart(alt.Chart(sev.to_pandas()).mark_bar().encode(
             x=alt.X("level:N", title=None, sort=None),
             y=alt.Y("complaints:Q", title=t("complaints")),
             color=alt.Color("level:N", scale=colors, legend=None),
             tooltip=[alt.Tooltip("level:N", title=t("level")),
-                     alt.Tooltip("complaints:Q", title=t("complaints"))]), width="stretch")
+                     alt.Tooltip("complaints:Q", title=t("complaints"))]))
 with right:
     st.subheader(t("Languages and marketplaces"))
     mix = (reviews.group_by("lang").agg(pl.len().alias("reviews"),
                                         (pl.col("sentiment") == "negative").mean()
                                         .alias("negative_share"))
            .sort("reviews", descending=True))
-    st.dataframe(mix, hide_index=True, width="stretch", column_config={
+    table(mix, hide_index=True, width="stretch", column_config={
         "lang": t("language"), "reviews": t("reviews"),
         "negative_share": st.column_config.ProgressColumn(t("negative share"), format="percent",
                                                           min_value=0.0, max_value=1.0)})
@@ -106,7 +105,7 @@ with right:
                .agg(pl.len().alias("reviews"),
                     (pl.col("sentiment") == "negative").mean().alias("negative_share"))
                .sort("reviews", descending=True))
-    st.dataframe(markets, hide_index=True, width="stretch", column_config={
+    table(markets, hide_index=True, width="stretch", column_config={
         "marketplace": t("marketplace"), "reviews": t("reviews"),
         "negative_share": st.column_config.ProgressColumn(t("negative share"), format="percent",
                                                           min_value=0.0, max_value=1.0)})
@@ -126,7 +125,7 @@ else:
     cols[2].metric(t("Median time to first response"),
                    "—" if median is None else t("{hours} h", hours=f"{median:.1f}"))
     weekly_responses = response_trends(cases, by="category", every="1w")
-    st.dataframe(weekly_responses.with_columns(words("category")), hide_index=True,
+    table(weekly_responses.with_columns(words("category")), hide_index=True,
                  width="stretch", column_config={
         "category": t("category"), "period": st.column_config.DateColumn(t("week of")),
         "cases": t("cases"), "answered": t("answered"),
@@ -142,7 +141,7 @@ if follow_ups.is_empty():
                  "a try-again invitation (30 days) to the buyer."))
 else:
     st.caption(t("Whether the promised follow-ups reach buyers by their due date."))
-    st.dataframe(follow_up_summary(follow_ups).with_columns(words("kind")), hide_index=True,
+    table(follow_up_summary(follow_ups).with_columns(words("kind")), hide_index=True,
                  width="stretch", column_config={
         "kind": t("follow-up"), "planned": t("planned"), "sent_on_time": t("sent on time"),
         "sent_late": t("sent late"), "overdue": t("overdue, not sent"),
@@ -155,7 +154,7 @@ if outcomes.is_empty():
     st.caption(t("No outcomes yet: when a buyer with a case reviews the same product again, "
                  "whether the rating went up is recorded here, by category and marketplace."))
 else:
-    st.dataframe(outcomes.with_columns(words("category")), hide_index=True, width="stretch",
+    table(outcomes.with_columns(words("category")), hide_index=True, width="stretch",
                  column_config={
         "category": t("category"), "marketplace": t("marketplace"),
         "cases_with_outcome": t("cases with an outcome"),

@@ -13,7 +13,7 @@ from monitor.schema import COMPLAINT_CATEGORIES
 from monitor.trends import aspect_counts, mismatches, period_trends
 from monitor.auth import can
 from views.common import (t, date_column_hint, empty_store_message, get_analyzer, get_store,
-                          load_reviews, page_gate, role, settings, word, words)
+                          load_reviews, page_gate, role, settings, word, words, chart, table)
 
 st.title(t("Product"))
 page_gate()
@@ -47,16 +47,16 @@ else:
         st.caption(t("{undated} of its {total} reviews carry no date and are left out of this "
                      "chart.", undated=f"{undated:,}", total=f"{reviews.height:,}"))
     base = alt.Chart(weekly.to_pandas()).encode(x=alt.X("period:T", title=None))
-    st.altair_chart(alt.layer(
+    chart(alt.layer(
         base.mark_bar(opacity=0.35).encode(y=alt.Y("reviews:Q", title=t("reviews"))),
         base.mark_line(point=True, color="#b2182b").encode(
             y=alt.Y("negative_share:Q", title=t("negative share"), axis=alt.Axis(format="%"))),
-    ).resolve_scale(y="independent"), width="stretch")
+    ).resolve_scale(y="independent"))
 
 st.subheader(t("Complaints by category"))
 by_cat = (reviews.filter(pl.col("category").is_in(COMPLAINT_CATEGORIES))
           .group_by("category").agg(pl.len().alias("reviews")).sort("reviews", descending=True))
-st.dataframe(by_cat.with_columns(words("category")), hide_index=True,
+table(by_cat.with_columns(words("category")), hide_index=True,
              column_config={"category": t("category"), "reviews": t("reviews")})
 
 st.subheader(t("What buyers complain about"))
@@ -67,10 +67,10 @@ if by_aspect.is_empty():
 else:
     named = by_aspect.with_columns(pl.col("aspect").replace_strict(
         {a: t(name) for a, name in ASPECT_NAMES.items()}).alias("name"))
-    st.altair_chart(alt.Chart(named.to_pandas()).mark_bar().encode(
+    chart(alt.Chart(named.to_pandas()).mark_bar().encode(
         x=alt.X("reviews:Q", title=t("reviews")), y=alt.Y("name:N", sort="-x", title=None),
         tooltip=[alt.Tooltip("name:N", title=t("aspect")),
-                 alt.Tooltip("reviews:Q", title=t("reviews"))]), width="stretch")
+                 alt.Tooltip("reviews:Q", title=t("reviews"))]))
     flags = [f"aspect_{a}" for a in by_aspect["aspect"].head(5)]
     if not weekly.is_empty():
         st.caption(t("Per week, the five aspects raised most:"))
@@ -78,20 +78,19 @@ else:
                     .unpivot(index="period", variable_name="aspect", value_name="reviews")
                     .with_columns(pl.col("aspect").str.strip_prefix("aspect_")
                                   .replace_strict({a: t(n) for a, n in ASPECT_NAMES.items()})))
-        st.altair_chart(alt.Chart(per_week.to_pandas()).mark_line(point=True).encode(
+        chart(alt.Chart(per_week.to_pandas()).mark_line(point=True).encode(
             x=alt.X("period:T", title=None), y=alt.Y("reviews:Q", title=t("reviews")),
             color=alt.Color("aspect:N", title=None),
             tooltip=[alt.Tooltip("aspect:N", title=t("aspect")),
                      alt.Tooltip("period:T", title=t("week of")),
-                     alt.Tooltip("reviews:Q", title=t("reviews"))]),
-            width="stretch")
+                     alt.Tooltip("reviews:Q", title=t("reviews"))]))
 
 st.subheader(t("Rating and text disagree"))
 mismatch = mismatches(reviews)
 if mismatch.is_empty():
     st.caption(t("No review's stars contradict its text."))
 else:
-    st.dataframe(mismatch.select("date", "rating", words("sentiment"), "confidence", "lang",
+    table(mismatch.select("date", "rating", words("sentiment"), "confidence", "lang",
                                  "text"),
                  hide_index=True, width="stretch", column_config={
         "date": t("date"), "rating": t("stars"), "sentiment": t("sentiment"),
@@ -119,7 +118,7 @@ if st.button(t("Find themes"), key="themes"):
         st.error(t("Themes need the scoring model, which did not load: {error}", error=exc))
 report = st.session_state.get(f"themes-{product}")
 if report is not None:
-    st.dataframe(report.themes.drop("examples").with_columns(words("top_category")),
+    table(report.themes.drop("examples").with_columns(words("top_category")),
                  hide_index=True, width="stretch", column_config={
         "theme": t("theme"), "label": t("what it is about"), "reviews": t("reviews"),
         "first_half": t("first half"), "second_half": t("second half"),

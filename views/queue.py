@@ -24,7 +24,7 @@ from monitor.auth import can
 from views.common import (CATEGORIES, t, date_column_hint, empty_store_message, severity_names,
                           get_store, load_after_reply, load_alerts, load_cases, load_counts,
                           load_facts, load_products, load_queue, page_gate, role, time_words,
-                          top_products, ui_lang, word, words)
+                          top_products, ui_lang, word, words, chart, table)
 
 
 def render_reply(queue: pl.DataFrame, contact: str, unsure_below: float,
@@ -142,7 +142,7 @@ def render_after_reply(url: str, products: tuple[str, ...], categories: tuple[st
     st.subheader(t("Replied and resolved cases"))
     st.caption(t("Resolve a case once the buyer's problem is fixed: that plans the 7-day "
                  "improvement report and the 30-day invitation to try again."))
-    st.dataframe(cases.select(
+    table(cases.select(
         "case_id", words("case_state").alias("state"),
         pl.col("severity").replace_strict(severity_names(), default="—", return_dtype=pl.String)
         .alias("level"), words("category"), "product_id", "lang", "assignee", words("tier"),
@@ -198,9 +198,11 @@ def main() -> None:
 
     with st.sidebar:
         st.header(t("Filters"))
-        products = tuple(st.multiselect(t("Product"), products_all))
-        categories = tuple(st.multiselect(t("Category"), CATEGORIES, format_func=word))
-        aspects = tuple(st.multiselect(t("Complaint aspect"), ASPECTS,
+        choose = t("Choose options")
+        products = tuple(st.multiselect(t("Product"), products_all, placeholder=choose))
+        categories = tuple(st.multiselect(t("Category"), CATEGORIES, format_func=word,
+                                          placeholder=choose))
+        aspects = tuple(st.multiselect(t("Complaint aspect"), ASPECTS, placeholder=choose,
                                        format_func=lambda a: t(ASPECT_NAMES[a])))
         only_unsure = st.checkbox(t("Only reviews the model is unsure of"),
                                   help=t("confidence below MONITOR_HUMAN_REVIEW_BELOW (0.5): "
@@ -240,13 +242,13 @@ def main() -> None:
             words("category"),
             pl.col("aspects").list.eval(pl.element().replace_strict(
                 {a: t(name) for a, name in ASPECT_NAMES.items()}))
-            .list.join(", ").alias("aspects"),
+            .list.join(t(", ")).alias("aspects"),
             words("tier"), words("channel"), "product_id", "marketplace", "lang", "rating",
             "assignee",
             "escalation",
             pl.col("stars_pred").round(1), "date", "evidence", "text",
         )
-        st.dataframe(view, hide_index=True, width="stretch", column_config={
+        table(view, hide_index=True, width="stretch", column_config={
             "level": t("level"), "check": t("check"), "respond": t("respond"),
             "category": t("category"), "aspects": t("aspects"), "tier": t("buyer tier"),
             "channel": t("channel"), "product_id": t("product"),
@@ -288,7 +290,7 @@ def main() -> None:
                      "previous 7 days' mean by {k} standard deviations (at least {min_count}), "
                      "or when 3 counterfeit, damage or delay complaints arrive within 7 days.",
                      k=f"{policy.spike_k:g}", min_count=policy.spike_min_count))
-        st.dataframe(spikes.head(20).with_columns(words("category"), words("rule")),
+        table(spikes.head(20).with_columns(words("category"), words("rule")),
                      hide_index=True, width="stretch", column_config={
             "product_id": t("product"), "category": t("category"),
             "day": st.column_config.DateColumn(t("day")), "count": t("complaints"),
@@ -333,7 +335,7 @@ def render_follow_ups(url: str, now: datetime, contact: str,
                      "days and a try-again invitation within 30 days, at the buyer's local "
                      "morning."))
         return
-    st.dataframe(tasks.select(words("status"), words("kind"), "case_id", "product_id", "lang",
+    table(tasks.select(words("status"), words("kind"), "case_id", "product_id", "lang",
                               "contact_at", "due_at"), hide_index=True, width="stretch",
                  column_config={
         "status": t("status"), "kind": t("follow-up"), "case_id": t("case"),
@@ -382,7 +384,7 @@ def render_alerts(url: str) -> None:
                          "before ingesting; level-1 and level-2 cases then alert, and "
                          "`monitor alerts send` delivers them."))
         else:
-            st.dataframe(alerts.head(200).with_columns(words("channel"), words("status")),
+            table(alerts.head(200).with_columns(words("channel"), words("status")),
                          hide_index=True, width="stretch", column_config={
                 "id": t("alert"), "case_id": t("case"), "channel": t("channel"),
                 "status": t("status"), "attempts": t("attempts"),
@@ -395,7 +397,7 @@ def render_weekly(weekly: pl.DataFrame) -> None:
         st.info(t("No dated reviews to chart yet."))
     else:
         # one small panel per product: six lines on one axis are unreadable
-        chart = (alt.Chart(weekly.to_pandas()).mark_line(point=True).encode(
+        panels = (alt.Chart(weekly.to_pandas()).mark_line(point=True).encode(
             x=alt.X("period:T", title=None),
             y=alt.Y("negative_share:Q", title=t("negative share"), axis=alt.Axis(format="%")),
             color=alt.Color("product_id:N", legend=None),
@@ -406,7 +408,7 @@ def render_weekly(weekly: pl.DataFrame) -> None:
                      alt.Tooltip("negative_share:Q", title=t("negative share"), format=".0%")],
         ).properties(height=140, width=300)
             .facet(facet=alt.Facet("product_id:N", title=None), columns=3))
-        st.altair_chart(chart, width="stretch")
+        chart(panels)
 
 
 main()

@@ -171,7 +171,8 @@ def shown_texts(at: AppTest) -> list[str]:
                 continue
             found.append(shown.get("label", name) if config is not None else "")
             if pa.types.is_string(frame[name].type) or pa.types.is_large_string(frame[name].type):
-                found.extend(v for v in frame[name].to_pylist() if v)
+                # an empty text cell: the grid prints "None"
+                found.extend("None" if v is None else v for v in frame[name].to_pylist())
 
     def chart(spec: dict, fields: set[str]) -> None:
         if isinstance(spec, dict):
@@ -195,12 +196,19 @@ def shown_texts(at: AppTest) -> list[str]:
                 table(proto.arrow_data.data, json.loads(proto.columns or "{}"))
             elif kind == "VegaLiteChart":
                 fields: set[str] = set()
-                chart(json.loads(proto.spec), fields)
+                spec = json.loads(proto.spec)
+                chart(spec, fields)
+                if '"temporal"' in proto.spec:  # month names on the axis and in tooltips
+                    found.extend(spec.get("config", {}).get("locale", {}).get("time", {})
+                                 .get("shortMonths", ["Jan", "Feb", "Mar"]))
                 for data in [proto.data, *(d.data for d in proto.datasets)]:
                     if data.data:
                         table(data.data, fields=fields)
             else:
-                for key, value in MessageToDict(proto).items():
+                shown = MessageToDict(proto)
+                if kind == "MultiSelect" and not shown.get("placeholder"):
+                    found.append("Choose options")  # what the browser shows when none is set
+                for key, value in shown.items():
                     if key in SHOWN:
                         found.extend(value if isinstance(value, list) else [value])
         children = getattr(node, "children", None)
