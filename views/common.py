@@ -36,8 +36,30 @@ def words(column: str) -> pl.Expr:
 
 
 def table(frame: pl.DataFrame, **options) -> None:
-    """st.dataframe, with empty text cells as "—" (the grid would print "None")."""
-    st.dataframe(frame.with_columns(pl.col(pl.String).fill_null("—")), **options)
+    """st.dataframe with "—" in empty cells, where the grid would print "None": a date or number
+    column with gaps is shown as text, in the format its column_config asked for."""
+    config = dict(options.pop("column_config", None) or {})
+    filled = []
+    for name, dtype in frame.schema.items():
+        if not frame[name].null_count() or name in config and config[name] is None:
+            continue
+        shown = config.get(name)
+        fmt = (shown.get("type_config") or {}).get("format") if isinstance(shown, dict) else None
+        column = pl.col(name)
+        if dtype == pl.String:
+            text = column
+        elif dtype.is_temporal():
+            text = column.dt.strftime("%Y-%m-%d" if dtype == pl.Date else "%Y-%m-%d %H:%M")
+        elif fmt == "percent":
+            text = column.map_elements(lambda v: f"{v:.0%}", return_dtype=pl.String)
+        elif fmt and fmt.startswith("%"):
+            text = column.map_elements(lambda v, f=fmt: f % v, return_dtype=pl.String)
+        else:
+            text = column.cast(pl.String)
+        filled.append(text.fill_null("—"))
+        if isinstance(shown, dict) and dtype != pl.String:
+            config[name] = shown.get("label")  # now a text column: only its label still applies
+    st.dataframe(frame.with_columns(filled), column_config=config, **options)
 
 
 # Month and day names on time axes and tooltips (Vega's own are English): d3 time locales.

@@ -170,9 +170,10 @@ def shown_texts(at: AppTest) -> list[str]:
                     or (fields is not None and name not in fields)):
                 continue
             found.append(shown.get("label", name) if config is not None else "")
+            if frame[name].null_count and config is not None:
+                found.append("None")  # what the grid prints in an empty cell
             if pa.types.is_string(frame[name].type) or pa.types.is_large_string(frame[name].type):
-                # an empty text cell: the grid prints "None"
-                found.extend("None" if v is None else v for v in frame[name].to_pylist())
+                found.extend(v for v in frame[name].to_pylist() if v)
 
     def chart(spec: dict, fields: set[str]) -> None:
         if isinstance(spec, dict):
