@@ -61,12 +61,18 @@ ALERT_LEVELS = (1, 2)  # level-1 and level-2 cases alert the service team at onc
 LEVEL_CATEGORY = {1: "counterfeit", 2: "damage", 3: "delay"}
 
 
+# How deadlines read; the dashboard passes these through its catalog for the team's language.
+TIME_WORDS: dict[str, str] = {"min": "{n} min", "h": "{n} h", "d": "{n} d",
+                              "overdue": "overdue {span}", "left": "{span} left"}
+
+
 def level_names(sla_hours: dict[str, float], *, names: dict[int, str] | None = None,
-                unit_h: str = " h", unit_min: str = " min") -> dict[int, str]:
+                words: dict[str, str] = TIME_WORDS) -> dict[int, str]:
     """People's names of the levels with their first-response target: "L1 counterfeit (1 h)";
-    `names` and the units give them in another language ("L1 假货质疑 (1 小时)")."""
+    `names` and `words` (TIME_WORDS) give them in another language ("L1 假货质疑 (1小时)")."""
     def span(hours: float) -> str:
-        return f"{hours * 60:g}{unit_min}" if hours < 1 else f"{hours:g}{unit_h}"
+        return (words["min"].format(n=f"{hours * 60:g}") if hours < 1
+                else words["h"].format(n=f"{hours:g}"))
 
     names = names or LEVEL_CATEGORY
     return {lvl: f"L{lvl} {names[lvl]} ({span(sla_hours[str(lvl)])})" for lvl in LEVEL_CATEGORY}
@@ -218,19 +224,20 @@ class CasePolicy:
         }
 
 
-def time_left(due_at: datetime | None, now: datetime) -> str:
-    """Human label for a deadline: "overdue 3 h", "45 min left", "2 d left"; "" without one."""
+def time_left(due_at: datetime | None, now: datetime, words: dict[str, str] = TIME_WORDS) -> str:
+    """Human label for a deadline: "overdue 3 h", "45 min left", "2 d left"; "" without one.
+    `words` (TIME_WORDS) give it in another language."""
     if due_at is None:
         return ""
     seconds = (due_at - now).total_seconds()
     span = abs(seconds)
     if span < 3600:
-        text = f"{int(span // 60)} min"
+        text = words["min"].format(n=int(span // 60))
     elif span < 2 * 86400:
-        text = f"{span / 3600:.0f} h"
+        text = words["h"].format(n=f"{span / 3600:.0f}")
     else:
-        text = f"{span / 86400:.0f} d"
-    return f"overdue {text}" if seconds < 0 else f"{text} left"
+        text = words["d"].format(n=f"{span / 86400:.0f}")
+    return (words["overdue"] if seconds < 0 else words["left"]).format(span=text)
 
 
 # Follow-ups after a case is resolved: what changed because of the complaint (7 days), and an

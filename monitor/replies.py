@@ -110,6 +110,7 @@ class ReplyDraft:
     lang: str  # the language the template was written in (falls back to English); pt-BR/pt-PT
     category: str
     variant: str = ""  # "defect" when a damage complaint is about a product that failed in use
+    from_template: bool = True  # False when the seller's own template wrote it
 
 
 def load_templates(path: str | Path | None) -> dict[str, dict[str, str]]:
@@ -158,17 +159,30 @@ def draft_reply(category: str, lang: str | None, *, contact: str,
     own = next((t[k] for t in own_sets for k in (variant, cat) if k and t.get(k)), None)
     if own:
         return ReplyDraft(text=own.replace("{contact}", contact), lang=lang, category=cat,
-                          variant=variant)
+                          variant=variant, from_template=False)
+    parts = reply_parts(cat, dialect, contact=contact, variant=variant)
+    return ReplyDraft(text=joined(parts.values(), dialect), lang=dialect, category=cat,
+                      variant=variant)
+
+
+def reply_parts(category: str, lang: str, *, contact: str, variant: str = "") -> dict[str, str]:
+    """The built-in reply's three parts (acknowledge, fix, invite) for `category` in `lang` (a
+    language of TEMPLATES, or pt-BR / pt-PT), with the contact filled in. The parts are
+    parallel across languages: the same category and part in two languages say the same."""
+    code = lang.split("-")[0]
     if variant:
-        ack, fix = DEFECT_TEMPLATES[dialect if dialect in DEFECT_TEMPLATES else code]
-    elif dialect == "pt-BR":
-        ack, fix = PT_BR_TEMPLATES[cat]
+        ack, fix = DEFECT_TEMPLATES[lang if lang in DEFECT_TEMPLATES else code]
+    elif lang == "pt-BR":
+        ack, fix = PT_BR_TEMPLATES[category]
     else:
-        ack, fix = TEMPLATES[code][cat]
-    invite = PT_BR_INVITATION if dialect == "pt-BR" else INVITATIONS[code]
-    sep = "" if code in ("ja", "zh") else " "
-    text = sep.join([ack, fix, invite.format(contact=contact)])
-    return ReplyDraft(text=text, lang=dialect, category=cat, variant=variant)
+        ack, fix = TEMPLATES[code][category]
+    invite = PT_BR_INVITATION if lang == "pt-BR" else INVITATIONS[code]
+    return {"acknowledge": ack, "fix": fix, "invite": invite.format(contact=contact)}
+
+
+def joined(parts, lang: str) -> str:
+    """Sentences of one message: Japanese and Chinese run on without spaces."""
+    return ("" if lang.split("-")[0] in ("ja", "zh") else " ").join(parts)
 
 
 def reply_for(review: dict, *, contact: str,
@@ -201,19 +215,21 @@ def check_reply(text: str, *, contact: str | None = None) -> ReplyCheck:
                       _forbidden(text, contact))
 
 
+# What `_forbidden` reports (the dashboard shows these through its catalog).
+PROBLEMS: dict[str, str] = {
+    "incentive": "offers something for changing or removing the review",
+    "email": "shows an e-mail address other than the support contact",
+    "phone": "shows a phone number",
+    "order": "shows an order number",
+}
+
+
 def _forbidden(text: str, contact: str | None) -> list[str]:
     """What a message to a buyer must never hold: an incentive about the review, personal data."""
-    problems = []
     scan = text.replace(contact, " ") if contact else text  # the support contact is allowed
-    if INCENTIVE.search(scan):
-        problems.append("offers something for changing or removing the review")
-    if EMAIL.search(scan):
-        problems.append("shows an e-mail address other than the support contact")
-    if PHONE.search(EMAIL.sub("", scan)):
-        problems.append("shows a phone number")
-    if ORDER_ID.search(scan):
-        problems.append("shows an order number")
-    return problems
+    found = {"incentive": INCENTIVE.search(scan), "email": EMAIL.search(scan),
+             "phone": PHONE.search(EMAIL.sub("", scan)), "order": ORDER_ID.search(scan)}
+    return [PROBLEMS[k] for k, hit in found.items() if hit]
 
 
 @dataclass(frozen=True)
@@ -221,6 +237,7 @@ class FollowUpDraft:
     text: str
     lang: str  # the language the template was written in (falls back to English)
     kind: str  # improvement_report or try_again
+    from_template: bool = True  # False when the seller's own template wrote it
 
 
 @dataclass(frozen=True)
@@ -248,14 +265,32 @@ def draft_follow_up(kind: str, lang: str | None, *, contact: str, change: str = 
     own = (custom or {}).get(lang or "", {}).get(kind)
     code = lang if own or lang in FOLLOW_UP_TEMPLATES else DEFAULT_LANG
     brazil = code == "pt" and not own and portuguese_variant(marketplace) == "pt-BR"
+    change = change_sentence(change, code)
+    if own:  # replace, not format: a seller's template may hold other braces
+        return FollowUpDraft(text=own.replace("{change}", change).replace("{contact}", contact),
+                             lang=code, kind=kind, from_template=False)
+    dialect = ("pt-BR" if brazil else "pt-PT") if code == "pt" else code
+    parts = follow_up_parts(kind, dialect, contact=contact, change=change)
+    return FollowUpDraft(text="".join(parts.values()), lang=dialect, kind=kind)
+
+
+def change_sentence(change: str, lang: str) -> str:
+    """What the seller changed as one sentence of a follow-up (the placeholder until written)."""
     change = " ".join(change.split()) or CHANGE_PLACEHOLDER
     if change[-1] not in ".!?。！？":
-        change += "。" if code in ("ja", "zh") else "."
-    template = own or (PT_BR_FOLLOW_UPS[kind] if brazil else FOLLOW_UP_TEMPLATES[code][kind])
-    # replace, not format: a seller's template may hold other braces
-    text = template.replace("{change}", change).replace("{contact}", contact)
-    dialect = ("pt-BR" if brazil else "pt-PT") if code == "pt" and not own else code
-    return FollowUpDraft(text=text, lang=dialect, kind=kind)
+        change += "。" if lang.split("-")[0] in ("ja", "zh") else "."
+    return change
+
+
+def follow_up_parts(kind: str, lang: str, *, contact: str, change: str) -> dict[str, str]:
+    """The built-in follow-up's three parts: the opening up to what changed, the `change` itself
+    (the agent's words, not a template's), and the closing with the contact filled in. The
+    templates are parallel across languages, like the reply parts."""
+    template = (PT_BR_FOLLOW_UPS[kind] if lang == "pt-BR"
+                else FOLLOW_UP_TEMPLATES[lang.split("-")[0]][kind])
+    opening, _, closing = template.partition("{change}")
+    return {"opening": opening.replace("{contact}", contact), "change": change,
+            "closing": closing.replace("{contact}", contact)}
 
 
 def follow_up_message(task: dict, *, contact: str,

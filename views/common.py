@@ -8,13 +8,80 @@ from datetime import timedelta
 import polars as pl
 import streamlit as st
 
-from monitor.cases import AFTER_REPLY_STATES, DEFAULT_SLA_HOURS, level_names, parse_sla_hours
+from monitor.cases import (AFTER_REPLY_STATES, CASE_STATES, DEFAULT_SLA_HOURS, LEVEL_CATEGORY,
+                           TIME_WORDS, level_names, parse_sla_hours)
 from monitor.i18n import UI_LANGUAGES, translate, ui_language
-from monitor.schema import ALL_CATEGORIES
+from monitor.schema import ALL_CATEGORIES, CHANNELS, TIER_RANK
 from monitor.settings import Settings
 from monitor.store import Store
 
 CATEGORIES = list(ALL_CATEGORIES)
+# The words the package writes into the tables the team reads (categories, case states,
+# follow-up kinds and states, alert states and channels, spike rules, buyer tiers, review
+# channels, sentiment), shown through the catalog; `words` maps a column of them.
+WORDS: dict[str, str] = {w: w for w in (
+    *ALL_CATEGORIES, *CASE_STATES, "done", "overdue", "due", "planned", "pending", "delivered",
+    "dead", "webhook", "slack", "email", "rate", "cluster", *TIER_RANK, *CHANNELS, "negative",
+    "neutral", "positive")} | {"improvement_report": "improvement report", "try_again": "try again"}
+
+
+def word(value: str | None) -> str:
+    """One of WORDS in the team's language (anything else as it is)."""
+    return t(WORDS[value]) if value in WORDS else (value or "")
+
+
+def words(column: str) -> pl.Expr:
+    """A column of WORDS in the team's language."""
+    return pl.col(column).replace({w: t(text) for w, text in WORDS.items()})
+
+
+def table(frame: pl.DataFrame, **options) -> None:
+    """st.dataframe with "—" in empty cells, where the grid would print "None": a date or number
+    column with gaps is shown as text, in the format its column_config asked for."""
+    config = dict(options.pop("column_config", None) or {})
+    filled = []
+    for name, dtype in frame.schema.items():
+        if not frame[name].null_count() or name in config and config[name] is None:
+            continue
+        shown = config.get(name)
+        fmt = (shown.get("type_config") or {}).get("format") if isinstance(shown, dict) else None
+        column = pl.col(name)
+        if dtype == pl.String:
+            text = column
+        elif dtype.is_temporal():
+            text = column.dt.strftime("%Y-%m-%d" if dtype == pl.Date else "%Y-%m-%d %H:%M")
+        elif fmt == "percent":
+            text = column.map_elements(lambda v: f"{v:.0%}", return_dtype=pl.String)
+        elif fmt and fmt.startswith("%"):
+            text = column.map_elements(lambda v, f=fmt: f % v, return_dtype=pl.String)
+        else:
+            text = column.cast(pl.String)
+        filled.append(text.fill_null("—"))
+        if isinstance(shown, dict) and dtype != pl.String:
+            config[name] = shown.get("label")  # now a text column: only its label still applies
+    st.dataframe(frame.with_columns(filled), column_config=config, **options)
+
+
+# Month and day names on time axes and tooltips (Vega's own are English): d3 time locales.
+TIME_LOCALES = {"zh": {
+    "dateTime": "%x %A %X", "date": "%Y/%-m/%-d", "time": "%H:%M:%S", "periods": ["上午", "下午"],
+    "days": ["星期日", "星期一", "星期二", "星期三", "星期四", "星期五", "星期六"],
+    "shortDays": ["周日", "周一", "周二", "周三", "周四", "周五", "周六"],
+    "months": ["一月", "二月", "三月", "四月", "五月", "六月", "七月", "八月", "九月", "十月",
+               "十一月", "十二月"],
+    "shortMonths": [f"{m}月" for m in range(1, 13)]}}
+
+
+def chart(spec) -> None:
+    """st.altair_chart over the page's width, its dates in the team's language."""
+    locale = TIME_LOCALES.get(ui_lang())
+    st.altair_chart(spec.configure(locale={"time": locale}) if locale else spec,
+                    width="stretch")
+
+
+def time_words() -> dict[str, str]:
+    """How deadlines read ("4 h left") in the team's language."""
+    return {k: t(v) for k, v in TIME_WORDS.items()}
 
 
 def severity_names() -> dict[int, str]:
@@ -22,12 +89,10 @@ def severity_names() -> dict[int, str]:
     try:
         hours = parse_sla_hours(os.environ.get("MONITOR_SLA_HOURS"))
     except ValueError as exc:
-        st.warning(str(exc))
+        st.warning(t("{error}: the default deadlines apply.", error=exc))
         hours = DEFAULT_SLA_HOURS
-    if ui_lang() == "zh":
-        return level_names(hours, names={1: "假货质疑", 2: "商品破损", 3: "物流延误"},
-                           unit_h="小时", unit_min="分钟")
-    return level_names(hours)
+    return level_names(hours, names={lvl: t(cat) for lvl, cat in LEVEL_CATEGORY.items()},
+                       words=time_words())
 
 
 def ui_lang() -> str:
@@ -36,9 +101,11 @@ def ui_lang() -> str:
     return st.session_state.get("ui_lang") or ui_language()
 
 
-def t(text: str) -> str:
-    """A UI text in the team's language (monitor/locale catalogs; English where missing)."""
-    return translate(text, ui_lang())
+def t(text: str, **values) -> str:
+    """A UI text in the team's language (monitor/locale catalogs; English where missing), with
+    `values` filled into its {fields}."""
+    said = translate(text, ui_lang())
+    return said.format(**values) if values else said
 
 
 def language_switch() -> None:
@@ -61,12 +128,17 @@ def get_store(url: str) -> Store:
     return Store(url)
 
 
-@st.cache_resource(show_spinner="Loading the model…")
-def get_analyzer():
-    """The scoring model, loaded once per dashboard process (only pages that embed need it)."""
+@st.cache_resource(show_spinner=False)
+def _analyzer():
     from monitor.scoring import create_analyzer
 
     return create_analyzer()
+
+
+def get_analyzer():
+    """The scoring model, loaded once per dashboard process (only pages that embed need it)."""
+    with st.spinner(t("Loading the model…")):
+        return _analyzer()
 
 
 @st.cache_data(ttl=30, show_spinner=False)
@@ -111,14 +183,22 @@ def load_products(url: str) -> list[str]:
     return get_store(url).products()
 
 
-@st.cache_data(ttl=30, show_spinner="Reading the review history…")
+@st.cache_data(ttl=30, show_spinner=False)
+def _facts(url: str, products: tuple[str, ...] = (), weeks: int | None = None) -> pl.DataFrame:
+    store = get_store(url)
+    since = weeks_back(store, weeks)
+    return store.facts(product=products or None, since=since)
+
+
 def load_facts(url: str, products: tuple[str, ...] = (), weeks: int | None = None
                ) -> pl.DataFrame:
     """Every stored review without its text, for KPIs, trends and spikes (`Store.facts`: a
     snapshot refreshed with what changed, so a million reviews load in well under a second)."""
-    store = get_store(url)
-    since = weeks_back(store, weeks)
-    return store.facts(product=products or None, since=since)
+    with st.spinner(t("Reading the review history…")):
+        return _facts(url, products, weeks)
+
+
+load_facts.clear = _facts.clear
 
 
 @st.cache_data(ttl=30, show_spinner=False)
@@ -147,7 +227,8 @@ def date_column_hint() -> str:
     """What to give files so that reviews have dates: the first names ingest recognises."""
     from monitor.ingest import COLUMN_ALIASES
 
-    return "import files with a date column (" + ", ".join(COLUMN_ALIASES["date"][:3]) + ", ...)"
+    return t("import files with a date column ({names}, ...)",
+             names=", ".join(COLUMN_ALIASES["date"][:3]))
 
 
 def empty_store_message() -> None:
@@ -164,9 +245,9 @@ def login_gate(notice: bool = True) -> str | None:
     if not auth.enabled:
         st.session_state["role"] = "local"
         if notice:
-            st.sidebar.warning("No login configured: serve this on localhost only. Set "
-                               "MONITOR_AGENT_PASSWORD and/or MONITOR_MANAGER_PASSWORD to require "
-                               "one.")
+            st.sidebar.warning(t("No login configured: serve this on localhost only. Set "
+                                 "MONITOR_AGENT_PASSWORD and/or MONITOR_MANAGER_PASSWORD to "
+                                 "require one."))
         return "local"
     role = st.session_state.get("role")
     if role in ROLES:
@@ -194,7 +275,8 @@ def page_gate() -> None:
         st.stop()
     current = role()
     if current in ("agent", "manager"):
-        st.sidebar.caption(f"Signed in as **{'brand manager' if current == 'manager' else 'agent'}**")
-        if st.sidebar.button("Sign out", key="sign-out"):
+        st.sidebar.caption(t("Signed in as **{role}**",
+                             role=t("brand manager") if current == "manager" else t("agent")))
+        if st.sidebar.button(t("Sign out"), key="sign-out"):
             st.session_state.pop("role", None)
             st.rerun()

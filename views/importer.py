@@ -12,21 +12,34 @@ from monitor.batch import ingest_file
 from monitor.cases import CasePolicy
 from monitor.ingest import SUPPORTED, IngestError
 from monitor.store import StoreError
-from views.common import t, get_analyzer, get_store, page_gate, settings
+from views.common import t, get_analyzer, get_store, page_gate, settings, word
 
 IMPORT_CHUNK_ROWS = 500
 
+
+def import_line(summary) -> str:
+    """What storing one file did (`FileIngestSummary`), in the team's language."""
+    values = {k: getattr(summary, k) for k in ("path", "added", "edited", "already_stored",
+                                               "rejected", "cases_opened", "alerts_queued")}
+    if summary.edited:
+        return t("{path}: {added} added, {edited} edited, {already_stored} already stored, "
+                 "{rejected} rejected; {cases_opened} cases opened, {alerts_queued} alerts "
+                 "queued", **values)
+    return t("{path}: {added} added, {already_stored} already stored, {rejected} rejected; "
+             "{cases_opened} cases opened, {alerts_queued} alerts queued", **values)
+
 page_gate()
 st.title(t("Import reviews"))
-st.caption("Upload review exports from any marketplace: each review is scored in its own "
-           "language, stored once (an export uploaded again adds only what is new), and those "
-           "that need a response open cases and alert the team. For exports of millions of "
-           "rows, `monitor ingest FILE` on the command line is faster.")
+st.caption(t("Upload review exports from any marketplace: each review is scored in its own "
+             "language, stored once (an export uploaded again adds only what is new), and those "
+             "that need a response open cases and alert the team. For exports of millions of "
+             "rows, `monitor ingest FILE` on the command line is faster."))
 
 uploads = st.file_uploader(t("Review files"), type=sorted(s.lstrip(".") for s in SUPPORTED),
                            accept_multiple_files=True,
-                           help="CSV, TSV, JSONL, JSON, Parquet or Excel; the review text column "
-                                "is found by its name (text, review, Review Content, 评论, ...)")
+                           help=t("CSV, TSV, JSONL, JSON, Parquet or Excel; the review text "
+                                  "column is found by its name (text, review, Review Content, "
+                                  "评论, ...)"))
 text_column = st.text_input(t("Review text column (only if it is not found by its name)"),
                             value="").strip() or None
 
@@ -48,11 +61,11 @@ if uploads and st.button(t("Import"), type="primary"):
             def show_progress(rows: int, name: str = upload.name) -> None:
                 done[0] += rows
                 rate = done[0] / max(time.monotonic() - started, 1e-9)
-                progress.caption(f"{name}: {done[0]:,} reviews scored and stored "
-                                 f"({rate:.0f}/s)…")
+                progress.caption(t("{name}: {count} reviews scored and stored ({rate}/s)…",
+                                   name=name, count=f"{done[0]:,}", rate=f"{rate:.0f}"))
 
             try:
-                with st.spinner(f"Scoring {upload.name}…"):
+                with st.spinner(t("Scoring {name}…", name=upload.name)):
                     # chunks of 500: a stored chunk is never lost, and the count moves every
                     # few seconds instead of once a minute
                     summary = ingest_file(path, get_analyzer, store, version,
@@ -61,12 +74,12 @@ if uploads and st.button(t("Import"), type="primary"):
                                           chunk_rows=IMPORT_CHUNK_ROWS)
             except (IngestError, StoreError, ValueError) as exc:
                 progress.empty()
-                kept = (f" ({done[0]:,} reviews before that were stored; importing the fixed "
-                        "file again adds only the rest)") if done[0] else ""
+                kept = t(" ({count} reviews before that were stored; importing the fixed file "
+                         "again adds only the rest)", count=f"{done[0]:,}") if done[0] else ""
                 st.error(str(exc).replace(str(path), upload.name) + kept)
                 continue
             progress.empty()
-            st.success(summary.line())
+            st.success(import_line(summary))
             imported += summary.added + summary.edited
     if imported:
         st.cache_data.clear()  # every page shows the new reviews at once
@@ -74,6 +87,8 @@ if uploads and st.button(t("Import"), type="primary"):
             from monitor.alerts import send_pending
 
             sent = send_pending(store)
-            st.info(f"Alerts: {sent.delivered} delivered, {sent.retrying} to retry, "
-                    f"{sent.dead} dead.")
-        st.caption(policy.channels_line())
+            st.info(t("Alerts: {delivered} delivered, {retrying} to retry, {dead} dead.",
+                      delivered=sent.delivered, retrying=sent.retrying, dead=sent.dead))
+        st.caption(t("alert channels: {channels}",
+                     channels=", ".join(word(c) for c in policy.alert_channels))
+                   if policy.alert_channels else t(policy.channels_line()))  # "none set"

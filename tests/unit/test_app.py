@@ -138,7 +138,7 @@ def test_follow_ups_listed_and_marked_done(stored):
                           note="We now ship it in a padded box")
     at = AppTest.from_file(APP, default_timeout=60).run()
     table = next(d.value for d in at.dataframe if "kind" in d.value.columns)
-    assert sorted(table["kind"]) == ["improvement_report", "try_again"]
+    assert sorted(table["kind"]) == ["improvement report", "try again"]  # read as words
     # the chosen follow-up's message starts from the resolution note, in the buyer's language
     change = at.text_area(key=[w.key for w in at.text_area if w.key.startswith("change-")][0])
     assert change.value == "We now ship it in a padded box"
@@ -274,7 +274,7 @@ def test_overview_page(stored):
     at = AppTest.from_file(APP, default_timeout=60).run()
     at.switch_page("views/overview.py").run()
     table = next(d.value for d in at.dataframe if "sent_on_time" in d.value.columns)
-    assert sorted(table["kind"]) == ["improvement_report", "try_again"]
+    assert sorted(table["kind"]) == ["improvement report", "try again"]  # read as words
     assert list(table["planned"]) == [1, 1] and list(table["overdue"]) == [0, 0]
 
 

@@ -223,3 +223,97 @@ def test_brazilian_follow_ups_and_a_sellers_own_portuguese_template():
     own = {"pt-BR": {"damage": "Sentimos muito! Fale com {contact}."}}
     draft = draft_reply("damage", "pt", contact=CONTACT, marketplace="amazon.com.br", custom=own)
     assert draft.text == f"Sentimos muito! Fale com {CONTACT}."
+
+
+# --- what a draft says in the team's language (monitor.reply_gloss) ----------------------------
+
+from monitor.i18n import UI_LANGUAGES  # noqa: E402
+from monitor.reply_gloss import gloss_follow_up, gloss_reply  # noqa: E402
+from monitor.replies import follow_up_parts, reply_for  # noqa: E402
+
+
+def review(category, lang, text="", marketplace=None):
+    return {"category": category, "lang": lang, "text": text, "evidence": None,
+            "marketplace": marketplace}
+
+
+@pytest.mark.parametrize("team", sorted(UI_LANGUAGES))
+@pytest.mark.parametrize("lang", sorted(TEMPLATES))
+@pytest.mark.parametrize("category", CATEGORIES)
+def test_an_untouched_reply_reads_as_the_same_reply_in_the_teams_language(team, lang, category):
+    row = review(category, lang)
+    draft = draft_reply(category, lang, contact=CONTACT).text
+    gloss = gloss_reply(draft, row, team, contact=CONTACT)
+    assert [p.name for p in gloss.parts] == ["acknowledge", "fix", "invite"]
+    assert gloss.missing == [] and not gloss.own_words
+    assert gloss.same_language == (lang == team)
+    assert gloss.text == draft_reply(category, team, contact=CONTACT).text
+
+
+@pytest.mark.parametrize("row,team", [
+    (review("damage", "de", "Funktioniert nicht mehr nach drei Wochen."), "zh"),  # defect reply
+    (review("delay", "pt", marketplace="amazon.com.br"), "zh"),  # Brazilian Portuguese
+    (review("delay", "pt", marketplace="amazon.pt"), "en"),  # European Portuguese
+    (review("counterfeit", "ja"), "en"),
+])
+def test_reply_variants_are_glossed_by_the_same_variant(row, team):
+    draft = reply_for(row, contact=CONTACT)
+    gloss = gloss_reply(draft.text, row, team, contact=CONTACT)
+    assert gloss.draft_lang == draft.lang and gloss.missing == []
+    assert gloss.text == draft_reply(row["category"], team, contact=CONTACT, text=row["text"]).text
+
+
+def test_an_edited_reply_is_glossed_by_the_parts_it_still_holds():
+    row = review("damage", "de")
+    ack, fix = TEMPLATES["de"]["damage"]
+    zh_ack, zh_fix = TEMPLATES["zh"]["damage"]
+    # the invitation deleted, the lines re-wrapped, a sentence of the agent's own added
+    edited = f"{ack}\n{fix.replace(' ', chr(10), 3)} Vielen Dank für Ihre Geduld!"
+    gloss = gloss_reply(edited, row, "zh", contact=CONTACT)
+    assert [(p.name, p.present) for p in gloss.parts] == [("acknowledge", True), ("fix", True),
+                                                          ("invite", False)]
+    assert gloss.missing == ["invite"] and gloss.own_words
+    assert gloss.text == zh_ack + zh_fix
+    # a part the agent rewrote is no longer that part: it is not translated
+    gloss = gloss_reply(edited.replace("Ersatz", "einen neuen Artikel"), row, "en",
+                        contact=CONTACT)
+    assert gloss.missing == ["fix", "invite"] and gloss.text == TEMPLATES["en"]["damage"][0]
+    assert gloss_reply("", row, "en", contact=CONTACT).text == ""
+
+
+def test_a_reply_from_the_sellers_own_template_has_no_known_parts():
+    own = {"de": {"damage": "Entschuldigung! Ersatz kommt. Kontakt: {contact}"}}
+    row = review("damage", "de")
+    draft = reply_for(row, contact=CONTACT, custom=own)
+    gloss = gloss_reply(draft.text, row, "zh", contact=CONTACT, custom=own)
+    assert not draft.from_template and gloss.parts == () and gloss.text == ""
+    assert gloss.own_words
+
+
+@pytest.mark.parametrize("team", sorted(UI_LANGUAGES))
+@pytest.mark.parametrize("lang", sorted(FOLLOW_UP_TEMPLATES))
+@pytest.mark.parametrize("kind", ["improvement_report", "try_again"])
+def test_an_untouched_follow_up_reads_in_the_teams_language(team, lang, kind):
+    task = {"kind": kind, "lang": lang, "marketplace": None}
+    draft = draft_follow_up(kind, lang, contact=CONTACT, change="Neue Box")
+    gloss = gloss_follow_up(draft.text, task, team, contact=CONTACT, change="Neue Box")
+    assert gloss.missing == [] and not gloss.own_words
+    ours = follow_up_parts(kind, team, contact=CONTACT, change="X")
+    said = gloss.text
+    # the template's opening and closing in the team's language, the change as the agent wrote it
+    assert said.startswith(ours["opening"].strip()) and said.endswith(ours["closing"].strip())
+    assert "Neue Box" in said
+
+
+def test_an_edited_follow_up_and_a_placeholder():
+    task = {"kind": "improvement_report", "lang": "fr", "marketplace": None}
+    draft = draft_follow_up("improvement_report", "fr", contact=CONTACT, change="Nouvelle boîte")
+    closing = follow_up_parts("improvement_report", "fr", contact=CONTACT, change="")["closing"]
+    edited = draft.text.replace(closing.strip(), "")
+    gloss = gloss_follow_up(edited, task, "zh", contact=CONTACT, change="Nouvelle boîte")
+    assert gloss.missing == ["closing"] and not gloss.own_words
+    assert gloss.text == FOLLOW_UP_TEMPLATES["zh"]["improvement_report"].split("{change}")[0] \
+        + "Nouvelle boîte."
+    empty = draft_follow_up("try_again", "fr", contact=CONTACT)
+    assert CHANGE_PLACEHOLDER in gloss_follow_up(empty.text, {**task, "kind": "try_again"}, "en",
+                                                 contact=CONTACT, change="").text
