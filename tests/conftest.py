@@ -1,4 +1,5 @@
 import os
+import subprocess
 from datetime import datetime
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -47,6 +48,56 @@ class KeywordAnalyzer:
                 aspects=keyword_aspects(t),
             ))
         return out
+
+
+def run_cli(*args, env: dict | None = None, cwd=None) -> subprocess.CompletedProcess:
+    """`monitor ARGS` run in this process, answered as `subprocess.run(capture_output=True,
+    text=True)` answers: exit code, stdout, stderr (a traceback, exit 1, if it crashed).
+
+    The same entry point as the installed command (`monitor.cli.main`: config file, "note:"
+    lines, one-line errors), with `env` added to the environment and `cwd` as the working
+    folder for the run, all put back afterwards. Starting a Python for each command cost a
+    second or more of imports; tests that need a real process (a resource limit, a kill, peak
+    memory, a server that could block) start one themselves."""
+    import contextlib
+    import io
+    import logging
+    import sys
+    import traceback
+
+    from monitor import cli
+
+    out, err = io.StringIO(), io.StringIO()
+    saved_env, saved_argv, saved_cwd = dict(os.environ), sys.argv, os.getcwd()
+    logger = logging.getLogger("monitor")
+    saved_handlers, saved_level = list(logger.handlers), logger.level
+    code = 0
+    try:
+        os.environ.update({k: str(v) for k, v in (env or {}).items()})
+        if cwd is not None:
+            os.chdir(cwd)
+        sys.argv = ["monitor", *map(str, args)]
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                cli.main()
+            except SystemExit as exc:
+                if exc.code is None or isinstance(exc.code, int):
+                    code = exc.code or 0
+                else:
+                    print(exc.code, file=sys.stderr)
+                    code = 1
+            except Exception:  # what Python does with an uncaught error
+                traceback.print_exc()
+                code = 1
+    finally:
+        os.chdir(saved_cwd)
+        sys.argv = saved_argv
+        os.environ.clear()
+        os.environ.update(saved_env)
+        logger.handlers[:] = saved_handlers
+        logger.setLevel(saved_level)
+    return subprocess.CompletedProcess(["monitor", *map(str, args)], code, out.getvalue(),
+                                       err.getvalue())
 
 
 def write_xlsx(path, sheets: dict[str, list[list]]):
