@@ -15,7 +15,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 import polars as pl
 
@@ -117,26 +117,39 @@ class ReviewBatch:
         return [c for c in self.frame.columns if c not in INTERNAL_COLUMNS]
 
 
+_NAME_SEPARATORS = re.compile(r"[\s\-_]+")
+
+
 def _norm_name(name: str) -> str:
     # "Review Content", "review-content" and "review_content" are one name (exports differ)
-    return re.sub(r"[\s\-_]+", "_", unicodedata.normalize("NFKC", str(name)).strip().lower())
+    return _NAME_SEPARATORS.sub("_", unicodedata.normalize("NFKC", str(name)).strip().lower())
 
 
-def find_column(columns: list[str], aliases: list[str]) -> str | None:
-    """The first column whose normalised name is one of `aliases` (in alias order); nested JSON
-    fields flattened to dotted names ("review.body") match on their last part too."""
+def column_finder(columns: list[str]) -> Callable[[list[str]], str | None]:
+    """`find_column` over the same columns for many alias lists, each name normalised once (a
+    frame of 100,000 columns is searched for eleven lists)."""
     by_norm: dict[str, str] = {}
     by_leaf: dict[str, str] = {}
     for c in columns:
         by_norm.setdefault(_norm_name(c), c)
         if "." in c:
             by_leaf.setdefault(_norm_name(c.rsplit(".", 1)[1]), c)
-    for table in (by_norm, by_leaf):
-        for alias in aliases:
-            hit = table.get(_norm_name(alias))
-            if hit is not None:
-                return hit
-    return None
+
+    def find(aliases: list[str]) -> str | None:
+        for table in (by_norm, by_leaf):
+            for alias in aliases:
+                hit = table.get(_norm_name(alias))
+                if hit is not None:
+                    return hit
+        return None
+
+    return find
+
+
+def find_column(columns: list[str], aliases: list[str]) -> str | None:
+    """The first column whose normalised name is one of `aliases` (in alias order); nested JSON
+    fields flattened to dotted names ("review.body") match on their last part too."""
+    return column_finder(columns)(aliases)
 
 
 def read_table(path: Path, bad_lines: list[dict] | None = None) -> tuple[pl.DataFrame, str]:
@@ -366,8 +379,8 @@ def normalize_reviews(df: pl.DataFrame, source: str, *, text_column: str | None 
         if text_col is None:
             raise IngestError(f"{path}: no review text column found among: "
                               + ", ".join(df.columns[:20]) + "; name it 'text' or pass --text-column")
-    found = {canon: col for canon, aliases in COLUMN_ALIASES.items()
-             if (col := find_column([c for c in df.columns if c != text_col], aliases))}
+    find = column_finder([c for c in df.columns if c != text_col])
+    found = {canon: col for canon, aliases in COLUMN_ALIASES.items() if (col := find(aliases))}
 
     def column(canon: str) -> list:
         return _as_str(df[found[canon]]).to_list() if canon in found else [None] * df.height
