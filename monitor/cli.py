@@ -19,7 +19,7 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_
 app.add_typer(cases_app, name="cases")
 
 def model_version() -> str:
-    from .scoring.analyzer import model_version as version
+    from .scoring.versions import model_version as version
 
     return version()
 

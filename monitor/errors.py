@@ -6,7 +6,7 @@ on stderr and exit code 2; anything else is a bug and keeps its traceback.
     MonitorError
     ├── ConfigError      a MONITOR_* setting or a config file is wrong
     ├── InputError       a value the user gave (an option, a file's content) is wrong
-    │   └── IngestError  (monitor.ingest) a review file cannot be read
+    │   └── IngestError  (monitor.readers, monitor.ingest) a review file cannot be read
     ├── StoreError       (monitor.store) the database cannot be opened or written
     └── case errors      (monitor.cases, monitor.casework) a move the workflow refuses, a case
                          changed meanwhile, an unknown case

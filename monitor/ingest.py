@@ -7,23 +7,21 @@ Rows that cannot be used (no text) are set aside with a reason instead of being 
 
 from __future__ import annotations
 
-
-import csv
 import hashlib
 import io
 import json
-import logging
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 import polars as pl
-from .errors import InputError
 
-log = logging.getLogger("monitor")
+# the file readers; IngestError is the error every reader raises, importable from here as before
+from .readers import (IngestError, decode_text, flatten_record, jsonl_error, jsonl_records,
+                      sniff_separator, stream_frames)
 
 SUPPORTED = {".csv": "csv", ".tsv": "tsv", ".txt": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl",
              ".json": "json", ".parquet": "parquet", ".pq": "parquet", ".xlsx": "excel",
@@ -96,19 +94,11 @@ def normalize_language(value: str | None) -> str | None:
     return m.group(1)[:2] if m and len(m.group(1)) == 2 else None
 
 
-# Tried in order on bytes that are not UTF-8; the best-scoring decode wins.
-LEGACY_ENCODINGS = ["gb18030", "shift_jis", "big5", "euc_kr", "cp1252", "latin_1"]
-
-
 # Columns the pipeline adds to every input; an input column with one of these names is kept
 # under "input<name>" so nothing the user sent is lost or overwritten.
 INTERNAL_COLUMNS = ("_row", "_text", "_review_id", "_product_id", "_rating", "_date", "_lang_given",
                     "_marketplace", "_title", "_order_id", "_customer_id", "_channel", "_review_key",
                     "_reason")
-
-
-class IngestError(InputError):
-    """A problem with an input file that the user can fix; the message says how."""
 
 
 @dataclass
@@ -127,44 +117,39 @@ class ReviewBatch:
         return [c for c in self.frame.columns if c not in INTERNAL_COLUMNS]
 
 
+_NAME_SEPARATORS = re.compile(r"[\s\-_]+")
+
+
 def _norm_name(name: str) -> str:
     # "Review Content", "review-content" and "review_content" are one name (exports differ)
-    return re.sub(r"[\s\-_]+", "_", unicodedata.normalize("NFKC", str(name)).strip().lower())
+    return _NAME_SEPARATORS.sub("_", unicodedata.normalize("NFKC", str(name)).strip().lower())
 
 
-def find_column(columns: list[str], aliases: list[str]) -> str | None:
-    """The first column whose normalised name is one of `aliases` (in alias order); nested JSON
-    fields flattened to dotted names ("review.body") match on their last part too."""
+def column_finder(columns: list[str]) -> Callable[[list[str]], str | None]:
+    """`find_column` over the same columns for many alias lists, each name normalised once (a
+    frame of 100,000 columns is searched for eleven lists)."""
     by_norm: dict[str, str] = {}
     by_leaf: dict[str, str] = {}
     for c in columns:
         by_norm.setdefault(_norm_name(c), c)
         if "." in c:
             by_leaf.setdefault(_norm_name(c.rsplit(".", 1)[1]), c)
-    for table in (by_norm, by_leaf):
-        for alias in aliases:
-            hit = table.get(_norm_name(alias))
-            if hit is not None:
-                return hit
-    return None
+
+    def find(aliases: list[str]) -> str | None:
+        for table in (by_norm, by_leaf):
+            for alias in aliases:
+                hit = table.get(_norm_name(alias))
+                if hit is not None:
+                    return hit
+        return None
+
+    return find
 
 
-def decode_bytes(raw: bytes, source: str) -> tuple[str, str]:
-    """Decode file bytes: BOMs, then UTF-8, then the most plausible legacy encoding."""
-    if raw.startswith(b"\xef\xbb\xbf"):
-        return raw[3:].decode("utf-8", errors="replace"), "utf-8-sig"
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return raw.decode("utf-16"), "utf-16"
-    try:
-        return raw.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    from charset_normalizer import from_bytes
-
-    best = from_bytes(raw, cp_isolation=LEGACY_ENCODINGS).best()
-    if best is None:
-        raise IngestError(f"{source}: cannot tell the text encoding; save the file as UTF-8 and retry")
-    return str(best), best.encoding
+def find_column(columns: list[str], aliases: list[str]) -> str | None:
+    """The first column whose normalised name is one of `aliases` (in alias order); nested JSON
+    fields flattened to dotted names ("review.body") match on their last part too."""
+    return column_finder(columns)(aliases)
 
 
 def read_table(path: Path, bad_lines: list[dict] | None = None) -> tuple[pl.DataFrame, str]:
@@ -187,16 +172,16 @@ def read_table(path: Path, bad_lines: list[dict] | None = None) -> tuple[pl.Data
             raise IngestError(f"{path}: not a readable Parquet file ({type(exc).__name__})") from None
     if kind == "excel":
         return read_spreadsheet(path), "binary"
-    text, encoding = _decode_text(path.read_bytes(), path, kind)
+    text, encoding = decode_text(path.read_bytes(), path, kind)
     try:
         if kind in ("csv", "tsv"):
-            sep = "\t" if kind == "tsv" else _sniff_separator(text)
+            sep = "\t" if kind == "tsv" else sniff_separator(text)
             df = pl.read_csv(io.StringIO(text), separator=sep, infer_schema=False,
                              truncate_ragged_lines=True)
         elif kind == "jsonl":
-            records, bad = _jsonl_records(text.splitlines(), 1)
+            records, bad = jsonl_records(text.splitlines(), 1)
             if bad and (not records or bad_lines is None):
-                raise _jsonl_error(path, bad)
+                raise jsonl_error(path, bad)
             if bad_lines is not None:
                 bad_lines.extend(bad)
             df = pl.from_dicts(records, infer_schema_length=None)
@@ -205,7 +190,7 @@ def read_table(path: Path, bad_lines: list[dict] | None = None) -> tuple[pl.Data
             if isinstance(data, dict):  # {"reviews": [...]} and similar wrappers
                 lists = [v for v in data.values() if isinstance(v, list)]
                 data = lists[0] if lists else [data]
-            df = pl.from_dicts([_flatten(r) for r in data], infer_schema_length=None)
+            df = pl.from_dicts([flatten_record(r) for r in data], infer_schema_length=None)
     except IngestError:
         raise
     except Exception as exc:
@@ -255,79 +240,6 @@ def read_spreadsheet(path: Path) -> pl.DataFrame:
     if not frames:
         raise IngestError(f"{path}: every sheet is empty; export the reviews again")
     return next((df for df in frames if find_column(df.columns, TEXT_ALIASES)), frames[0])
-
-
-def _decode_text(raw: bytes, path: Path, kind: str) -> tuple[str, str]:
-    """The text of a CSV/TSV/JSON(L) file (or of its first part) and its encoding; refuses empty
-    files, PDFs and spreadsheets renamed, and binary data, each with a fix-it message."""
-    if not raw.strip():
-        raise IngestError(f"{path}: the file is empty; export the reviews again")
-    if raw[:5] == b"%PDF-":
-        raise IngestError(f"{path}: looks like a PDF or Excel/ZIP file, not {kind.upper()}; "
-                          "export the reviews as CSV, JSONL or Excel")
-    if raw[:2] == b"PK" or raw[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":  # xlsx / old xls
-        raise IngestError(f"{path}: looks like a PDF or Excel/ZIP file, not {kind.upper()}; "
-                          "if it is an Excel workbook, name it .xlsx (or .xls)")
-    text, encoding = decode_bytes(_strip_stray_nuls(raw, path, kind), str(path))
-    if "\r" in text:
-        # a bare CR ends a line too (old Mac exports, mixed files); polars would fold the next
-        # row into this one's last cell
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-    sample = text[:20000]
-    controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\r\n")
-    if sample and controls / len(sample) > 0.02:
-        raise IngestError(f"{path}: contains binary data, not {kind.upper()} text")
-    if b"\x00" in raw and not raw.startswith((b"\xff\xfe", b"\xfe\xff")) and "\x00" not in text:
-        touched = sum(1 for line in raw.split(b"\n") if b"\x00" in line)
-        log.warning("%s: removed %d NUL byte(s) from %d row(s) (a broken export); those rows "
-                    "are scored without them", path, raw.count(0), touched)
-    return text, encoding
-
-
-def _jsonl_error(path: Path, bad: list[dict]) -> IngestError:
-    return IngestError(f"{path}: cannot parse as JSONL (line {bad[0]['line']}: "
-                       f"{bad[0]['reason']})")
-
-
-def _strip_stray_nuls(raw: bytes, path: Path, kind: str) -> bytes:
-    """UTF-16 without a BOM is recognised; a few stray NUL bytes (broken exporters) are removed;
-    many of them mean the file is binary, not text."""
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" not in raw:
-        return raw
-    head = raw[:4096]
-    if head[1::2].count(0) > 0.4 * len(head[1::2]):
-        return b"\xff\xfe" + raw  # UTF-16-LE text without its BOM
-    if head[0::2].count(0) > 0.4 * len(head[0::2]):
-        return b"\xfe\xff" + raw  # UTF-16-BE
-    # scrapers and broken exporters leave NUL bytes in otherwise good text: strip them and say
-    # how many rows they touched; a file that is mostly NULs is binary (refused here), and one
-    # full of other control bytes is refused after decoding
-    if raw.count(0) > max(0.05 * len(raw), 16):
-        raise IngestError(f"{path}: contains binary data, not {kind.upper()} text")
-    return raw.replace(b"\x00", b"")
-
-
-def _sniff_separator(text: str) -> str:
-    head = text.split("\n", 1)[0]
-    counts = {sep: head.count(sep) for sep in (",", ";", "\t", "|")}
-    best = max(counts, key=counts.get)
-    return best if counts[best] > 0 else ","
-
-
-def _flatten(obj, prefix: str = "") -> dict:
-    """Nested JSON objects become dotted columns; lists are kept as JSON text."""
-    if not isinstance(obj, dict):
-        raise IngestError("each JSON record must be an object with named fields")
-    out = {}
-    for k, v in obj.items():
-        name = f"{prefix}{k}"
-        if isinstance(v, dict):
-            out.update(_flatten(v, name + "."))
-        elif isinstance(v, list):
-            out[name] = json.dumps(v, ensure_ascii=False)
-        else:
-            out[name] = v
-    return out
 
 
 _STARS = re.compile(r"^[★☆✩✭⭐]+$")
@@ -423,28 +335,11 @@ def with_bad_lines(batch: ReviewBatch, bad: list[dict]) -> ReviewBatch:
                        batch.encoding)
 
 
-def _jsonl_records(lines, first_line: int) -> tuple[list[dict], list[dict]]:
-    """Flattened records of the JSON-object lines; the others as {line, reason, raw}."""
-    records, bad = [], []
-    for n, line in enumerate(lines, first_line):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-            if not isinstance(obj, dict):
-                raise InputError("not a JSON object")
-            records.append(_flatten(obj))
-        except (ValueError, IngestError) as exc:
-            reason = str(exc).splitlines()[0][:120] or type(exc).__name__
-            bad.append({"line": n, "reason": f"not valid JSON ({reason})", "raw": line[:500]})
-    return records, bad
-
-
 def reviews_from_records(records: list[dict], source: str) -> ReviewBatch:
     """JSON records (an API request) into a `ReviewBatch`, with the same names as files."""
     if not records:
         raise IngestError(f"{source}: no reviews in the request")
-    flat = [_flatten(r) for r in records]
+    flat = [flatten_record(r) for r in records]
     try:
         df = pl.from_dicts(flat, infer_schema_length=None)
     except Exception:  # one record's id is a number, another's text: read all as text, as CSV
@@ -484,8 +379,8 @@ def normalize_reviews(df: pl.DataFrame, source: str, *, text_column: str | None 
         if text_col is None:
             raise IngestError(f"{path}: no review text column found among: "
                               + ", ".join(df.columns[:20]) + "; name it 'text' or pass --text-column")
-    found = {canon: col for canon, aliases in COLUMN_ALIASES.items()
-             if (col := find_column([c for c in df.columns if c != text_col], aliases))}
+    find = column_finder([c for c in df.columns if c != text_col])
+    found = {canon: col for canon, aliases in COLUMN_ALIASES.items() if (col := find(aliases))}
 
     def column(canon: str) -> list:
         return _as_str(df[found[canon]]).to_list() if canon in found else [None] * df.height
@@ -540,7 +435,6 @@ def stream_min_bytes() -> int:
 
     return int(env_number("MONITOR_STREAM_MIN_MB", 64, low=0, high=1e6,
                           meaning="input files this big or bigger are streamed") * 2**20)
-_SAMPLE_BYTES = 1 << 20
 
 
 def iter_reviews(path: str | Path, *, chunk_rows: int = 2048,
@@ -559,7 +453,7 @@ def iter_reviews(path: str | Path, *, chunk_rows: int = 2048,
         return
     offset = 0
     bad: list[dict] = []
-    frames, encoding = _stream_frames(path, kind, chunk_rows, bad)
+    frames, encoding = stream_frames(path, kind, chunk_rows, bad)
     for raw in frames:
         if raw.height == 0:
             continue
@@ -572,7 +466,7 @@ def iter_reviews(path: str | Path, *, chunk_rows: int = 2048,
         offset += raw.height
     if offset == 0:
         if bad:
-            raise _jsonl_error(path, bad)
+            raise jsonl_error(path, bad)
         raise IngestError(f"{path}: has a header but no review rows")
     if bad:  # bad lines after the last good one
         last = ReviewBatch(batch.frame.clear(), batch.rejects.clear(), batch.source,
@@ -588,77 +482,3 @@ def slice_batch(batch: ReviewBatch, chunk_rows: int) -> Iterator[ReviewBatch]:
                           batch.source, batch.text_column, batch.columns, batch.encoding)
 
 
-def _stream_frames(path: Path, kind: str, chunk_rows: int,
-                   bad_lines: list[dict]) -> tuple[Iterator[pl.DataFrame], str]:
-    """Raw input frames of `chunk_rows` rows, and the text encoding used."""
-    if kind == "parquet":
-        import pyarrow.parquet as pq
-
-        try:
-            reader = pq.ParquetFile(path)
-        except Exception as exc:
-            raise IngestError(f"{path}: not a readable Parquet file ({type(exc).__name__})") \
-                from None
-        return (pl.from_arrow(b) for b in reader.iter_batches(batch_size=chunk_rows)), "binary"
-    with open(path, "rb") as f:
-        sample = f.read(_SAMPLE_BYTES)
-    whole_lines = sample[:sample.rfind(b"\n") + 1] or sample  # no character cut in half
-    text, encoding = _decode_text(whole_lines, path, kind)
-    if kind == "jsonl":
-        return _jsonl_frames(path, encoding, chunk_rows, bad_lines), encoding
-    sep = "\t" if kind == "tsv" else _sniff_separator(text)
-    return _csv_frames(path, encoding, sep, chunk_rows), encoding
-
-
-def _lines(path: Path, encoding: str) -> Iterator[str]:
-    with open(path, encoding=encoding, errors="replace", newline="") as f:
-        for line in f:
-            yield line.replace("\x00", "")  # stray NULs from broken exporters
-
-
-def _csv_frames(path: Path, encoding: str, sep: str, chunk_rows: int) -> Iterator[pl.DataFrame]:
-    csv.field_size_limit(1 << 28)  # one review of megabytes is odd, not an error
-    reader = csv.reader(_lines(path, encoding), delimiter=sep)
-    try:
-        header = next(reader)
-    except StopIteration:
-        return
-    if len(set(header)) != len(header):
-        raise IngestError(f"{path}: duplicate column names; rename them so each is unique")
-    width = len(header)
-
-    def frame(rows: list[list[str]]) -> pl.DataFrame:
-        rows = [(r + [""] * width)[:width] for r in rows]  # ragged lines, as the whole-file read
-        return pl.DataFrame({name: [r[i] or None for r in rows] for i, name in enumerate(header)},
-                            schema={name: pl.String for name in header})
-
-    rows: list[list[str]] = []
-    try:
-        for row in reader:
-            if not row:
-                continue
-            rows.append(row)
-            if len(rows) == chunk_rows:
-                yield frame(rows)
-                rows = []
-    except csv.Error as exc:
-        raise IngestError(f"{path}: cannot parse as CSV (line {reader.line_num}: {exc})") from None
-    if rows:
-        yield frame(rows)
-
-
-def _jsonl_frames(path: Path, encoding: str, chunk_rows: int,
-                  bad_lines: list[dict]) -> Iterator[pl.DataFrame]:
-    lines: list[str] = []
-    first = 1
-    for n, line in enumerate(_lines(path, encoding), 1):
-        lines.append(line)
-        if len(lines) == chunk_rows:
-            records, bad = _jsonl_records(lines, first)
-            bad_lines.extend(bad)
-            yield pl.from_dicts(records, infer_schema_length=None) if records else pl.DataFrame()
-            lines, first = [], n + 1
-    if lines:
-        records, bad = _jsonl_records(lines, first)
-        bad_lines.extend(bad)
-        yield pl.from_dicts(records, infer_schema_length=None) if records else pl.DataFrame()

@@ -34,31 +34,12 @@ INVITATIONS: dict[str, str] = languages.table("invitation")
 CHANGE_PLACEHOLDER = "[what we changed]"
 FOLLOW_UP_TEMPLATES: dict[str, dict[str, str]] = languages.table("follow_ups")
 
-# Markers that show each part in a reply, any language (lower-cased substring match).
+# Markers that show each part in a reply, any language (lower-cased substring match), from the
+# language files' `reply_part_markers`.
+_MARKERS = languages.word_groups("reply_part_markers")
 PART_MARKERS: dict[str, tuple[str, ...]] = {
-    "acknowledge": ("sorry", "apologi", "tut uns leid", "entschuldig", "désolé", "desole",
-                    "excuses", "lamentamos", "lo sentimos", "disculp", "ci dispiace", "scus",
-                    "lamentamos", "desculp", "申し訳", "すみません", "抱歉", "对不起", "不好意思",
-                    "죄송", "사과드", "жаль", "извин", "نأسف", "نعتذر", "spijt", "excuses",
-                    "przykro", "przeprasz", "üzgünüz", "özür", "beklagar", "ursäkt", "beklager",
-                    "unnskyld", "undskyld"),
-    "fix": ("replace", "refund", "reship", "investigat", "checking", "tracing", "ersatz",
-            "erstatt", "prüf", "remplacement", "rembours", "vérifi", "reemplazo", "reembols",
-            "revisando", "sostituzione", "rimbors", "verificando", "substitui", "交換", "返金",
-            "再発送", "确认", "核查", "更换", "退款", "补发", "重新发货", "교환", "환불", "재발송",
-            "замен", "вернём деньги", "вернем деньги", "возврат", "отслежива", "провер",
-            "بديل", "نستبدل", "سنستبدل", "المبلغ", "نتتبع", "بفحص", "vervang", "terugbetal",
-            "bedrag terug", "controleert", "wymian", "wymien", "zwrócimy", "zwrot", "sprawdz",
-            "śledzimy", "iade", "değiştir", "yenisini", "inceliyor", "takip", "ersätt",
-            "återbetal", "kontrollerar", "spårar", "erstat", "refunder", "refusjon", "refusion",
-            "sporer", "kontrollerer"),
-    "invite": ("contact", "email", "e-mail", "message us", "dm us", "kontaktier", "schreiben sie",
-               "contactez", "contacter", "contáctenos", "contacte", "escríbanos", "contattarci",
-               "contattaci", "entre em contato", "contacto", "ご連絡", "お問い合わせ", "联系",
-               "私信", "연락", "문의", "напишите", "свяжитесь", "обратитесь", "التواصل معنا",
-               "تواصل معنا", "راسلنا", "اتصل بنا", "kontakt", "iletişime", "bize yazın",
-               "bize ulaşın"),
-}
+    part: tuple(dict.fromkeys(m.lower() for m in _MARKERS.get(part, ())))
+    for part in ("acknowledge", "fix", "invite")}
 # What a public reply must never contain.
 INCENTIVE = re.compile(
     r"(change|update|remove|delete|edit|revise)\s+(your|the)\s+(review|rating|feedback)|"

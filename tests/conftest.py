@@ -1,4 +1,5 @@
 import os
+import subprocess
 from datetime import datetime
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -49,6 +50,56 @@ class KeywordAnalyzer:
         return out
 
 
+def run_cli(*args, env: dict | None = None, cwd=None) -> subprocess.CompletedProcess:
+    """`monitor ARGS` run in this process, answered as `subprocess.run(capture_output=True,
+    text=True)` answers: exit code, stdout, stderr (a traceback, exit 1, if it crashed).
+
+    The same entry point as the installed command (`monitor.cli.main`: config file, "note:"
+    lines, one-line errors), with `env` added to the environment and `cwd` as the working
+    folder for the run, all put back afterwards. Starting a Python for each command cost a
+    second or more of imports; tests that need a real process (a resource limit, a kill, peak
+    memory, a server that could block) start one themselves."""
+    import contextlib
+    import io
+    import logging
+    import sys
+    import traceback
+
+    from monitor import cli
+
+    out, err = io.StringIO(), io.StringIO()
+    saved_env, saved_argv, saved_cwd = dict(os.environ), sys.argv, os.getcwd()
+    logger = logging.getLogger("monitor")
+    saved_handlers, saved_level = list(logger.handlers), logger.level
+    code = 0
+    try:
+        os.environ.update({k: str(v) for k, v in (env or {}).items()})
+        if cwd is not None:
+            os.chdir(cwd)
+        sys.argv = ["monitor", *map(str, args)]
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                cli.main()
+            except SystemExit as exc:
+                if exc.code is None or isinstance(exc.code, int):
+                    code = exc.code or 0
+                else:
+                    print(exc.code, file=sys.stderr)
+                    code = 1
+            except Exception:  # what Python does with an uncaught error
+                traceback.print_exc()
+                code = 1
+    finally:
+        os.chdir(saved_cwd)
+        sys.argv = saved_argv
+        os.environ.clear()
+        os.environ.update(saved_env)
+        logger.handlers[:] = saved_handlers
+        logger.setLevel(saved_level)
+    return subprocess.CompletedProcess(["monitor", *map(str, args)], code, out.getvalue(),
+                                       err.getvalue())
+
+
 def write_xlsx(path, sheets: dict[str, list[list]]):
     """A workbook with the given sheets (first row = header), as marketplaces export them."""
     import xlsxwriter
@@ -65,6 +116,27 @@ def write_xlsx(path, sheets: dict[str, list[list]]):
                     sheet.write(r, c, value)
     book.close()
     return path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def sqlite_without_fsync():
+    """The SQLite databases the tests open do not wait for the disk at each commit (PRAGMA
+    synchronous=OFF): each lives for one test, and none checks what survives a power cut. What
+    the store itself sets (WAL, busy timeout, foreign keys) is unchanged, and so is everything a
+    process sees, killed or not; processes the tests start keep SQLite's default. Waiting for
+    the disk was a fifth of a second per new store, hundreds of times a run."""
+    import sqlite3
+
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    def no_fsync(dbapi_conn, _record):
+        if isinstance(dbapi_conn, sqlite3.Connection):
+            dbapi_conn.execute("PRAGMA synchronous=OFF")
+
+    event.listen(Engine, "connect", no_fsync)
+    yield
+    event.remove(Engine, "connect", no_fsync)
 
 
 @pytest.fixture

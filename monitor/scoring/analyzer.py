@@ -21,8 +21,9 @@ from .severity import SeverityClassifier, SeverityHead
 from .tuned import EncoderLayer, TunedTop, load_activation_max, run_packed
 from ..errors import InputError
 
-SENTIMENT_HEAD_FILE = MODEL_FILES_DIR / "sentiment_head.npz"
-TUNED_TOP_FILE = MODEL_FILES_DIR / "tuned_top.safetensors"
+# the star model's files and the version string live in `versions` (no torch); importable here
+from .versions import SENTIMENT_HEAD_FILE, TUNED_TOP_FILE, model_files, model_version  # noqa: F401
+
 SEVERITY_HEAD_FILE = MODEL_FILES_DIR / "severity_head.npz"
 ASPECT_HEAD_FILE = MODEL_FILES_DIR / "aspect_head.npz"
 # input ranges measured on held-out train reviews (models/calibrate_int8.py), for int8 smoothing:
@@ -300,24 +301,3 @@ def create_analyzer(settings: Settings | None = None, *, device: str | None = No
                           tuned=tuned, tuned_source=tuned_path if tuned is not None else None,
                           quantize=quantize, aspect_head=aspect_head,
                           judgement=settings.judgement)
-
-
-def model_files() -> list[Path]:
-    """The trained files the analyzer would load, for versioning scores."""
-    import os
-
-    custom = os.environ.get("MONITOR_STAR_MODEL")
-    candidates = ([Path(custom)] if custom else []) + [TUNED_TOP_FILE, SENTIMENT_HEAD_FILE]
-    return [p for p in candidates if p.exists()][:1]
-
-
-def model_version() -> str:
-    """What the store records as the model that scored a review: the star model file's name
-    and the start of its digest."""
-    import hashlib
-
-    files = model_files()
-    if not files:
-        return "me5-small+untrained"
-    digest = hashlib.sha256(files[0].read_bytes()).hexdigest()[:8]
-    return f"me5-small+{files[0].stem}-{digest}"

@@ -24,10 +24,9 @@ import numpy as np
 from pathlib import Path
 
 from ..schema import SEVERITY_LEVEL, Category
-from .phrases import (CJK_LINKS, CJK_NEGATION_AFTER, CJK_NEGATION_BEFORE, CJK_REVIEW_WORDS,
-                      NEGATION_AFTER_WORDS, NEGATION_WORDS, PHRASES, REVIEW_WORDS)
+from .phrases import (CJK_LANGS, CJK_LINKS, CJK_NEGATION_AFTER, CJK_NEGATION_BEFORE,
+                      CJK_REVIEW_WORDS, NEGATION_AFTER_WORDS, NEGATION_WORDS, PHRASES, REVIEW_WORDS)
 
-CJK_LANGS = {"ja", "zh", "ko"}
 RANKED = (Category.COUNTERFEIT, Category.DAMAGE, Category.DELAY)
 CLAUSE_BREAK = re.compile(r"[.,;:!?¡¿\n。、，！？；：…()\[\]\"“”«»]")
 SENTENCE_SPLIT = re.compile(r"(?<=[.!?。！？\n])\s*")

@@ -155,8 +155,21 @@ class Reviews:
     @staticmethod
     def _record_outcomes(s: Session, reviews, now: datetime) -> None:
         """A buyer's new rated review of a product closes the loop on their earlier case."""
-        for r in reviews:
-            if not (r.get("customer_id") and r.get("product_id") and r.get("rating") is not None):
+        rated = [r for r in reviews
+                 if r.get("customer_id") and r.get("product_id") and r.get("rating") is not None]
+        # the (buyer, product) pairs with a case still waiting for its outcome, looked up for
+        # 500 buyers at a time: most new reviews have none, and skip the query per review below
+        # (this loop only ever closes such cases, so a pair without one never gains one here)
+        buyers = sorted({str(r["customer_id"]) for r in rated})
+        waiting: set[tuple[str, str]] = set()
+        for i in range(0, len(buyers), 500):
+            waiting.update(tuple(pair) for pair in s.execute(
+                select(ReviewRow.customer_id, ReviewRow.product_id).distinct()
+                .join(CaseRow, CaseRow.review_key == ReviewRow.review_key)
+                .where(ReviewRow.customer_id.in_(buyers[i:i + 500]),
+                       CaseRow.outcome_review_key.is_(None))))
+        for r in rated:
+            if (str(r["customer_id"]), str(r["product_id"])) not in waiting:
                 continue
             earlier = s.execute(
                 select(CaseRow, ReviewRow.rating, ReviewRow.date)

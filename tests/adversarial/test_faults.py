@@ -4,7 +4,8 @@ half-stored, and a rerun finishes the job with no row lost or duplicated.
 
 The CLI runs in a subprocess (real file system, real SQLite) with the stand-in analyzer, so the
 fault is the operating system's own: RLIMIT_FSIZE makes every write past the limit fail with
-EFBIG, the way a full disk fails it with ENOSPC.
+EFBIG, the way a full disk fails it with ENOSPC. The reruns that finish the job meet no fault
+and run in this process (`rerun`), with the same stand-in.
 """
 
 import hashlib
@@ -21,6 +22,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+import monitor.cli as cli
+from conftest import KeywordAnalyzer, run_cli as run_here
 from monitor.store import Store
 
 TESTS = Path(__file__).resolve().parents[1]
@@ -53,6 +56,13 @@ def run_cli(*args, file_limit: int | None = None, env: dict | None = None):
                           env={**os.environ, **(env or {})})
 
 
+def rerun(*args):
+    """A run with no fault to inject, in this process, with the stand-in analyzer."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(cli, "_load_analyzer", lambda device=None: KeywordAnalyzer())
+        return run_here(*args)
+
+
 def one_line_error(proc) -> str:
     assert proc.returncode == 2, proc.stderr
     lines = [x for x in proc.stderr.splitlines() if x.strip() and "%|" not in x]
@@ -72,7 +82,7 @@ def reviews_file(path: Path, n: int, prefix: str = "r") -> Path:
 def test_disk_full_while_scoring_keeps_the_old_output_and_resume_finishes(tmp_path):
     out = tmp_path / "out.parquet"
     small = reviews_file(tmp_path / "small.csv", 5, "s")
-    assert run_cli("score", small, "--out", out, "--quiet").returncode == 0
+    assert rerun("score", small, "--out", out, "--quiet").returncode == 0
     before = out.read_bytes()
     big = reviews_file(tmp_path / "big.csv", 6000)
     failed = run_cli("score", big, "--out", out, "--quiet", "--chunk-rows", "500",
@@ -81,7 +91,7 @@ def test_disk_full_while_scoring_keeps_the_old_output_and_resume_finishes(tmp_pa
     assert out.read_bytes() == before  # the previous result is untouched
     assert not list(tmp_path.glob(".out.parquet.*"))  # no temp file left beside it
     done_parts = len(list((tmp_path / "out.parquet.parts").glob("part-*.parquet")))
-    resumed = run_cli("score", big, "--out", out, "--quiet", "--chunk-rows", "500", "--resume")
+    resumed = rerun("score", big, "--out", out, "--quiet", "--chunk-rows", "500", "--resume")
     assert resumed.returncode == 0, resumed.stderr
     result = pl.read_parquet(out)
     assert result.height == 6000 and result["id"].n_unique() == 6000
@@ -100,7 +110,7 @@ def test_disk_full_while_ingesting_stores_nothing_then_a_rerun_stores_everything
     assert "nothing was stored" in one_line_error(failed)
     store = Store(url)
     assert store.count() == 0 and store.cases().height == 0
-    again = run_cli("ingest", src, "--db", url, "--quiet")
+    again = rerun("ingest", src, "--db", url, "--quiet")
     assert again.returncode == 0, again.stderr
     assert store.count() == 3000
     needing = pl.read_csv(src)["text"].str.contains("bad").sum()  # the stand-in's negatives
@@ -156,11 +166,13 @@ def test_a_slow_webhook_times_out_is_retried_and_delivered_once(tmp_path, fake_a
     ingest_batch(read_reviews(reviews_file(tmp_path / "in.csv", 1)), fake_analyzer, store, "t",
                  progress=False, policy=CasePolicy(alert_channels=("webhook",)))
     calls: list[str] = []
+    first_answered = threading.Event()
 
     def handler(request):
         calls.append(request.headers["X-Monitor-Idempotency-Key"])
         if len(calls) == 1:
-            time.sleep(2)  # slower than the sender waits
+            time.sleep(1.5)  # three times longer than the sender waits
+            first_answered.set()
         return Response("ok", 200)
 
     httpserver.expect_request("/hook").respond_with_handler(handler)
@@ -169,7 +181,8 @@ def test_a_slow_webhook_times_out_is_retried_and_delivered_once(tmp_path, fake_a
     assert send_pending(store, settings, now=t0).retrying == 1
     row = store.alerts().row(0, named=True)
     assert row["status"] == "pending" and "timed out" in row["last_error"]
-    time.sleep(2)  # the test receiver answers one request at a time
+    # the test receiver answers one request at a time: the retry goes after the slow answer
+    assert first_answered.wait(timeout=30)
     assert send_pending(store, settings, now=t0 + timedelta(seconds=61)).delivered == 1
     assert send_pending(store, settings, now=t0 + timedelta(hours=1)).delivered == 0
     assert len(calls) == 2 and len(set(calls)) == 1  # the repeat carries the same key
@@ -187,7 +200,7 @@ def test_killed_mid_ingest_stores_whole_chunks_and_a_rerun_completes(tmp_path):
     proc.wait(timeout=30)
     store = Store(url)
     assert store.count() in (0, 2000)  # one transaction per 5,000-row chunk: never a part of one
-    again = run_cli("ingest", src, "--db", url, "--quiet")
+    again = rerun("ingest", src, "--db", url, "--quiet")
     assert again.returncode == 0, again.stderr
     needing = pl.read_csv(src)["text"].str.contains("bad").sum()
     assert store.count() == 2000 and store.cases().height == needing
@@ -209,7 +222,7 @@ def test_killed_mid_ingest_of_a_big_file_keeps_whole_chunks_and_a_rerun_complete
     proc.wait(timeout=30)
     stored = store.count()
     assert 500 <= stored < 3000 and stored % 500 == 0  # whole chunks, never half of one
-    again = run_cli("ingest", src, "--db", url, "--quiet")
+    again = rerun("ingest", src, "--db", url, "--quiet")
     assert again.returncode == 0, again.stderr
     assert f"{stored} already stored" in again.stderr
     needing = pl.read_csv(src)["text"].str.contains("bad").sum()

@@ -3,9 +3,6 @@ the same workflow from the store, the CLI (`monitor cases`) and the API."""
 
 import itertools
 import json
-import os
-import subprocess
-import sys
 from datetime import datetime, timedelta
 from io import StringIO
 
@@ -14,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
+from conftest import run_cli
 from monitor.alerts import AlertSettings
 from monitor.api import create_app
 from monitor.batch import ingest_batch
@@ -148,8 +146,7 @@ def test_cases_are_listed_with_time_left_and_shown_with_their_history(store):
 # --- the CLI ---------------------------------------------------------------------------------
 
 def cli(*args, db: str):
-    return subprocess.run([sys.executable, "-m", "monitor.cli", *args], capture_output=True,
-                          text=True, timeout=120, env={**os.environ, "MONITOR_DB_URL": db})
+    return run_cli(*args, env={"MONITOR_DB_URL": db})
 
 
 def test_cli_takes_a_case_from_new_to_closed_and_refuses_a_forbidden_move(store, tmp_path):

@@ -270,19 +270,17 @@ def test_resolving_a_case_plans_follow_ups_in_the_buyers_morning(tmp_path, fake_
 def test_follow_ups_from_the_command_line(tmp_path, fake_analyzer, sqlite_url):
     """`monitor follow-ups` lists open follow-ups with a message draft in the buyer's language,
     and `--done ID` records one as sent."""
-    import os
-    import subprocess
-    import sys
     from io import StringIO
+
+    from conftest import run_cli
 
     store, _ = resolved_case(tmp_path, fake_analyzer, sqlite_url,
                              "review_id,lang,text,rating\nf1,fr,bad and broken,1\n",
                              note="Nouvel emballage renforcé")
 
     def cli(*args):
-        return subprocess.run([sys.executable, "-m", "monitor.cli", "follow-ups", "--db",
-                               sqlite_url, *args], capture_output=True, text=True, timeout=120,
-                              env={**os.environ, "MONITOR_SUPPORT_CONTACT": "sav@boutique.example"})
+        return run_cli("follow-ups", "--db", sqlite_url, *args,
+                       env={"MONITOR_SUPPORT_CONTACT": "sav@boutique.example"})
 
     listed = pl.read_csv(StringIO(cli().stdout))
     assert listed["kind"].to_list() == ["improvement_report", "try_again"]
@@ -301,8 +299,7 @@ def test_follow_ups_from_the_command_line(tmp_path, fake_analyzer, sqlite_url):
 
 def test_queue_export_with_reply_drafts_from_the_command_line(tmp_path, fake_analyzer,
                                                                sqlite_url):
-    import subprocess
-    import sys
+    from conftest import run_cli
 
     (tmp_path / "r.csv").write_text("review_id,lang,text,rating\n"
                                     "q1,de,bad and broken,1\nq2,en,=HYPERLINK(1) bad,2\n"
@@ -310,16 +307,13 @@ def test_queue_export_with_reply_drafts_from_the_command_line(tmp_path, fake_ana
     ingest_batch(read_reviews(tmp_path / "r.csv"), fake_analyzer, Store(sqlite_url), "t",
                  policy=policy())
     out = tmp_path / "queue.csv"
-    proc = subprocess.run([sys.executable, "-m", "monitor.cli", "queue", "--db", sqlite_url,
-                           "--out", str(out)], capture_output=True, text=True, timeout=120)
+    proc = run_cli("queue", "--db", sqlite_url, "--out", out)
     assert proc.returncode == 0, proc.stderr
     rows = {r["review_id"]: r for r in pl.read_csv(out).iter_rows(named=True)}
     assert set(rows) == {"q1", "q2"}  # the positive review needs no response
     assert rows["q1"]["reply_draft"].startswith("Es tut uns leid")
     assert rows["q2"]["text"].startswith("'=HYPERLINK")  # inert in a spreadsheet
-    bad = subprocess.run([sys.executable, "-m", "monitor.cli", "queue", "--db", sqlite_url,
-                          "--out", str(tmp_path / "queue.xlsx")], capture_output=True, text=True,
-                         timeout=120)
+    bad = run_cli("queue", "--db", sqlite_url, "--out", tmp_path / "queue.xlsx")
     assert bad.returncode == 2 and "unsupported output type" in bad.stderr
 
 

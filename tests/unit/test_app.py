@@ -21,6 +21,24 @@ a4,P2,2026-03-11,4,fine
 """
 
 
+@pytest.fixture(scope="module", autouse=True)
+def components_scanned_once():
+    """Streamlit looks through every installed package's metadata for custom components at each
+    AppTest's first run, most of a page's render time here; the installed packages do not change
+    while the tests run, so the scan is done once and its answer reused."""
+    import functools
+
+    try:
+        from streamlit.components.v2 import manifest_scanner
+    except ImportError:  # a Streamlit without the scan
+        yield
+        return
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(manifest_scanner, "scan_component_manifests",
+                      functools.lru_cache(maxsize=None)(manifest_scanner.scan_component_manifests))
+        yield
+
+
 @pytest.fixture
 def stored(tmp_path, fake_analyzer, sqlite_url, monkeypatch):
     (tmp_path / "r.csv").write_text(CSV)

@@ -5,10 +5,13 @@ import sys
 
 import pytest
 
+from conftest import run_cli  # the command in this process: its exit code, stdout and stderr
 
-def run_cli(*args, cwd=None):
+
+def run_process(*args):
+    """The command as its own process, for `serve`, which would block this one if it started."""
     return subprocess.run([sys.executable, "-m", "monitor.cli", *map(str, args)],
-                          capture_output=True, text=True, timeout=120, cwd=cwd)
+                          capture_output=True, text=True, timeout=120)
 
 
 def assert_user_error(proc, fragment):
@@ -107,8 +110,9 @@ def test_serve_refuses_a_port_it_cannot_listen_on_before_loading_the_model(tmp_p
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        assert_user_error(run_cli("serve", "--port", port), f"cannot listen on 127.0.0.1:{port}")
-    assert_user_error(run_cli("serve", "--port", 99999), "--port 99999 is not a port")
+        assert_user_error(run_process("serve", "--port", port),
+                          f"cannot listen on 127.0.0.1:{port}")
+    assert_user_error(run_process("serve", "--port", 99999), "--port 99999 is not a port")
 
 
 @pytest.mark.parametrize("command", [["queue"], ["trends"], ["alerts", "list"],

@@ -34,9 +34,7 @@ def test_order_file_without_amount_says_what_is_missing(tmp_path):
 
 
 def test_vip_customers_come_first_within_a_severity_level(tmp_path, fake_analyzer, any_db_url):
-    import subprocess
-    import sys
-
+    from conftest import run_cli
     from monitor.batch import ingest_batch
     from monitor.ingest import read_reviews
     from monitor.store import Store
@@ -49,9 +47,7 @@ def test_vip_customers_come_first_within_a_severity_level(tmp_path, fake_analyze
     ingest_batch(read_reviews(tmp_path / "r.csv"), fake_analyzer, store, "t")
     assert store.response_queue()["review_id"].to_list() == ["n1", "v1", "o1"]  # newest first
     rows = [("c-vip", NOW - timedelta(days=20 * i), 150) for i in range(5)]
-    proc = subprocess.run([sys.executable, "-m", "monitor.cli", "customers",
-                           str(orders_csv(tmp_path, rows)), "--db", any_db_url],
-                          capture_output=True, text=True, timeout=120)
+    proc = run_cli("customers", orders_csv(tmp_path, rows), "--db", any_db_url)
     assert proc.returncode == 0 and "1 vip" in proc.stderr, proc.stderr
     queue = store.response_queue()
     assert queue["review_id"].to_list() == ["v1", "n1", "o1"]

@@ -1,9 +1,8 @@
 import os
-import subprocess
-import sys
 
 import pytest
 
+from conftest import run_cli
 from monitor.settings import Settings, load_config_file
 
 
@@ -25,8 +24,7 @@ def test_toml_fills_unset_variables_and_the_environment_wins(tmp_path, monkeypat
 def test_bad_config_file_is_a_one_line_error(tmp_path):
     cfg = tmp_path / "bad.toml"
     cfg.write_text("db_url = [unclosed")
-    proc = subprocess.run([sys.executable, "-m", "monitor.cli", "queue"], capture_output=True,
-                          text=True, timeout=60, env={**os.environ, "MONITOR_CONFIG": str(cfg)})
+    proc = run_cli("queue", env={"MONITOR_CONFIG": cfg})
     assert proc.returncode == 2 and proc.stderr.startswith("error: ")
     assert len(proc.stderr.strip().splitlines()) == 1
     with pytest.raises(ValueError, match="file not found"):
@@ -140,10 +138,7 @@ def test_bad_numeric_settings_are_one_line_errors_in_the_cli(tmp_path, name, val
     csv = tmp_path / "r.csv"
     csv.write_text("id,text\n1,fine\n")
     fill = {"csv": csv, "out": tmp_path / "o.parquet", "db": f"sqlite:///{tmp_path / 'm.db'}"}
-    env = {**os.environ, name: value}
-    proc = subprocess.run([sys.executable, "-m", "monitor.cli",
-                           *[c.format(**fill) for c in command]],
-                          capture_output=True, text=True, timeout=120, env=env)
+    proc = run_cli(*[c.format(**fill) for c in command], env={name: value})
     assert proc.returncode == 2, proc.stderr
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith(f"error: {name}='{value}' is not")

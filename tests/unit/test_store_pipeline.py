@@ -119,14 +119,11 @@ def test_write_atomic_leaves_no_half_file_on_failure(tmp_path, monkeypatch):
 
 
 def test_cli_trends_writes_the_aggregate(batch, fake_analyzer, sqlite_url, tmp_path):
-    import subprocess
-    import sys
+    from conftest import run_cli
 
     ingest_batch(batch, fake_analyzer, Store(sqlite_url), "test")
     out = tmp_path / "trends.parquet"
-    proc = subprocess.run([sys.executable, "-m", "monitor.cli", "trends", "--by", "product",
-                           "--freq", "1w", "--out", str(out), "--db", sqlite_url],
-                          capture_output=True, text=True, timeout=120)
+    proc = run_cli("trends", "--by", "product", "--freq", "1w", "--out", out, "--db", sqlite_url)
     assert proc.returncode == 0, proc.stderr
     df = pl.read_parquet(out)
     assert df["product_id"].to_list() == ["P1", "P2"]

@@ -122,23 +122,35 @@ PEAK = textwrap.dedent(f"""
 """)
 
 
-def peak_rss_kb(src: Path, out: Path, rows: int) -> int:
-    proc = subprocess.run([sys.executable, "-c", PEAK, str(src), str(out), str(rows)],
-                          capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr
-    return int(proc.stdout.strip())
+def start_peak(src: Path, out: Path, rows: int) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", PEAK, str(src), str(out), str(rows)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def peak_rss_kb(proc: subprocess.Popen) -> int:
+    stdout, stderr = proc.communicate(timeout=600)
+    assert proc.returncode == 0, stderr
+    return int(stdout.strip())
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
 def test_memory_stays_flat_as_the_input_grows(tmp_path, suffix):
-    sizes = {}
+    running = {}
     for rows in (20_000, 200_000):
         frame = pl.DataFrame({"id": [f"r{i}" for i in range(rows)],
                               "text": [f"review number {i} " + "words " * 40
                                        for i in range(rows)]})
         src = tmp_path / f"in{rows}{suffix}"
         frame.write_csv(src) if suffix == ".csv" else frame.write_ndjson(src)
-        sizes[rows] = peak_rss_kb(src, tmp_path / f"out{rows}.parquet", rows)
+        # each size in its own process, the two at once: each measures its own peak
+        running[rows] = start_peak(src, tmp_path / f"out{rows}.parquet", rows)
+    try:
+        sizes = {rows: peak_rss_kb(proc) for rows, proc in running.items()}
+    finally:
+        for proc in running.values():  # a failed size leaves no process behind
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
     grew_mb = (sizes[200_000] - sizes[20_000]) / 1024
     # 10x the rows (55 MB more input): streamed, the peak grows by the key set (~15 MB); read
     # whole, it grows by ~250 MB
