@@ -198,3 +198,22 @@ def any_db_url(request, tmp_path):
         with engine.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         engine.dispose()
+
+
+@pytest.fixture
+def stand_in_embedder(monkeypatch):
+    """The dashboard's analyzer replaced by seeded random unit embeddings: pages that group
+    reviews into themes render without loading the model."""
+    import types
+
+    import numpy as np
+
+    import monitor.scoring
+
+    def embed(texts):
+        v = np.random.default_rng(0).normal(size=(len(texts), 384))
+        return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+    fake = types.SimpleNamespace(encoder=types.SimpleNamespace(embed=embed))
+    monkeypatch.setattr(monitor.scoring, "create_analyzer", lambda: fake)
+    return fake

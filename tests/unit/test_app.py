@@ -333,19 +333,7 @@ def test_login_and_roles_are_enforced(stored, monkeypatch):
     assert not at.get("download_button")
 
 
-def test_product_themes_button(stored, monkeypatch):
-    import types
-
-    import numpy as np
-
-    import monitor.scoring
-
-    def embed(texts):
-        v = np.random.default_rng(0).normal(size=(len(texts), 384))
-        return v / np.linalg.norm(v, axis=1, keepdims=True)
-
-    fake = types.SimpleNamespace(encoder=types.SimpleNamespace(embed=embed))
-    monkeypatch.setattr(monitor.scoring, "create_analyzer", lambda: fake)
+def test_product_themes_button(stored, stand_in_embedder):
     at = AppTest.from_file(APP, default_timeout=60).run()
     at.switch_page("views/product.py").run()
     at.button(key="themes").click().run()

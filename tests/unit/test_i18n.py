@@ -307,19 +307,7 @@ def test_the_queue_page_leaves_nothing_in_english(busy, monkeypatch):
     assert NOTE in follow_up.value and any(x.value.startswith("再次感谢") for x in at.text)
 
 
-def test_the_other_pages_leave_nothing_in_english(busy, monkeypatch):
-    import types
-
-    import numpy as np
-
-    import monitor.scoring
-
-    def embed(texts):
-        v = np.random.default_rng(0).normal(size=(len(texts), 384))
-        return v / np.linalg.norm(v, axis=1, keepdims=True)
-
-    fake = types.SimpleNamespace(encoder=types.SimpleNamespace(embed=embed))
-    monkeypatch.setattr(monitor.scoring, "create_analyzer", lambda: fake)
+def test_the_other_pages_leave_nothing_in_english(busy, stand_in_embedder):
     data = zh_data(busy)
     at = AppTest.from_file(APP, default_timeout=60).run()
     at.switch_page("views/overview.py").run()
