@@ -12,7 +12,7 @@ from monitor.batch import ingest_file
 from monitor.cases import CasePolicy
 from monitor.ingest import SUPPORTED, IngestError
 from monitor.store import StoreError
-from views.common import t, get_analyzer, get_store, page_gate, settings, word
+from views.common import t, get_analyzer, get_store, page_gate, settings, ui_lang, word
 
 IMPORT_CHUNK_ROWS = 500
 
@@ -35,6 +35,18 @@ st.caption(t("Upload review exports from any marketplace: each review is scored 
              "that need a response open cases and alert the team. For exports of millions of "
              "rows, `monitor ingest FILE` on the command line is faster."))
 
+if ui_lang() != "en":
+    # Streamlit writes its uploader's button and size line in English and offers no setting for
+    # them: hide those two texts and show the catalog's in their place
+    upload_word, size_line = t("Upload"), t("up to 200 MB per file")
+    st.html(f"""<style>
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p,
+[data-testid="stFileUploaderDropzoneInstructions"] span {{ display: none; }}
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"]::after {{
+  content: "{upload_word}"; }}
+[data-testid="stFileUploaderDropzoneInstructions"] > div::after {{ content: "{size_line}";
+  font-size: 0.875rem; }}
+</style>""")
 uploads = st.file_uploader(t("Review files"), type=sorted(s.lstrip(".") for s in SUPPORTED),
                            accept_multiple_files=True,
                            help=t("CSV, TSV, JSONL, JSON, Parquet or Excel; the review text "

@@ -149,6 +149,13 @@ def test_every_page_reads_in_chinese_in_a_browser(tmp_path, fake_analyzer):
                 shown = page.locator("body").inner_text()
                 left = [phrase for phrase in english if phrase in shown]
                 assert left == [], f"/{path} shows English: {left[:5]}"
+            # the uploader's own English (Streamlit's) is replaced by the catalog's words
+            assert not page.get_by_text("Upload", exact=True).is_visible()
+            assert not page.get_by_text("per file").first.is_visible()
+            drawn = page.evaluate("""() => [...document.querySelectorAll(
+                '[data-testid="stFileUploader"] *')].map(
+                e => getComputedStyle(e, '::after').content).filter(c => c && c !== 'none')""")
+            assert '"上传"' in drawn and '"每个文件最大 200 MB"' in drawn
         finally:
             browser.close()
 
